@@ -1,0 +1,49 @@
+// models/manifest.json: which models exist, where their files are, and how to check them.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ModelKind } from './types.js';
+
+export interface ManifestEntry {
+  readonly id: string;
+  readonly kind: ModelKind;
+  /** The default model for requests that name none. */
+  readonly default?: boolean;
+  /** File name inside the models folder; null for models the project builds itself. */
+  readonly file: string | null;
+  readonly sha256: string | null;
+  readonly licence: string;
+  readonly source: string;
+  readonly url?: string;
+  readonly description?: string;
+  readonly settings: Record<string, unknown>;
+}
+
+export interface Manifest {
+  readonly models: ManifestEntry[];
+}
+
+/** The repository's models folder (two levels above src/engine/matting or dist/engine/matting). */
+export const defaultModelsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
+
+const KINDS: readonly ModelKind[] = ['plate', 'bgmv2', 'rvm'];
+
+export function parseManifest(text: string, where = 'manifest.json'): Manifest {
+  const raw: unknown = JSON.parse(text);
+  const models = (raw as { models?: unknown }).models;
+  if (!Array.isArray(models)) throw new Error(`${where}: "models" must be an array`);
+  const seen = new Set<string>();
+  for (const m of models as Partial<ManifestEntry>[]) {
+    if (typeof m.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(m.id)) throw new Error(`${where}: bad model id ${JSON.stringify(m.id)}`);
+    if (seen.has(m.id)) throw new Error(`${where}: duplicate model id ${m.id}`);
+    seen.add(m.id);
+    if (!KINDS.includes(m.kind as ModelKind)) throw new Error(`${where}: model ${m.id} has unknown kind ${JSON.stringify(m.kind)}`);
+    if (m.file !== null && typeof m.file !== 'string') throw new Error(`${where}: model ${m.id} needs "file" (string or null)`);
+  }
+  return raw as Manifest;
+}
+
+export async function loadManifest(modelsDir = defaultModelsDir): Promise<Manifest> {
+  const file = path.join(modelsDir, 'manifest.json');
+  return parseManifest(await readFile(file, 'utf8'), file);
+}

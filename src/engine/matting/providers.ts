@@ -1,0 +1,94 @@
+// Execution providers: try the platform's GPU providers in order and fall back to CPU on any
+// failure. onnxruntime-node throws when a provider cannot load instead of falling back itself,
+// so each candidate gets its own attempt and the one that worked is reported.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+
+export type ProviderName = 'cuda' | 'tensorrt' | 'dml' | 'coreml' | 'cpu';
+
+/** GPU providers worth trying on this platform, best first; CPU always comes last. */
+export function platformProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
+  switch (platform) {
+    case 'linux':
+      return ['tensorrt', 'cuda', 'cpu'];
+    case 'win32':
+      return ['dml', 'cpu'];
+    case 'darwin':
+      return ['coreml', 'cpu'];
+    default:
+      return ['cpu'];
+  }
+}
+
+/**
+ * Which providers to try: `CLEANPLATE_PROVIDERS` (comma list, e.g. "cpu" or "cuda,cpu") wins,
+ * else the platform order. CPU is appended when missing so there is always a fallback.
+ */
+export function providerOrder(env: NodeJS.ProcessEnv = process.env, platform = process.platform): ProviderName[] {
+  const wanted = env.CLEANPLATE_PROVIDERS?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) as ProviderName[] | undefined;
+  const order = wanted && wanted.length > 0 ? wanted : platformProviders(platform);
+  return order.includes('cpu') ? order : [...order, 'cpu'];
+}
+
+export interface OpenedSession {
+  readonly session: ort.InferenceSession;
+  readonly provider: ProviderName;
+  /** Why each provider tried before the one in use failed (for /v1/health and logs). */
+  readonly fallbacks: { provider: ProviderName; reason: string }[];
+}
+
+/** Threads for CPU inference: all cores by default, `CLEANPLATE_THREADS` to share the machine. */
+export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.CLEANPLATE_THREADS);
+  return Number.isInteger(n) && n > 0 ? n : Math.max(1, os.availableParallelism());
+}
+
+/**
+ * The CUDA and TensorRT providers are separate shared libraries that onnxruntime-node's
+ * postinstall downloads (skipped for CPU installs). Without them the attempt can only fail,
+ * loudly on stderr, so it is not made.
+ */
+export function providerMissingReason(provider: ProviderName): string | undefined {
+  if (provider !== 'cuda' && provider !== 'tensorrt') return undefined;
+  const pkg = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const lib = path.join(pkg, 'bin', 'napi-v6', process.platform, process.arch, `libonnxruntime_providers_${provider}.so`);
+  return existsSync(lib) ? undefined : `${provider} provider library not installed (${path.basename(lib)}); see README "GPU"`;
+}
+
+/** Creates an inference session on the first provider that loads the model. */
+export async function openOrtSession(
+  model: Uint8Array | string,
+  order: ProviderName[] = providerOrder(),
+): Promise<OpenedSession> {
+  const fallbacks: { provider: ProviderName; reason: string }[] = [];
+  for (const provider of order) {
+    const missing = providerMissingReason(provider);
+    if (missing) {
+      fallbacks.push({ provider, reason: missing });
+      continue;
+    }
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: cpuThreads(),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      // A GPU provider that cannot load is expected on most machines: keep its noise off stderr.
+      logSeverityLevel: provider === 'cpu' ? 2 : 4,
+    };
+    try {
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
+      return { session, provider, fallbacks };
+    } catch (err) {
+      if (provider === 'cpu') throw err; // CPU failing means the model itself is bad.
+      fallbacks.push({ provider, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  throw new Error(`no execution provider in [${order.join(', ')}] could load the model`);
+}

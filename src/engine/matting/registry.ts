@@ -1,0 +1,89 @@
+// The models the engine can run: the manifest plus, per kind, the code that opens a session.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { MattingInputError } from './errors.js';
+import { defaultModelsDir, loadManifest, type ManifestEntry } from './manifest.js';
+import { openPlateSession } from './plate/session.js';
+import type { MattingSession, ModelKind } from './types.js';
+
+export interface ModelContext {
+  readonly modelsDir: string;
+}
+
+export type SessionOpener = (entry: ManifestEntry, ctx: ModelContext) => Promise<MattingSession>;
+
+const openers: Partial<Record<ModelKind, SessionOpener>> = {
+  plate: openPlateSession,
+};
+
+export interface ModelInfo {
+  readonly id: string;
+  readonly kind: ModelKind;
+  readonly default: boolean;
+  /** False when the model's file is missing (not fetched yet) or its kind is not supported. */
+  readonly available: boolean;
+  readonly unavailableReason?: string;
+  readonly needsPlate: boolean;
+  readonly licence: string;
+  readonly source: string;
+  readonly description?: string;
+  readonly settings: Record<string, unknown>;
+}
+
+export class ModelRegistry {
+  private constructor(
+    private readonly entries: ManifestEntry[],
+    readonly modelsDir: string,
+  ) {}
+
+  static async load(modelsDir = defaultModelsDir): Promise<ModelRegistry> {
+    const manifest = await loadManifest(modelsDir);
+    return new ModelRegistry(manifest.models, modelsDir);
+  }
+
+  get defaultId(): string {
+    const entry = this.entries.find((e) => e.default) ?? this.entries[0];
+    if (!entry) throw new Error('models/manifest.json lists no models');
+    return entry.id;
+  }
+
+  list(): ModelInfo[] {
+    return this.entries.map((e) => {
+      const reason = this.unavailableReason(e);
+      return {
+        id: e.id,
+        kind: e.kind,
+        default: e.id === this.defaultId,
+        available: reason === undefined,
+        ...(reason ? { unavailableReason: reason } : {}),
+        needsPlate: e.kind !== 'rvm',
+        licence: e.licence,
+        source: e.source,
+        ...(e.description ? { description: e.description } : {}),
+        settings: e.settings,
+      };
+    });
+  }
+
+  entry(id: string): ManifestEntry | undefined {
+    return this.entries.find((e) => e.id === id);
+  }
+
+  private unavailableReason(e: ManifestEntry): string | undefined {
+    if (!openers[e.kind]) return `model kind "${e.kind}" is not supported by this engine`;
+    if (e.file !== null && !existsSync(path.join(this.modelsDir, e.file))) {
+      return `model file models/${e.file} is missing: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
+    }
+    return undefined;
+  }
+
+  /** Opens a session on the named model (or the default). Unknown/unavailable ids are input errors. */
+  async open(id: string = this.defaultId): Promise<MattingSession> {
+    const entry = this.entry(id);
+    if (!entry) throw new MattingInputError('unknown_model', `unknown model "${id}"; known: ${this.entries.map((e) => e.id).join(', ')}`);
+    const reason = this.unavailableReason(entry);
+    const opener = openers[entry.kind];
+    if (reason || !opener) throw new MattingInputError('model_unavailable', `model "${id}" is not available: ${reason}`);
+    return opener(entry, { modelsDir: this.modelsDir });
+  }
+}

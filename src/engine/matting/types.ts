@@ -1,0 +1,45 @@
+// The one interface every matting model implements. Callers (http routes, jobs, live sessions,
+// the CLI) see 8-bit frames only, never tensors; the tensor work lives inside the ONNX graphs.
+
+/** An interleaved 8-bit image: RGB (channels 3) or RGBA (channels 4), row-major, no padding. */
+export interface Frame {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3 | 4;
+}
+
+/** A single-channel 8-bit image (alpha, error map). */
+export interface Plane {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** What the caller wants computed: skipping the foreground makes alpha-only work (luma mattes) cheaper. */
+export interface RunOptions {
+  readonly foreground?: boolean;
+}
+
+export interface MatteResult {
+  /** Alpha, width x height, 0 = background, 255 = subject. */
+  readonly alpha: Plane;
+  /** Straight (unpremultiplied) RGBA foreground at full resolution; absent when not requested. */
+  readonly foreground?: Frame;
+  /** Where the model is unsure (0 = confident), possibly at a lower resolution than the frame. */
+  readonly error?: Plane;
+}
+
+export type ModelKind = 'plate' | 'bgmv2' | 'rvm';
+
+/** An open model: create, run many times, dispose. Not safe for concurrent `run` calls. */
+export interface MattingSession {
+  readonly modelId: string;
+  readonly kind: ModelKind;
+  /** True when `run` needs a background plate. */
+  readonly needsPlate: boolean;
+  /** The onnxruntime execution provider the model actually runs on ("cpu", "cuda", ...). */
+  readonly provider: string;
+  run(src: Frame, bgr?: Frame, options?: RunOptions): Promise<MatteResult>;
+  dispose(): Promise<void>;
+}

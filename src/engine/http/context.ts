@@ -1,0 +1,20 @@
+// What routes get to work with: the services, never onnxruntime or files directly.
+import type { ModelRegistry } from '../matting/registry.js';
+import type { BackgroundStore } from '../services/backgrounds.js';
+import type { MattingService } from '../services/matting-service.js';
+
+export interface EngineContext {
+  readonly version: string;
+  /** Date.now() at start, for uptime. */
+  readonly startedAt: number;
+  /** The bearer token, for pages that embed it. */
+  readonly token: string;
+  /** The port the engine listens on (known once listening). */
+  port(): number;
+  readonly registry: ModelRegistry;
+  readonly matting: MattingService;
+  readonly backgrounds: BackgroundStore;
+  /** Largest accepted upload (one file or raw body), bytes. */
+  readonly maxUploadBytes: number;
+  readonly log: (line: string) => void;
+}

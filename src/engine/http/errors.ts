@@ -1,0 +1,95 @@
+// Every failure leaves the engine as `{error:{code,message}}` with a fitting status: input errors
+// from any layer are mapped here, in one place, and nothing thrown by a route reaches Node.
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import multer from 'multer';
+import type { ApiError, ApiErrorCode } from '../../shared/api.js';
+import { MattingInputError } from '../matting/errors.js';
+import { ImageInputError } from '../media/image.js';
+import { UnknownBackgroundError } from '../services/backgrounds.js';
+
+/** An error a route throws on purpose, with the response it should become. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function sendError(res: Response, status: number, code: ApiErrorCode, message: string): void {
+  const body: ApiError = { error: { code, message } };
+  res.status(status).json(body);
+}
+
+const IMAGE_STATUS: Record<ImageInputError['code'], number> = {
+  bad_image: 400,
+  unsupported_format: 415,
+  image_too_large: 413,
+  image_too_small: 422,
+};
+
+const MATTING_ERRORS: Record<MattingInputError['code'], [number, ApiErrorCode]> = {
+  plate_required: [400, 'plate_required'],
+  plate_size_mismatch: [422, 'plate_size_mismatch'],
+  bad_frame: [400, 'bad_image'],
+  frame_too_large: [413, 'image_too_large'],
+  unknown_model: [404, 'unknown_model'],
+  model_unavailable: [409, 'model_unavailable'],
+};
+
+/** Errors body-parser raises, by its `type` tag. */
+const BODY_ERRORS: Record<string, [number, ApiErrorCode, string]> = {
+  'entity.parse.failed': [400, 'bad_json', 'the request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'the request body is larger than the engine accepts'],
+  'encoding.unsupported': [415, 'unsupported_media_type', 'unsupported Content-Encoding'],
+  'charset.unsupported': [415, 'unsupported_media_type', 'unsupported charset'],
+  'request.aborted': [400, 'bad_request', 'the request was aborted while its body was being read'],
+  'request.size.invalid': [400, 'bad_request', 'the request body is shorter or longer than its Content-Length'],
+};
+
+/** Maps any thrown value to [status, code, message]; unknown errors are 500s. */
+export function describeError(err: unknown, maxUploadBytes: number): [number, ApiErrorCode, string] {
+  if (err instanceof HttpError) return [err.status, err.code, err.message];
+  if (err instanceof ImageInputError) return [IMAGE_STATUS[err.code], err.code, err.message];
+  if (err instanceof MattingInputError) {
+    const [status, code] = MATTING_ERRORS[err.code];
+    return [status, code, err.message];
+  }
+  if (err instanceof UnknownBackgroundError) return [404, 'unknown_background', err.message];
+  if (err instanceof multer.MulterError) {
+    if (err.code === 'LIMIT_FILE_SIZE') {
+      return [413, 'payload_too_large', `file "${err.field}" is larger than the engine accepts (${Math.floor(maxUploadBytes / 2 ** 20)} MiB)`];
+    }
+    if (err.code === 'LIMIT_UNEXPECTED_FILE') return [400, 'bad_field', `unexpected file field "${err.field}"`];
+    return [400, 'bad_request', `bad multipart request: ${err.message}${err.field ? ` (${err.field})` : ''}`];
+  }
+  const type = (err as { type?: unknown } | null)?.type;
+  if (typeof type === 'string' && BODY_ERRORS[type]) return BODY_ERRORS[type];
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return [status, 'bad_request', err instanceof Error ? err.message : 'bad request'];
+  }
+  return [500, 'internal', `internal error: ${err instanceof Error ? err.message : String(err)}`];
+}
+
+export function errorHandler(maxUploadBytes: number, log: (line: string) => void): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const [status, code, message] = describeError(err, maxUploadBytes);
+    if (status >= 500) log(`error: ${req.method} ${req.originalUrl}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    if (res.headersSent) {
+      // Too late for a JSON error: cut the response so the client does not take it as complete.
+      res.destroy();
+      return;
+    }
+    // Errors raised while the upload is still arriving: answer, then drop the rest of the body.
+    if (!req.complete) res.setHeader('Connection', 'close');
+    sendError(res, status, code, message);
+  };
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  sendError(res, 404, 'not_found', `no route ${req.method} ${req.path}`);
+};

@@ -1,0 +1,20 @@
+// GET /v1/health: is the engine up, which version, which models, on which execution providers.
+import { Router } from 'express';
+import type { Health } from '../../../shared/api.js';
+import type { EngineContext } from '../context.js';
+
+export function healthRoutes(ctx: EngineContext): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
+    const providers = ctx.matting.providerStatus();
+    const health: Health = {
+      version: ctx.version,
+      uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+      models: ctx.registry.list().map((m) => ({ id: m.id, kind: m.kind, available: m.available, provider: ctx.matting.providerOf(m.id) })),
+      providers,
+      ...(ctx.matting.warmUpError ? { warmUpError: ctx.matting.warmUpError } : {}),
+    };
+    res.json(health);
+  });
+  return router;
+}

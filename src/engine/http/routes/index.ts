@@ -1,0 +1,20 @@
+// The engine's routes, mounted in this order. To add routes, write a router file and add one
+// line to a list: `apiRoutes` are mounted under /v1 behind the bearer token, `pageRoutes` at the
+// root without it (pages the engine serves, e.g. /obs/, get the token embedded instead).
+import type { Router } from 'express';
+import type { EngineContext } from '../context.js';
+import { backgroundRoutes } from './backgrounds.js';
+import { healthRoutes } from './health.js';
+import { matteRoutes } from './matte.js';
+import { modelRoutes } from './models.js';
+
+export type RouteFactory = (ctx: EngineContext) => Router;
+
+export const apiRoutes: RouteFactory[] = [
+  healthRoutes,
+  modelRoutes,
+  backgroundRoutes,
+  matteRoutes,
+];
+
+export const pageRoutes: RouteFactory[] = [];

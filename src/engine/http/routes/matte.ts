@@ -1,0 +1,55 @@
+// POST /v1/matte: one still image (+ a plate, uploaded or stored) -> alpha / foreground /
+// composite PNGs, base64 in JSON. Field rules are documented on MatteResponse in shared/api.ts.
+import { Router } from 'express';
+import { DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteResponse } from '../../../shared/api.js';
+import type { Frame } from '../../matting/types.js';
+import { decodeImage, parseHexColor } from '../../media/image.js';
+import { matteStill, parseOutputs } from '../../services/stills.js';
+import type { EngineContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { multipartFiles, requireContentType, textField, uploadedFile } from '../uploads.js';
+
+export function matteRoutes(ctx: EngineContext): Router {
+  const router = Router();
+  router.post(
+    '/matte',
+    requireContentType(['multipart/form-data'], 'multipart/form-data (fields: image, background or backgroundId, model, outputs, compositeColor)'),
+    multipartFiles(['image', 'background'], ctx.maxUploadBytes),
+    async (req, res) => {
+      // Cheap checks first, so a bad request fails before any pixels are decoded.
+      const outputsText = textField(req, 'outputs') ?? 'alpha';
+      const outputs = parseOutputs(outputsText);
+      if (!outputs) throw new HttpError(400, 'bad_field', `"outputs" must be a comma list of ${MATTE_OUTPUTS.join(', ')}; got "${outputsText}"`);
+      const colorText = textField(req, 'compositeColor') ?? DEFAULT_COMPOSITE_COLOR;
+      const compositeColor = parseHexColor(colorText);
+      if (!compositeColor) throw new HttpError(400, 'bad_field', `"compositeColor" must be #rrggbb; got "${colorText}"`);
+      const model = textField(req, 'model') || undefined;
+      if (model !== undefined && !ctx.registry.entry(model)) {
+        const known = ctx.registry.list().map((m) => m.id).join(', ');
+        throw new HttpError(404, 'unknown_model', `unknown model "${model}"; known: ${known}`);
+      }
+      const imageFile = uploadedFile(req, 'image');
+      if (!imageFile) throw new HttpError(400, 'missing_field', 'multipart file field "image" (the frame with the subject) is missing');
+      const backgroundFile = uploadedFile(req, 'background');
+      const backgroundId = textField(req, 'backgroundId') || undefined;
+      if (backgroundFile && backgroundId) throw new HttpError(400, 'bad_field', 'give either a "background" file or a "backgroundId", not both');
+
+      const image = await decodeImage(imageFile.buffer, 'image');
+      let plate: Frame | undefined;
+      if (backgroundFile) plate = await decodeImage(backgroundFile.buffer, 'background');
+      else if (backgroundId) plate = await ctx.backgrounds.frame(backgroundId);
+
+      const result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor });
+      const body: MatteResponse = {
+        model: result.model,
+        provider: result.provider,
+        width: result.width,
+        height: result.height,
+        ms: result.ms,
+        outputs: Object.fromEntries(Object.entries(result.png).map(([k, png]) => [k, png.toString('base64')])),
+      };
+      res.json(body);
+    },
+  );
+  return router;
+}

@@ -1,0 +1,25 @@
+// GET /v1/models: every model in the manifest, whether it can run here, and its provider once open.
+import { Router } from 'express';
+import type { ModelInfo, ModelList } from '../../../shared/api.js';
+import type { EngineContext } from '../context.js';
+
+export function modelRoutes(ctx: EngineContext): Router {
+  const router = Router();
+  router.get('/models', (_req, res) => {
+    const models: ModelInfo[] = ctx.registry.list().map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      default: m.default,
+      available: m.available,
+      ...(m.unavailableReason ? { unavailableReason: m.unavailableReason } : {}),
+      needsPlate: m.needsPlate,
+      licence: m.licence,
+      source: m.source,
+      ...(m.description ? { description: m.description } : {}),
+      provider: ctx.matting.providerOf(m.id),
+    }));
+    const body: ModelList = { models };
+    res.json(body);
+  });
+  return router;
+}

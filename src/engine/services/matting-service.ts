@@ -1,0 +1,156 @@
+// One open MattingSession per model id, shared by every caller (http routes, jobs, live, CLI),
+// with its runs serialised: a session is not safe for concurrent run() calls, and opening a
+// model (graph build, provider probing) is too slow to repeat per request.
+import { providerOrder } from '../matting/providers.js';
+import type { ModelRegistry } from '../matting/registry.js';
+import type { Frame, MatteResult, MattingSession, RunOptions } from '../matting/types.js';
+
+/** Runs tasks one at a time in arrival order; a failed task does not block the next. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Resolves once everything queued so far has finished. */
+  drained(): Promise<void> {
+    return this.tail.then(() => undefined);
+  }
+}
+
+interface OpenModel {
+  readonly session: Promise<MattingSession>;
+  readonly queue: SerialQueue;
+}
+
+/** Sessions may report which providers failed before the one in use (openOrtSession's fallbacks). */
+type SessionWithFallbacks = MattingSession & { readonly fallbacks?: readonly { provider: string; reason: string }[] };
+
+/** Sessions that compile per frame size can do so ahead of the first frame. */
+type PreparableSession = MattingSession & { prepare?(width: number, height: number): Promise<void> };
+
+const WARM_UP_SIDE = 64;
+
+export interface OpenSessionInfo {
+  readonly modelId: string;
+  readonly provider: string;
+  readonly fallbacks: { provider: string; reason: string }[];
+}
+
+export interface TimedResult {
+  readonly result: MatteResult;
+  readonly modelId: string;
+  readonly provider: string;
+  /** Milliseconds inside session.run (queue wait excluded). */
+  readonly ms: number;
+}
+
+export class MattingService {
+  private readonly models = new Map<string, OpenModel>();
+  /** Sessions that finished opening, for synchronous status reports (health). */
+  private readonly ready = new Map<string, MattingSession>();
+  private disposed = false;
+  private warmUpFailure: string | undefined;
+
+  constructor(readonly registry: ModelRegistry) {}
+
+  /** The open session for a model (default model when id is omitted), opening it on first use. */
+  session(modelId: string = this.registry.defaultId): Promise<MattingSession> {
+    return this.model(modelId).session;
+  }
+
+  private model(modelId: string): OpenModel {
+    if (this.disposed) throw new Error('the matting service is shut down');
+    let model = this.models.get(modelId);
+    if (!model) {
+      const session = this.registry.open(modelId);
+      const opened: OpenModel = { session, queue: new SerialQueue() };
+      this.models.set(modelId, opened);
+      session.then(
+        (s) => this.ready.set(modelId, s),
+        // Forget failed opens so a later request (e.g. after the model file is added) retries.
+        () => {
+          if (this.models.get(modelId) === opened) this.models.delete(modelId);
+        },
+      );
+      model = opened;
+    }
+    return model;
+  }
+
+  /** Runs a model on one frame, after any runs already queued on the same session. */
+  async run(modelId: string | undefined, src: Frame, bgr?: Frame, options?: RunOptions): Promise<TimedResult> {
+    const id = modelId ?? this.registry.defaultId;
+    const model = this.model(id);
+    const session = await model.session;
+    return model.queue.run(async () => {
+      const started = performance.now();
+      const result = await session.run(src, bgr, options);
+      return { result, modelId: id, provider: session.provider, ms: performance.now() - started };
+    });
+  }
+
+  /**
+   * Opens the default model now so the first request is fast and health can name its provider.
+   * Sessions that compile per frame size (the plate model) learn their provider only when they
+   * compile, so a small size is compiled too.
+   */
+  async warmUp(): Promise<void> {
+    try {
+      const session = (await this.session()) as PreparableSession;
+      if (typeof session.prepare === 'function') {
+        await this.model(session.modelId).queue.run(() => session.prepare!(WARM_UP_SIDE, WARM_UP_SIDE));
+      }
+      this.warmUpFailure = undefined;
+    } catch (err) {
+      this.warmUpFailure = err instanceof Error ? err.message : String(err);
+      throw err;
+    }
+  }
+
+  get warmUpError(): string | undefined {
+    return this.warmUpFailure;
+  }
+
+  /** Execution provider of a model's open session; null when it has not been opened (yet). */
+  providerOf(modelId: string): string | null {
+    return this.ready.get(modelId)?.provider ?? null;
+  }
+
+  /** For health: the order new sessions try providers in, what open sessions run on, and why others failed. */
+  providerStatus(): { order: string[]; inUse: string[]; fallbacks: Record<string, { provider: string; reason: string }[]> } {
+    const open = this.openSessions();
+    return {
+      order: providerOrder(),
+      inUse: [...new Set(open.map((s) => s.provider))],
+      fallbacks: Object.fromEntries(open.filter((s) => s.fallbacks.length > 0).map((s) => [s.modelId, s.fallbacks])),
+    };
+  }
+
+  openSessions(): OpenSessionInfo[] {
+    return [...this.ready.values()].map((s) => ({
+      modelId: s.modelId,
+      provider: s.provider,
+      fallbacks: [...((s as SessionWithFallbacks).fallbacks ?? [])],
+    }));
+  }
+
+  /** Waits for queued runs, then disposes every session. Later calls fail. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const models = [...this.models.values()];
+    this.models.clear();
+    this.ready.clear();
+    await Promise.all(
+      models.map(async (m) => {
+        await m.queue.drained();
+        const session = await m.session.catch(() => undefined);
+        await session?.dispose();
+      }),
+    );
+  }
+}

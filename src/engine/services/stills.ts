@@ -1,0 +1,59 @@
+// Matting one still image into the requested PNG outputs: shared by POST /v1/matte and the
+// `cleanplate matte` CLI so both check input and encode results the same way.
+import { MATTE_OUTPUTS, type MatteOutput } from '../../shared/api.js';
+import { MattingInputError } from '../matting/errors.js';
+import type { Frame } from '../matting/types.js';
+import { encodeCompositePng, encodePng } from '../media/image.js';
+import type { MattingService } from './matting-service.js';
+
+export interface StillRequest {
+  readonly image: Frame;
+  readonly plate?: Frame;
+  /** Model id; the default model when omitted. */
+  readonly model?: string;
+  readonly outputs: readonly MatteOutput[];
+  readonly compositeColor: { r: number; g: number; b: number };
+}
+
+export interface StillResult {
+  readonly model: string;
+  readonly provider: string;
+  readonly width: number;
+  readonly height: number;
+  readonly ms: number;
+  readonly png: Partial<Record<MatteOutput, Buffer>>;
+}
+
+/** "alpha,composite" -> ['alpha', 'composite'] (deduplicated); undefined when a name is unknown or none given. */
+export function parseOutputs(text: string): MatteOutput[] | undefined {
+  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (names.length === 0 || !names.every((n) => (MATTE_OUTPUTS as readonly string[]).includes(n))) return undefined;
+  return MATTE_OUTPUTS.filter((o) => names.includes(o));
+}
+
+export async function matteStill(matting: MattingService, req: StillRequest): Promise<StillResult> {
+  const session = await matting.session(req.model);
+  if (session.needsPlate && !req.plate) {
+    throw new MattingInputError('plate_required', `model "${session.modelId}" needs a background plate (the scene without the subject)`);
+  }
+  const plate = session.needsPlate ? req.plate : undefined;
+  if (plate && (plate.width !== req.image.width || plate.height !== req.image.height)) {
+    throw new MattingInputError(
+      'plate_size_mismatch',
+      `the background is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: plate and image must be the same size`,
+    );
+  }
+  const wantForeground = req.outputs.includes('foreground') || req.outputs.includes('composite');
+  const { result, modelId, provider, ms } = await matting.run(session.modelId, req.image, plate, { foreground: wantForeground });
+  const png: Partial<Record<MatteOutput, Buffer>> = {};
+  const foreground = result.foreground;
+  if (wantForeground && !foreground) throw new Error(`model "${modelId}" returned no foreground`);
+  await Promise.all(
+    req.outputs.map(async (output) => {
+      if (output === 'alpha') png.alpha = await encodePng(result.alpha);
+      else if (output === 'foreground') png.foreground = await encodePng(foreground!);
+      else png.composite = await encodeCompositePng(foreground!, req.compositeColor);
+    }),
+  );
+  return { model: modelId, provider, width: req.image.width, height: req.image.height, ms: Math.round(ms * 10) / 10, png };
+}

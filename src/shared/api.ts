@@ -1,0 +1,269 @@
+// The engine's HTTP wire types: the one module both the engine and its clients (panels, CLI,
+// tests) import, so a change to a request or response shows up as a type error on both sides.
+// Types and a few constants only, no imports: panels bundle it without pulling in engine code.
+
+/** Every route version lives under this prefix. */
+export const API_PREFIX = '/v1';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** Machine-readable error codes; `message` carries the human explanation. */
+export type ApiErrorCode =
+  // transport and security
+  | 'unauthorized' // missing or wrong bearer token (401)
+  | 'forbidden_host' // Host header is not a loopback name (403, DNS rebinding guard)
+  | 'cors_refused' // preflight from an origin the engine does not serve (403)
+  | 'not_found' // no such route (404)
+  | 'bad_json' // malformed JSON body (400)
+  | 'payload_too_large' // upload or body over the engine's limit (413)
+  | 'unsupported_media_type' // request Content-Type the route does not take (415)
+  | 'bad_request' // malformed multipart or other protocol-level problem (400)
+  // input
+  | 'missing_field' // a required field or file is absent (400)
+  | 'bad_field' // a field has an invalid value (400)
+  | 'bad_image' // zero-byte, corrupt or truncated image (400)
+  | 'unsupported_format' // not an image format the engine decodes (415)
+  | 'image_too_large' // over 8192x8192 (413)
+  | 'image_too_small' // under 16x16 (422)
+  | 'plate_required' // the model needs a background plate and none was given (400)
+  | 'plate_size_mismatch' // plate and frame differ in size (422)
+  | 'unknown_background' // no background with that id (404)
+  | 'unknown_model' // no model with that id (404)
+  | 'model_unavailable' // the model is listed but cannot run here (file missing, kind unsupported) (409)
+  // engine side
+  | 'internal'; // a bug or an environment failure (500)
+
+export interface ApiError {
+  readonly error: { readonly code: ApiErrorCode; readonly message: string };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /v1/health, GET /v1/models
+
+export type ModelKind = 'plate' | 'bgmv2' | 'rvm';
+
+export interface HealthModel {
+  readonly id: string;
+  readonly kind: ModelKind;
+  readonly available: boolean;
+  /** Execution provider the model's open session runs on; null until a session is open. */
+  readonly provider: string | null;
+}
+
+export interface ProviderFallback {
+  readonly provider: string;
+  readonly reason: string;
+}
+
+export interface Health {
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly models: HealthModel[];
+  readonly providers: {
+    /** Providers tried for each new session, best first (CPU always last). */
+    readonly order: string[];
+    /** Providers that open sessions actually run on. */
+    readonly inUse: string[];
+    /** Providers tried before the one in use and why they failed, per model id. */
+    readonly fallbacks: Record<string, ProviderFallback[]>;
+  };
+  /** Present when opening the default model at start failed: the engine serves, mattes fail. */
+  readonly warmUpError?: string;
+}
+
+export interface ModelInfo {
+  readonly id: string;
+  readonly kind: ModelKind;
+  readonly default: boolean;
+  readonly available: boolean;
+  readonly unavailableReason?: string;
+  readonly needsPlate: boolean;
+  readonly licence: string;
+  readonly source: string;
+  readonly description?: string;
+  /** Execution provider of the open session; null when the model has not been opened yet. */
+  readonly provider: string | null;
+}
+
+export interface ModelList {
+  readonly models: ModelInfo[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backgrounds (clean plates)
+//
+// POST /v1/backgrounds: multipart with a file field `image`, or a raw body with Content-Type
+// image/*. Response: Background (201). GET /v1/backgrounds: BackgroundList.
+// GET /v1/backgrounds/:id: BackgroundRecord. GET /v1/backgrounds/:id/image: the plate as PNG.
+// DELETE /v1/backgrounds/:id: 204.
+
+/** Where a stored plate came from. (A frame taken from a media file joins this union later.) */
+export type BackgroundSource = { readonly kind: 'upload'; readonly filename?: string };
+
+export interface Background {
+  readonly id: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface BackgroundRecord extends Background {
+  /** ISO 8601 time the plate was stored. */
+  readonly createdAt: string;
+  readonly source: BackgroundSource;
+}
+
+export interface BackgroundList {
+  readonly backgrounds: BackgroundRecord[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /v1/matte (one still image)
+//
+// multipart/form-data fields:
+//   image          file, required: the frame with the subject
+//   background     file: the clean plate, same size as image   } one of these when the model
+//   backgroundId   text: id of a stored plate (POST /v1/backgrounds)  } needs a plate
+//   model          text, optional: model id (default: the engine's default model)
+//   outputs        text, optional: comma list of MatteOutput (default "alpha")
+//   compositeColor text, optional: #rrggbb behind the subject in "composite" (default #00ff00)
+
+export type MatteOutput = 'alpha' | 'foreground' | 'composite';
+export const MATTE_OUTPUTS: readonly MatteOutput[] = ['alpha', 'foreground', 'composite'];
+export const DEFAULT_COMPOSITE_COLOR = '#00ff00';
+
+/** The text fields of a matte request (files travel as multipart parts). */
+export interface MatteFields {
+  readonly backgroundId?: string;
+  readonly model?: string;
+  readonly outputs?: string;
+  readonly compositeColor?: string;
+}
+
+export interface MatteResponse {
+  readonly model: string;
+  readonly provider: string;
+  readonly width: number;
+  readonly height: number;
+  /** Time spent in the model, milliseconds (decode and encode excluded). */
+  readonly ms: number;
+  /**
+   * Base64 PNGs, one per requested output: alpha is 8-bit greyscale (255 = subject), foreground
+   * is RGBA with straight alpha, composite is RGB (the foreground over compositeColor).
+   */
+  readonly outputs: Partial<Record<MatteOutput, string>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The config file the daemon writes for its clients (0600, removed on clean shutdown).
+
+export interface EngineConfigFile {
+  readonly port: number;
+  readonly token: string;
+  readonly pid: number;
+  readonly version: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Live sessions: WS /v1/live (auth: `?token=` or a `Sec-WebSocket-Protocol` entry
+// `cleanplate-token.<token>` next to LIVE_PROTOCOL; Host must be a loopback name).
+//
+// Text messages are JSON (LiveClientMessage / LiveServerMessage). Frames travel as binary
+// messages: a LIVE_FRAME_HEADER_BYTES header (see src/shared/live-frame.ts) then the image bytes.
+// One connection may hold several sessions; every session ends with its connection.
+// The matted RGBA frames come out on `streamUrl` (NUT, rawvideo rgba, constant `fps`), which an
+// OBS Media Source or `ffmpeg -f nut -i tcp://...` plays; the last frame repeats while no new one
+// arrives. Frames that arrive while the model is busy replace the waiting one (latest wins).
+
+export const LIVE_PATH = '/v1/live';
+/** The subprotocol the engine selects; the token travels as a second entry. */
+export const LIVE_PROTOCOL = 'cleanplate-live.v1';
+export const LIVE_TOKEN_PROTOCOL_PREFIX = 'cleanplate-token.';
+
+export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png';
+
+export interface LiveOpenRequest {
+  readonly type: 'open';
+  /** Echoed in `opened`/`error` so a client can match replies to requests. */
+  readonly requestId?: string;
+  readonly model?: string;
+  /** A stored plate (POST /v1/backgrounds); resized to width x height when it differs. */
+  readonly backgroundId: string;
+  /** Size of the frames the client sends and of the stream served. */
+  readonly width: number;
+  readonly height: number;
+  /** Stream frame rate (1-60, default 30). */
+  readonly fps?: number;
+  /** Push `stats` every this many ms (>= 200); absent = only on request. */
+  readonly statsIntervalMs?: number;
+}
+
+export type LiveClientMessage =
+  | LiveOpenRequest
+  | { readonly type: 'stats'; readonly sessionId: number }
+  | { readonly type: 'close'; readonly sessionId: number };
+
+export interface LiveSessionInfo {
+  readonly sessionId: number;
+  readonly model: string;
+  readonly provider: string;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /** tcp://127.0.0.1:PORT serving NUT (rawvideo rgba). */
+  readonly streamUrl: string;
+  /** For ffmpeg-based players: `-f <streamFormat>`. */
+  readonly streamFormat: 'nut';
+}
+
+export interface LatencySummary {
+  readonly median: number | null;
+  readonly p95: number | null;
+}
+
+export interface LiveStats {
+  readonly sessionId: number;
+  /** Frames served (matted) per second over the last few seconds. */
+  readonly fps: number;
+  readonly received: number;
+  readonly matted: number;
+  /** Frames replaced in the waiting slot by a newer one before the model saw them. */
+  readonly dropped: number;
+  /** Frames refused (bad header, wrong size, undecodable). */
+  readonly rejected: number;
+  /** dropped / received. */
+  readonly dropRate: number;
+  /** Milliseconds from the client's frame timestamp (epoch ms) to the matte being served. */
+  readonly latencyMs: LatencySummary;
+  /** Milliseconds from the frame's arrival at the engine to the matte being served. */
+  readonly engineMs: LatencySummary;
+  /** Players connected to streamUrl right now. */
+  readonly streamClients: number;
+}
+
+export type LiveErrorCode =
+  | 'bad_message' // not JSON, unknown type, missing or invalid fields
+  | 'bad_frame' // binary message with a bad header, a payload that does not match it, or undecodable bytes
+  | 'frame_size_mismatch' // frame size differs from the session's
+  | 'unknown_session'
+  | 'too_many_sessions'
+  | 'unknown_background'
+  | 'unknown_model'
+  | 'model_unavailable'
+  | 'internal';
+
+export type LiveServerMessage =
+  | ({ readonly type: 'opened'; readonly requestId?: string } & LiveSessionInfo)
+  | ({ readonly type: 'stats' } & LiveStats)
+  | { readonly type: 'closed'; readonly sessionId: number }
+  | {
+      readonly type: 'error';
+      readonly code: LiveErrorCode;
+      readonly message: string;
+      readonly requestId?: string;
+      readonly sessionId?: number;
+      /** The frame the error is about, when it is about one. */
+      readonly seq?: number;
+      /** True when the session ended because of this error. */
+      readonly fatal?: boolean;
+    };

@@ -1,0 +1,80 @@
+// Where outputs go and how they appear: a temp name in the destination folder while being
+// written, then moved to a fresh final name that never replaces an existing file or folder.
+import { randomBytes } from 'node:crypto';
+import { access, constants, link, lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { MediaInputError } from './errors.js';
+
+/** The default output folder: beside the source media, so mattes travel with the footage. */
+export const DEFAULT_OUTPUT_FOLDER = 'CleanPlate Mattes';
+
+export function defaultOutputDir(mediaPath: string): string {
+  return path.join(path.dirname(path.resolve(mediaPath)), DEFAULT_OUTPUT_FOLDER);
+}
+
+/** Creates the folder if needed and proves it writable by creating and removing a probe file. */
+export async function ensureWritableDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const st = await lstat(dir);
+    if (!st.isDirectory()) throw new Error('not a folder');
+    await access(dir, constants.W_OK);
+    const probe = path.join(dir, `.cleanplate-write-test-${randomBytes(4).toString('hex')}`);
+    await mkdir(probe);
+    await rm(probe, { recursive: true, force: true });
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new MediaInputError('output_dir_unwritable', `output folder ${dir} cannot be written (${why})`);
+  }
+}
+
+/** A hidden temp name beside `finalPath`, unique per call. */
+export function tempNameFor(finalPath: string): string {
+  return path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.partial-${randomBytes(4).toString('hex')}`);
+}
+
+/** The n-th candidate name: "a.mov", "a (2).mov", "a (3).mov", ... */
+export function candidateName(finalPath: string, n: number): string {
+  if (n <= 1) return finalPath;
+  const ext = path.extname(finalPath);
+  return `${finalPath.slice(0, finalPath.length - ext.length)} (${n})${ext}`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Errors from file systems without hard links (FAT/exFAT drives, some network shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', 'EMLINK']);
+
+/**
+ * Moves a finished temp file or folder to the first free name among `finalPath`, "name (2)", ...
+ * Files use a hard link, which fails instead of replacing when the name was taken meanwhile;
+ * folders (and file systems without links) check first, then rename.
+ */
+export async function publishNoClobber(tempPath: string, finalPath: string): Promise<string> {
+  const isDir = (await lstat(tempPath)).isDirectory();
+  for (let n = 1; n < 10_000; n++) {
+    const candidate = candidateName(finalPath, n);
+    if (!isDir) {
+      try {
+        await link(tempPath, candidate);
+        await unlink(tempPath);
+        return candidate;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (code === 'EEXIST') continue;
+        if (!NO_HARD_LINKS.has(code)) throw err;
+      }
+    }
+    if (await exists(candidate)) continue;
+    await rename(tempPath, candidate);
+    return candidate;
+  }
+  throw new Error(`no free file name for ${finalPath}`);
+}

@@ -1,0 +1,153 @@
+// A bounded async pipeline: source -> transform -> sink, each stage running concurrently with
+// at most `capacity` items waiting between two stages. A fast producer waits for the slow
+// stage (backpressure) instead of filling memory; a failure anywhere aborts the rest, ends the
+// source (its `finally` kills child processes) and rejects with the first error.
+
+export interface StageTimes {
+  /** Milliseconds each stage spent working (not waiting), for throughput reports. */
+  source: number;
+  transform: number;
+  sink: number;
+}
+
+export interface PipelineOptions<A, B> {
+  /** Called once with the pipeline's own signal, aborted on any failure: pass it to child processes. */
+  readonly source: (signal: AbortSignal) => AsyncIterable<A>;
+  readonly transform: (item: A, index: number, signal: AbortSignal) => Promise<B>;
+  readonly sink: (item: B, index: number, signal: AbortSignal) => Promise<void>;
+  /** Items allowed to wait between two stages (default 2). */
+  readonly capacity?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A single-producer, single-consumer queue that makes `push` wait while it is full. */
+export class BoundedQueue<T> {
+  private readonly items: T[] = [];
+  private closed = false;
+  private failure: { error: unknown } | undefined;
+  private wakeConsumer: (() => void) | undefined;
+  private wakeProducer: (() => void) | undefined;
+
+  constructor(readonly capacity: number) {
+    if (!(capacity >= 1)) throw new Error('capacity must be at least 1');
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  async push(item: T): Promise<void> {
+    while (this.items.length >= this.capacity && !this.failure) {
+      await new Promise<void>((r) => (this.wakeProducer = r));
+    }
+    if (this.failure) throw this.failure.error;
+    this.items.push(item);
+    this.wakeConsumer?.();
+  }
+
+  /** The next item, or undefined once closed and drained. */
+  async shift(): Promise<{ value: T } | undefined> {
+    while (this.items.length === 0 && !this.closed && !this.failure) {
+      await new Promise<void>((r) => (this.wakeConsumer = r));
+    }
+    if (this.failure) throw this.failure.error;
+    if (this.items.length === 0) return undefined;
+    const value = this.items.shift() as T;
+    this.wakeProducer?.();
+    return { value };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wakeConsumer?.();
+  }
+
+  /** Wakes both sides with an error (first one wins). */
+  fail(error: unknown): void {
+    this.failure ??= { error };
+    this.wakeConsumer?.();
+    this.wakeProducer?.();
+  }
+}
+
+/** Runs the three stages overlapped; resolves with the time each stage spent busy. */
+export async function runPipeline<A, B>(options: PipelineOptions<A, B>): Promise<StageTimes> {
+  const capacity = options.capacity ?? 2;
+  const decoded = new BoundedQueue<A>(capacity);
+  const transformed = new BoundedQueue<B>(capacity);
+  const times: StageTimes = { source: 0, transform: 0, sink: 0 };
+  let firstError: { error: unknown } | undefined;
+  const inner = new AbortController();
+  const fail = (error: unknown): void => {
+    firstError ??= { error };
+    if (!inner.signal.aborted) inner.abort(firstError.error);
+    decoded.fail(firstError.error);
+    transformed.fail(firstError.error);
+  };
+  const onAbort = (): void => fail(options.signal?.reason ?? new Error('aborted'));
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const produce = async (): Promise<void> => {
+    let it: AsyncIterator<A>;
+    try {
+      it = options.source(inner.signal)[Symbol.asyncIterator]();
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        const next = await it.next();
+        times.source += performance.now() - t0;
+        if (next.done) break;
+        await decoded.push(next.value);
+      }
+      decoded.close();
+    } catch (err) {
+      fail(err);
+    } finally {
+      // Ends the source early on failure/abort so it can release its resources.
+      if (firstError) await it.return?.().catch(() => undefined);
+    }
+  };
+
+  const transform = async (): Promise<void> => {
+    try {
+      for (let i = 0; ; i++) {
+        const item = await decoded.shift();
+        if (!item) break;
+        const t0 = performance.now();
+        const out = await options.transform(item.value, i, inner.signal);
+        times.transform += performance.now() - t0;
+        await transformed.push(out);
+      }
+      transformed.close();
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  const consume = async (): Promise<void> => {
+    try {
+      for (let i = 0; ; i++) {
+        const item = await transformed.shift();
+        if (!item) break;
+        const t0 = performance.now();
+        await options.sink(item.value, i, inner.signal);
+        times.sink += performance.now() - t0;
+      }
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  try {
+    await Promise.all([produce(), transform(), consume()]);
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  if (firstError) throw firstError.error;
+  return times;
+}

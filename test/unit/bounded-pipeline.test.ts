@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { runPipeline } from '../../src/engine/pipeline/bounded.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('bounded pipeline', () => {
+  it('runs stages overlapped, in order, with the producer never far ahead (backpressure)', async () => {
+    let produced = 0;
+    let consumed = 0;
+    let maxAhead = 0;
+    let active = 0;
+    let maxActive = 0;
+    const out: number[] = [];
+    const enter = async (ms: number): Promise<void> => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      await sleep(ms);
+      active--;
+    };
+    await runPipeline({
+      capacity: 2,
+      source: async function* () {
+        for (let i = 0; i < 30; i++) {
+          await enter(2);
+          produced++;
+          maxAhead = Math.max(maxAhead, produced - consumed);
+          yield i;
+        }
+      },
+      transform: async (x) => {
+        await enter(4);
+        return x * 10;
+      },
+      sink: async (y) => {
+        await enter(8); // the slow stage
+        out.push(y);
+        consumed++;
+      },
+    });
+    expect(out).toEqual(Array.from({ length: 30 }, (_, i) => i * 10));
+    expect(maxActive).toBeGreaterThanOrEqual(3); // all three stages were busy at once
+    // two queues of 2, one item in each of transform and sink, one being produced
+    expect(maxAhead).toBeLessThanOrEqual(2 + 2 + 3);
+  });
+
+  it('a failing stage rejects the pipeline with its error and ends the source early', async () => {
+    let sourceClosed = false;
+    let pulled = 0;
+    const run = runPipeline({
+      source: async function* () {
+        try {
+          for (let i = 0; i < 1000; i++) {
+            pulled++;
+            yield i;
+          }
+        } finally {
+          sourceClosed = true;
+        }
+      },
+      transform: async (x) => {
+        if (x === 5) throw new Error('model exploded');
+        return x;
+      },
+      sink: async () => undefined,
+    });
+    await expect(run).rejects.toThrow('model exploded');
+    expect(sourceClosed).toBe(true);
+    expect(pulled).toBeLessThan(20);
+  });
+
+  it('aborting stops every stage and passes the pipeline signal to the source', async () => {
+    const ctl = new AbortController();
+    let sourceSignalAborted = false;
+    const run = runPipeline({
+      signal: ctl.signal,
+      source: async function* (signal) {
+        signal.addEventListener('abort', () => (sourceSignalAborted = true));
+        for (let i = 0; ; i++) {
+          await sleep(1);
+          yield i;
+        }
+      },
+      transform: async (x) => x,
+      sink: async (x) => {
+        if (x === 10) ctl.abort(new Error('cancelled by user'));
+      },
+    });
+    await expect(run).rejects.toThrow('cancelled by user');
+    expect(sourceSignalAborted).toBe(true);
+  });
+});

@@ -31,6 +31,19 @@ export type ApiErrorCode =
   | 'unknown_background' // no background with that id (404)
   | 'unknown_model' // no model with that id (404)
   | 'model_unavailable' // the model is listed but cannot run here (file missing, kind unsupported) (409)
+  // media and clip jobs
+  | 'media_not_found' // no file at mediaPath (404)
+  | 'not_a_video' // not media ffmpeg can read, or a still image where a clip is needed (415)
+  | 'no_video_stream' // audio-only media (422)
+  | 'media_unreadable' // corrupt or truncated media (422)
+  | 'variable_frame_rate' // VFR media is refused: convert to a constant rate first (422)
+  | 'bad_range' // range in/out malformed or empty (400)
+  | 'range_outside_media' // range or time beyond the media's frames (422)
+  | 'output_dir_unwritable' // outputDir cannot be created or written (422)
+  | 'unknown_job' // no job with that id (404)
+  | 'job_not_active' // cancel of a job that already finished (409)
+  | 'job_still_active' // rerun of a job that is queued or running (409)
+  | 'ffmpeg_missing' // no ffmpeg/ffprobe found (503)
   // engine side
   | 'internal'; // a bug or an environment failure (500)
 
@@ -70,6 +83,8 @@ export interface Health {
   };
   /** Present when opening the default model at start failed: the engine serves, mattes fail. */
   readonly warmUpError?: string;
+  /** The ffmpeg/ffprobe clip jobs use (system, env override or the npm-packaged fallback). */
+  readonly media?: MediaToolsHealth;
 }
 
 export interface ModelInfo {
@@ -99,7 +114,17 @@ export interface ModelList {
 // DELETE /v1/backgrounds/:id: 204.
 
 /** Where a stored plate came from. (A frame taken from a media file joins this union later.) */
-export type BackgroundSource = { readonly kind: 'upload'; readonly filename?: string };
+export type BackgroundSource =
+  | { readonly kind: 'upload'; readonly filename?: string }
+  /** A frame of a video (the one shown at timeSeconds) or a still image file on disk. */
+  | { readonly kind: 'media'; readonly mediaPath: string; readonly timeSeconds: number; readonly frameIndex: number };
+
+/** POST /v1/backgrounds with a JSON body: take the plate from a file on the engine's disk. */
+export interface BackgroundFromMediaRequest {
+  readonly mediaPath: string;
+  /** Source time in seconds (0 = first frame); ignored for still images. Default 0. */
+  readonly timeSeconds?: number;
+}
 
 export interface Background {
   readonly id: string;
@@ -267,3 +292,123 @@ export type LiveServerMessage =
       /** True when the session ended because of this error. */
       readonly fatal?: boolean;
     };
+
+// ---------------------------------------------------------------------------------------------
+// Media tools (in /v1/health)
+
+export interface MediaToolHealth {
+  readonly path: string;
+  readonly version: string;
+  /** env: FFMPEG_PATH/FFPROBE_PATH; system: found on PATH; npm-package: the bundled fallback (old build). */
+  readonly source: 'env' | 'system' | 'npm-package';
+}
+
+export type MediaToolsHealth =
+  | { readonly ffmpeg: MediaToolHealth; readonly ffprobe: MediaToolHealth }
+  | { readonly error: string };
+
+// ---------------------------------------------------------------------------------------------
+// Clip jobs
+//
+// POST /v1/jobs (JobRequest) -> 201 JobRecord.  GET /v1/jobs -> JobList.  GET /v1/jobs/:id ->
+// JobRecord.  DELETE /v1/jobs/:id -> cancel, 200 JobRecord.  POST /v1/jobs/:id/rerun -> 201 a
+// new JobRecord with the same request.  GET /v1/jobs/:id/events -> text/event-stream of
+// JobEvent (event name = JobEvent.type, data = JSON), starting with a `snapshot`.
+
+export type ClipOutputKind = 'prores4444' | 'matte' | 'png' | 'composite';
+export const CLIP_OUTPUT_KINDS: readonly ClipOutputKind[] = ['prores4444', 'matte', 'png', 'composite'];
+export const DEFAULT_CLIP_OUTPUTS: readonly ClipOutputKind[] = ['prores4444'];
+
+/** A clip range in source time: `in` inclusive, `out` exclusive (the end of the last frame). */
+export interface JobRange {
+  readonly in: number;
+  readonly out: number;
+  /** Default "seconds"; "frames" takes whole frame numbers (0 = first frame). */
+  readonly unit?: 'seconds' | 'frames';
+}
+
+/** The clean plate for a job. Omitted: only for models that need none. */
+export type JobBackground =
+  | { readonly id: string } // a stored plate (POST /v1/backgrounds)
+  | { readonly imagePath: string } // a still image file
+  | { readonly mediaPath?: string; readonly timeSeconds: number }; // a frame of a video (default: the job's own media)
+
+/** What the composite output shows behind the subject (default: colour #00ff00). */
+export type CompositeOver = { readonly color: string } | { readonly imagePath: string } | { readonly videoPath: string };
+
+export interface JobRequest {
+  readonly mediaPath: string;
+  /** Default: the whole clip. */
+  readonly range?: JobRange;
+  readonly background?: JobBackground;
+  /** Model id; default: the engine's default model. */
+  readonly model?: string;
+  /** Default ["prores4444"]. */
+  readonly outputs?: readonly ClipOutputKind[];
+  /** Default: a "CleanPlate Mattes" folder beside the media. */
+  readonly outputDir?: string;
+  readonly compositeOver?: CompositeOver;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface JobProgress {
+  readonly framesDone: number;
+  readonly framesTotal: number;
+  /** Frames per second since the first frame; 0 until one is done. */
+  readonly fps: number;
+  /** Estimated seconds left; null until the rate is known. */
+  readonly etaSeconds: number | null;
+}
+
+export interface JobMedia {
+  readonly width: number;
+  readonly height: number;
+  /** Rational, e.g. "30000/1001". */
+  readonly frameRate: string;
+  /** Source frame index of the first output frame. */
+  readonly firstFrame: number;
+  readonly frameCount: number;
+  readonly codec: string;
+  readonly pixFmt: string;
+  readonly bitDepth: number;
+  readonly rotation: number;
+}
+
+export interface JobOutput {
+  readonly kind: ClipOutputKind;
+  /** Final path: a .mov/.mp4 file, or a folder of numbered PNGs for "png". */
+  readonly path: string;
+}
+
+export interface JobRecord {
+  readonly id: string;
+  readonly state: JobState;
+  readonly request: JobRequest;
+  readonly model: string;
+  /** The execution device queue the job runs in (one job at a time per device by default). */
+  readonly device: string;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly media?: JobMedia;
+  readonly progress: JobProgress;
+  /** Final output paths; filled when the job is done. */
+  readonly outputs: JobOutput[];
+  readonly error?: { readonly code: string; readonly message: string };
+  /** The job this one re-runs. */
+  readonly rerunOf?: string;
+}
+
+export interface JobList {
+  readonly jobs: JobRecord[];
+}
+
+export type JobEvent =
+  | { readonly type: 'snapshot'; readonly job: JobRecord }
+  | { readonly type: 'state'; readonly job: JobRecord }
+  | { readonly type: 'progress'; readonly progress: JobProgress }
+  | { readonly type: 'done'; readonly job: JobRecord }
+  | { readonly type: 'failed'; readonly job: JobRecord; readonly error: { readonly code: string; readonly message: string } }
+  | { readonly type: 'cancelled'; readonly job: JobRecord }
+  | { readonly type: 'interrupted'; readonly job: JobRecord };

@@ -1,0 +1,162 @@
+// WS /v1/live: the live-session protocol (types in src/shared/api.ts, frame header in
+// src/shared/live-frame.ts) on the engine's HTTP server. Same guards as the HTTP routes: a
+// loopback Host and the bearer token (browsers cannot set headers on a WebSocket, so the token
+// comes as `?token=` or as a `cleanplate-token.<token>` subprotocol entry). A bad message gets an
+// `error` reply about that message only; the connection, its other sessions and every other
+// client go on. Messages over LIVE_MAX_MESSAGE_BYTES close only the connection that sent them
+// (close code 1009).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveServerMessage } from '../../shared/api.js';
+import { decodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
+import { LiveError, type LiveSession } from '../live/session.js';
+import { LIVE_MAX_SIDE, validateOpen, type LiveService } from '../services/live.js';
+import { isLoopbackHost } from './security.js';
+
+/** The largest frame message: an RGBA frame at the largest session size plus the header. */
+export const LIVE_MAX_MESSAGE_BYTES = LIVE_MAX_SIDE * LIVE_MAX_SIDE * 4 + LIVE_FRAME_HEADER_BYTES;
+
+export interface LiveWsOptions {
+  readonly token: string;
+  readonly live: LiveService;
+  readonly log?: (line: string) => void;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** The token a client offered, from the query string or a subprotocol entry. */
+function offeredToken(req: IncomingMessage, url: URL): string | undefined {
+  const fromQuery = url.searchParams.get('token');
+  if (fromQuery) return fromQuery;
+  const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return protocols.find((p) => p.startsWith(LIVE_TOKEN_PROTOCOL_PREFIX))?.slice(LIVE_TOKEN_PROTOCOL_PREFIX.length);
+}
+
+function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+  const body = JSON.stringify({ error: { code: reason, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Serves WS /v1/live on `server`. Returns a function that closes every live connection. */
+export function attachLiveWebSocket(server: Server, options: LiveWsOptions): () => Promise<void> {
+  const expected = digest(options.token);
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: LIVE_MAX_MESSAGE_BYTES,
+    // Answer with the protocol name only: echoing the token entry would put it in responses.
+    handleProtocols: (protocols) => (protocols.has(LIVE_PROTOCOL) ? LIVE_PROTOCOL : false),
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname !== LIVE_PATH) return refuse(socket, 404, 'not_found', `no WebSocket at ${url.pathname}; live sessions are at ${LIVE_PATH}`);
+    if (!isLoopbackHost(req.headers.host)) return refuse(socket, 403, 'forbidden_host', 'the engine only answers requests addressed to 127.0.0.1, localhost or [::1]');
+    const token = offeredToken(req, url);
+    if (!token || !timingSafeEqual(digest(token), expected)) {
+      return refuse(socket, 401, 'unauthorized', token ? 'wrong token' : `missing token: add ?token=<token> or a "${LIVE_TOKEN_PROTOCOL_PREFIX}<token>" subprotocol`);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, options));
+  });
+
+  return async () => {
+    for (const ws of wss.clients) ws.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  };
+}
+
+function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
+  /** Sessions this connection opened: only they accept its frames, and they end with it. */
+  const mine = new Map<number, { session: LiveSession; timer?: NodeJS.Timeout }>();
+  const send = (msg: LiveServerMessage): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  };
+  const sendError = (err: unknown, extra: { requestId?: string; sessionId?: number } = {}): void => {
+    const e = err instanceof LiveError ? err : new LiveError('internal', err instanceof Error ? err.message : String(err));
+    if (e.code === 'internal') log?.(`live: internal error: ${e.message}`);
+    send({ type: 'error', code: e.code, message: e.message, ...extra, ...(e.seq !== undefined ? { seq: e.seq } : {}) });
+  };
+  const own = (sessionId: unknown): LiveSession => {
+    const entry = typeof sessionId === 'number' ? mine.get(sessionId) : undefined;
+    if (!entry) throw new LiveError('unknown_session', `no open session ${JSON.stringify(sessionId)} on this connection`);
+    return entry.session;
+  };
+  const closeSession = async (id: number): Promise<void> => {
+    const entry = mine.get(id);
+    if (!entry) return;
+    mine.delete(id);
+    if (entry.timer) clearInterval(entry.timer);
+    await live.close(id);
+  };
+
+  const onText = async (text: string): Promise<void> => {
+    let msg: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      msg = parsed as Record<string, unknown>;
+    } catch {
+      throw new LiveError('bad_message', 'text messages must be JSON objects with a "type" ("open", "stats" or "close")');
+    }
+    switch (msg.type) {
+      case 'open': {
+        const req = validateOpen(msg);
+        try {
+          const session = await live.open(req, { onFrameError: (err) => sendError(err, { sessionId: session.id }) });
+          if (ws.readyState !== ws.OPEN) {
+            await live.close(session.id); // the client left while the model was loading
+            return;
+          }
+          const timer = req.statsIntervalMs ? setInterval(() => send({ type: 'stats', ...session.stats() }), req.statsIntervalMs) : undefined;
+          mine.set(session.id, { session, ...(timer ? { timer } : {}) });
+          send({ type: 'opened', ...(req.requestId !== undefined ? { requestId: req.requestId } : {}), ...session.info });
+        } catch (err) {
+          sendError(err, req.requestId !== undefined ? { requestId: req.requestId } : {});
+        }
+        return;
+      }
+      case 'stats':
+        send({ type: 'stats', ...own(msg.sessionId).stats() });
+        return;
+      case 'close': {
+        const id = own(msg.sessionId).id;
+        await closeSession(id);
+        send({ type: 'closed', sessionId: id });
+        return;
+      }
+      default:
+        throw new LiveError('bad_message', `unknown message type ${JSON.stringify(msg.type)} (expected "open", "stats" or "close")`);
+    }
+  };
+
+  const onBinary = (bytes: Uint8Array): void => {
+    const frame = decodeLiveFrame(bytes);
+    if (typeof frame === 'string') throw new LiveError('bad_frame', frame);
+    const entry = mine.get(frame.sessionId);
+    if (!entry) throw new LiveError('unknown_session', `frame ${frame.seq} names session ${frame.sessionId}, which is not open on this connection`, frame.seq);
+    entry.session.submit(frame);
+  };
+
+  ws.on('message', (data: RawData, isBinary: boolean) => {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (isBinary) {
+      try {
+        onBinary(bytes);
+      } catch (err) {
+        sendError(err);
+      }
+    } else {
+      onText(bytes.toString('utf8')).catch((err: unknown) => sendError(err));
+    }
+  });
+  ws.on('error', (err) => log?.(`live: connection error: ${err.message}`));
+  ws.on('close', () => {
+    for (const id of [...mine.keys()]) void closeSession(id);
+  });
+}

@@ -1,0 +1,179 @@
+// One live session: frames in (latest wins), matted by the model, served as an RGBA stream.
+// Frames wait in a one-place slot while the model is busy, so a slow model drops stale frames
+// instead of building a queue; decoding happens after the slot, so dropped frames cost nothing.
+import type { LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
+import type { LiveFrame } from '../../shared/live-frame.js';
+import { MattingInputError } from '../matting/errors.js';
+import type { Frame } from '../matting/types.js';
+import { decodeImage, ImageInputError } from '../media/image.js';
+import type { MattingService } from '../services/matting-service.js';
+import { LatestSlot } from './latest-slot.js';
+import type { NutStreamServer } from './nut-stream.js';
+
+/** A problem with a session's input or a client message, reported to its client. */
+export class LiveError extends Error {
+  constructor(
+    readonly code: LiveErrorCode,
+    message: string,
+    readonly seq?: number,
+  ) {
+    super(message);
+    this.name = 'LiveError';
+  }
+}
+
+interface PendingFrame {
+  readonly frame: LiveFrame;
+  /** performance.now() at arrival. */
+  readonly arrived: number;
+}
+
+/** The last N samples of a duration, for median / p95. */
+class SampleWindow {
+  private readonly samples: number[] = [];
+  constructor(private readonly size = 300) {}
+  add(v: number): void {
+    this.samples.push(v);
+    if (this.samples.length > this.size) this.samples.shift();
+  }
+  summary(): LatencySummary {
+    if (this.samples.length === 0) return { median: null, p95: null };
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+    return { median: at(0.5), p95: at(0.95) };
+  }
+}
+
+const FPS_WINDOW_MS = 3000;
+
+export interface LiveSessionHooks {
+  /** A frame could not be used (the session goes on). */
+  onFrameError(err: LiveError): void;
+}
+
+export class LiveSession {
+  private readonly slot = new LatestSlot<PendingFrame>();
+  private readonly latency = new SampleWindow();
+  private readonly engineLatency = new SampleWindow();
+  private readonly servedAt: number[] = [];
+  private readonly loopDone: Promise<void>;
+  private closed = false;
+  private convertedPlate: Frame | undefined;
+  received = 0;
+  matted = 0;
+  dropped = 0;
+  rejected = 0;
+
+  constructor(
+    readonly info: LiveSessionInfo,
+    private readonly matting: MattingService,
+    private readonly background: Frame,
+    private readonly stream: NutStreamServer,
+    private readonly hooks: LiveSessionHooks,
+  ) {
+    this.loopDone = this.loop();
+  }
+
+  get id(): number {
+    return this.info.sessionId;
+  }
+
+  /** Takes a frame from the client; a frame still waiting for the model is dropped in its favour. */
+  submit(frame: LiveFrame): void {
+    if (this.closed) return;
+    this.received++;
+    if (frame.width !== this.info.width || frame.height !== this.info.height) {
+      this.reject(new LiveError('frame_size_mismatch', `frame ${frame.seq} is ${frame.width}x${frame.height}, the session is ${this.info.width}x${this.info.height}`, frame.seq));
+      return;
+    }
+    if (this.slot.put({ frame, arrived: performance.now() })) this.dropped++;
+  }
+
+  private reject(err: LiveError): void {
+    this.rejected++;
+    this.hooks.onFrameError(err);
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const pending = await this.slot.take();
+      if (!pending || this.closed) return;
+      try {
+        const frame = await this.decode(pending.frame);
+        const { result } = await this.matting.run(this.info.model, frame, this.plateFor(frame.channels), { foreground: true });
+        if (this.closed) return;
+        if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
+        this.stream.setFrame(result.foreground.data);
+        this.served(pending);
+      } catch (err) {
+        if (this.closed) return;
+        this.reject(asLiveError(err, pending.frame.seq));
+      }
+    }
+  }
+
+  /** The plate with the frame's channel count (models match them); converted once per session. */
+  private plateFor(channels: 3 | 4): Frame {
+    if (this.background.channels === channels) return this.background;
+    if (this.convertedPlate?.channels === channels) return this.convertedPlate;
+    const { data, width, height, channels: from } = this.background;
+    const out = new Uint8Array(width * height * channels).fill(255);
+    for (let i = 0, n = width * height; i < n; i++) {
+      for (let c = 0; c < 3; c++) out[i * channels + c] = data[i * from + c]!;
+    }
+    this.convertedPlate = { data: out, width, height, channels };
+    return this.convertedPlate;
+  }
+
+  private async decode(frame: LiveFrame): Promise<Frame> {
+    if (frame.format === 'rgba') return { data: frame.payload, width: frame.width, height: frame.height, channels: 4 };
+    const decoded = await decodeImage(frame.payload, `frame ${frame.seq} (${frame.format})`);
+    if (decoded.width !== this.info.width || decoded.height !== this.info.height) {
+      throw new LiveError('frame_size_mismatch', `frame ${frame.seq} decodes to ${decoded.width}x${decoded.height}, the session is ${this.info.width}x${this.info.height}`, frame.seq);
+    }
+    return decoded;
+  }
+
+  private served(pending: PendingFrame): void {
+    const now = performance.now();
+    this.matted++;
+    this.latency.add(Date.now() - pending.frame.timestamp);
+    this.engineLatency.add(now - pending.arrived);
+    this.servedAt.push(now);
+    while (this.servedAt.length > 0 && this.servedAt[0]! < now - FPS_WINDOW_MS) this.servedAt.shift();
+  }
+
+  stats(): LiveStats {
+    const now = performance.now();
+    const recent = this.servedAt.filter((t) => t >= now - FPS_WINDOW_MS);
+    const span = recent.length > 1 ? (recent[recent.length - 1]! - recent[0]!) / 1000 : 0;
+    return {
+      sessionId: this.id,
+      fps: span > 0 ? Math.round(((recent.length - 1) / span) * 10) / 10 : 0,
+      received: this.received,
+      matted: this.matted,
+      dropped: this.dropped,
+      rejected: this.rejected,
+      dropRate: this.received > 0 ? Math.round((this.dropped / this.received) * 1000) / 1000 : 0,
+      latencyMs: this.latency.summary(),
+      engineMs: this.engineLatency.summary(),
+      streamClients: this.stream.clientCount,
+    };
+  }
+
+  /** Stops taking frames, waits for the frame in the model (if any), closes the stream. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.slot.close();
+    await this.loopDone;
+    await this.stream.close();
+  }
+}
+
+function asLiveError(err: unknown, seq: number): LiveError {
+  if (err instanceof LiveError) return err;
+  if (err instanceof ImageInputError) return new LiveError('bad_frame', err.message, seq);
+  if (err instanceof MattingInputError) return new LiveError('bad_frame', `frame ${seq}: ${err.message}`, seq);
+  return new LiveError('internal', `frame ${seq}: ${err instanceof Error ? err.message : String(err)}`, seq);
+}

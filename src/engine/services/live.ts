@@ -1,0 +1,142 @@
+// Live sessions: open (model + stored plate + frame size) -> a LiveSession with its own loopback
+// stream. The WS layer (http/live-ws.ts) owns the connections; this service owns sessions and
+// their limits, and knows nothing about sockets.
+import sharp from 'sharp';
+import type { LiveOpenRequest, LiveSessionInfo } from '../../shared/api.js';
+import { MattingInputError } from '../matting/errors.js';
+import type { Frame } from '../matting/types.js';
+import { LiveError, LiveSession, type LiveSessionHooks } from '../live/session.js';
+import { NutStreamServer } from '../live/nut-stream.js';
+import { mediaTools } from '../media/ffmpeg-locate.js';
+import { UnknownBackgroundError, type BackgroundStore } from './backgrounds.js';
+import type { MattingService } from './matting-service.js';
+
+export const LIVE_MIN_SIDE = 16;
+export const LIVE_MAX_SIDE = 4096;
+export const LIVE_DEFAULT_FPS = 30;
+/** Each session holds a model run, a stream port and an ffmpeg per player: keep it bounded. */
+export const LIVE_MAX_SESSIONS = 8;
+
+export interface LiveServiceDeps {
+  readonly matting: MattingService;
+  readonly backgrounds: BackgroundStore;
+  readonly log?: (line: string) => void;
+}
+
+/** Checks an `open` message's fields; throws LiveError('bad_message') naming the bad one. */
+export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
+  const bad = (what: string): never => {
+    throw new LiveError('bad_message', `open: ${what}`);
+  };
+  const side = (name: 'width' | 'height'): number => {
+    const v = msg[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < LIVE_MIN_SIDE || v > LIVE_MAX_SIDE) {
+      return bad(`"${name}" must be an integer from ${LIVE_MIN_SIDE} to ${LIVE_MAX_SIDE}, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  if (typeof msg.backgroundId !== 'string' || msg.backgroundId === '') bad('"backgroundId" (a stored plate id from POST /v1/backgrounds) is required');
+  if (msg.model !== undefined && (typeof msg.model !== 'string' || msg.model === '')) bad('"model" must be a model id string');
+  const fps = msg.fps ?? LIVE_DEFAULT_FPS;
+  if (typeof fps !== 'number' || !Number.isInteger(fps) || fps < 1 || fps > 60) bad(`"fps" must be an integer from 1 to 60, got ${JSON.stringify(msg.fps)}`);
+  const interval = msg.statsIntervalMs;
+  if (interval !== undefined && (typeof interval !== 'number' || !(interval >= 200))) bad(`"statsIntervalMs" must be a number >= 200, got ${JSON.stringify(interval)}`);
+  if (msg.requestId !== undefined && typeof msg.requestId !== 'string') bad('"requestId" must be a string');
+  return {
+    type: 'open',
+    backgroundId: msg.backgroundId as string,
+    width: side('width'),
+    height: side('height'),
+    fps: fps as number,
+    ...(msg.model !== undefined ? { model: msg.model as string } : {}),
+    ...(interval !== undefined ? { statsIntervalMs: interval as number } : {}),
+    ...(msg.requestId !== undefined ? { requestId: msg.requestId as string } : {}),
+  };
+}
+
+export class LiveService {
+  private readonly sessions = new Map<number, LiveSession>();
+  private nextId = 1;
+  private opening = 0;
+
+  constructor(private readonly deps: LiveServiceDeps) {}
+
+  get count(): number {
+    return this.sessions.size;
+  }
+
+  get(id: number): LiveSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  async open(req: LiveOpenRequest, hooks: LiveSessionHooks): Promise<LiveSession> {
+    if (this.sessions.size + this.opening >= LIVE_MAX_SESSIONS) {
+      throw new LiveError('too_many_sessions', `the engine runs at most ${LIVE_MAX_SESSIONS} live sessions; close one first`);
+    }
+    this.opening++;
+    try {
+      const modelId = req.model ?? this.deps.matting.registry.defaultId;
+      const model = await this.deps.matting.session(modelId).catch((err: unknown) => {
+        if (err instanceof MattingInputError && (err.code === 'unknown_model' || err.code === 'model_unavailable')) throw new LiveError(err.code, err.message);
+        throw err;
+      });
+      const plate = await this.plate(req.backgroundId, req.width, req.height);
+      const fps = req.fps ?? LIVE_DEFAULT_FPS;
+      const { ffmpeg } = await mediaTools();
+      const id = this.nextId++;
+      const stream = await NutStreamServer.start({
+        width: req.width,
+        height: req.height,
+        fps,
+        ffmpegPath: ffmpeg.path,
+        onEvent: (e) => this.deps.log?.(`live ${id}: ${e}`),
+      });
+      const info: LiveSessionInfo = {
+        sessionId: id,
+        model: modelId,
+        provider: model.provider,
+        width: req.width,
+        height: req.height,
+        fps,
+        streamUrl: stream.url,
+        streamFormat: 'nut',
+      };
+      const session = new LiveSession(info, this.deps.matting, plate, stream, hooks);
+      this.sessions.set(id, session);
+      this.deps.log?.(`live ${id}: opened ${req.width}x${req.height}@${fps} model ${modelId}, stream ${stream.url}`);
+      return session;
+    } finally {
+      this.opening--;
+    }
+  }
+
+  /** The stored plate at the session's size (resized when captured at another size). */
+  private async plate(id: string, width: number, height: number): Promise<Frame> {
+    let frame: Frame;
+    try {
+      frame = await this.deps.backgrounds.frame(id);
+    } catch (err) {
+      if (err instanceof UnknownBackgroundError) throw new LiveError('unknown_background', `${err.message} (store one with POST /v1/backgrounds)`);
+      throw err;
+    }
+    if (frame.width === width && frame.height === height) return frame;
+    const data = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } })
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, channels: frame.channels };
+  }
+
+  async close(id: number): Promise<boolean> {
+    const session = this.sessions.get(id);
+    if (!session) return false;
+    this.sessions.delete(id);
+    await session.close();
+    this.deps.log?.(`live ${id}: closed`);
+    return true;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
+  }
+}

@@ -1,0 +1,233 @@
+// The OBS controller's view of the engine: plates over HTTP and live sessions over WS /v1/live,
+// typed by the shared wire types (src/shared), never engine internals. Runs in Node (the CLI;
+// pass the `ws` package's WebSocket) and in the browser (the dock; the global WebSocket).
+import {
+  API_PREFIX,
+  LIVE_PATH,
+  LIVE_PROTOCOL,
+  LIVE_TOKEN_PROTOCOL_PREFIX,
+  type ApiError,
+  type Background,
+  type LiveErrorCode,
+  type LiveFrameFormat,
+  type LiveOpenRequest,
+  type LiveServerMessage,
+  type LiveSessionInfo,
+  type LiveStats,
+} from '../shared/api.js';
+import { encodeLiveFrame } from '../shared/live-frame.js';
+
+/** The part of the WebSocket API used here: the browser's and `ws`'s both fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+}
+
+export type WebSocketFactory = (url: string, protocols: string[]) => WebSocketLike;
+
+export interface EngineEndpoint {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly token: string;
+}
+
+/** An error the engine reported (HTTP error body or a live `error` message). */
+export class EngineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+async function engineFetch<T>(engine: EngineEndpoint, route: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${engine.token}`);
+  let res: Response;
+  try {
+    res = await fetch(`${engine.url}${API_PREFIX}${route}`, { ...init, headers });
+  } catch (err) {
+    throw new EngineError('engine_unreachable', `the CleanPlate engine at ${engine.url} is not reachable (is it running? "npm start"): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let body: Partial<ApiError> = {};
+    try {
+      body = JSON.parse(text) as ApiError;
+    } catch {
+      // not JSON: fall through to the status line
+    }
+    throw new EngineError(body.error?.code ?? 'http_error', body.error?.message ?? `engine answered ${res.status} ${res.statusText}`, res.status);
+  }
+  return JSON.parse(text) as T;
+}
+
+/** Stores a clean plate (an encoded image, e.g. an OBS PNG screenshot). */
+export function uploadBackground(engine: EngineEndpoint, image: Uint8Array, type = 'image/png'): Promise<Background> {
+  return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: image as unknown as BodyInit });
+}
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+}
+
+export interface FrameErrorInfo {
+  readonly sessionId?: number;
+  readonly seq?: number;
+  readonly code: LiveErrorCode;
+  readonly message: string;
+}
+
+/** One WS /v1/live connection; sessions opened on it end when it closes. */
+export class LiveConnection {
+  private readonly opens = new Map<string, Pending<LiveSessionInfo>>();
+  private readonly statsWaiters = new Map<number, Pending<LiveStats>[]>();
+  private readonly closeWaiters = new Map<number, Pending<void>[]>();
+  private nextRequest = 1;
+  private closedReason: string | undefined;
+  /** Frame errors and pushed stats (the session goes on after either). */
+  onFrameError: ((err: FrameErrorInfo) => void) | undefined;
+  onStats: ((stats: LiveStats) => void) | undefined;
+  /** The connection ended (engine stopped, network error, or disconnect()). */
+  onClose: ((reason: string) => void) | undefined;
+
+  private constructor(private readonly ws: WebSocketLike) {
+    ws.onmessage = (ev) => this.receive(ev.data);
+    ws.onclose = (ev) => this.ended(`live connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
+    ws.onerror = () => undefined; // always followed by close
+  }
+
+  static connect(engine: EngineEndpoint, factory: WebSocketFactory, timeoutMs = 15_000): Promise<LiveConnection> {
+    const url = engine.url.replace(/^http/, 'ws') + LIVE_PATH;
+    const ws = factory(url, [LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX + engine.token]);
+    ws.binaryType = 'arraybuffer';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new EngineError('engine_unreachable', `no answer from ${url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(new LiveConnection(ws));
+      };
+      ws.onerror = () => undefined;
+      ws.onclose = (ev) => {
+        clearTimeout(timer);
+        reject(new EngineError('engine_unreachable', `could not open ${url} (${ev.code}${ev.reason ? `: ${ev.reason}` : ''}): is the engine running and the token current?`));
+      };
+    });
+  }
+
+  get open(): boolean {
+    return this.closedReason === undefined;
+  }
+
+  /** Bytes queued for sending: the frame loop waits while this is high. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  openSession(req: Omit<LiveOpenRequest, 'type' | 'requestId'>): Promise<LiveSessionInfo> {
+    const requestId = String(this.nextRequest++);
+    return new Promise((resolve, reject) => {
+      if (!this.open) return reject(new EngineError('engine_unreachable', this.closedReason!));
+      this.opens.set(requestId, { resolve, reject });
+      this.ws.send(JSON.stringify({ ...req, type: 'open', requestId } satisfies LiveOpenRequest));
+    });
+  }
+
+  sendFrame(sessionId: number, seq: number, timestamp: number, format: LiveFrameFormat, width: number, height: number, payload: Uint8Array): void {
+    if (!this.open) return;
+    this.ws.send(encodeLiveFrame({ sessionId, seq, timestamp, format, width, height }, payload));
+  }
+
+  stats(sessionId: number): Promise<LiveStats> {
+    return this.request(this.statsWaiters, sessionId, { type: 'stats', sessionId });
+  }
+
+  closeSession(sessionId: number): Promise<void> {
+    return this.request(this.closeWaiters, sessionId, { type: 'close', sessionId });
+  }
+
+  private request<T>(waiters: Map<number, Pending<T>[]>, sessionId: number, msg: object): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (!this.open) return reject(new EngineError('engine_unreachable', this.closedReason!));
+      const list = waiters.get(sessionId) ?? [];
+      list.push({ resolve, reject });
+      waiters.set(sessionId, list);
+      this.ws.send(JSON.stringify(msg));
+    });
+  }
+
+  disconnect(): void {
+    this.ws.close(1000, 'client done');
+    this.ended('disconnected');
+  }
+
+  private receive(data: unknown): void {
+    if (typeof data !== 'string') return;
+    const msg = JSON.parse(data) as LiveServerMessage;
+    switch (msg.type) {
+      case 'opened': {
+        const waiter = msg.requestId !== undefined ? this.opens.get(msg.requestId) : undefined;
+        if (msg.requestId !== undefined) this.opens.delete(msg.requestId);
+        const { type: _type, requestId: _requestId, ...info } = msg;
+        waiter?.resolve(info);
+        return;
+      }
+      case 'stats': {
+        const { type: _type, ...stats } = msg;
+        const waiter = this.statsWaiters.get(stats.sessionId)?.shift();
+        if (waiter) waiter.resolve(stats);
+        else this.onStats?.(stats);
+        return;
+      }
+      case 'closed':
+        this.closeWaiters.get(msg.sessionId)?.shift()?.resolve();
+        return;
+      case 'error': {
+        const err = new EngineError(msg.code, msg.message);
+        if (msg.requestId !== undefined && this.opens.has(msg.requestId)) {
+          this.opens.get(msg.requestId)!.reject(err);
+          this.opens.delete(msg.requestId);
+          return;
+        }
+        if (msg.code === 'unknown_session' && msg.seq === undefined && msg.sessionId === undefined) {
+          // A stats/close about a session the engine no longer has: fail the oldest such request.
+          for (const waiters of [this.statsWaiters, this.closeWaiters] as Map<number, Pending<unknown>[]>[]) {
+            for (const list of waiters.values()) {
+              const w = list.shift();
+              if (w) return w.reject(err);
+            }
+          }
+        }
+        this.onFrameError?.({ code: msg.code, message: msg.message, ...(msg.sessionId !== undefined ? { sessionId: msg.sessionId } : {}), ...(msg.seq !== undefined ? { seq: msg.seq } : {}) });
+        return;
+      }
+    }
+  }
+
+  private ended(reason: string): void {
+    if (this.closedReason !== undefined) return;
+    this.closedReason = reason;
+    const err = new EngineError('engine_unreachable', reason);
+    for (const w of this.opens.values()) w.reject(err);
+    this.opens.clear();
+    for (const waiters of [this.statsWaiters, this.closeWaiters] as Map<number, Pending<unknown>[]>[]) {
+      for (const list of waiters.values()) for (const w of list) w.reject(err);
+      waiters.clear();
+    }
+    this.onClose?.(reason);
+  }
+}

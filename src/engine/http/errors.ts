@@ -63,7 +63,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
     if (err.code === 'LIMIT_FILE_SIZE') {
       return [413, 'payload_too_large', `file "${err.field}" is larger than the engine accepts (${Math.floor(maxUploadBytes / 2 ** 20)} MiB)`];
     }
-    if (err.code === 'LIMIT_UNEXPECTED_FILE') return [400, 'bad_field', `unexpected file field "${err.field}"`];
+    if (err.code === 'LIMIT_UNEXPECTED_FILE') return [400, 'bad_field', `unexpected file field "${err.field}" (or the same file field twice)`];
     return [400, 'bad_request', `bad multipart request: ${err.message}${err.field ? ` (${err.field})` : ''}`];
   }
   const type = (err as { type?: unknown } | null)?.type;

@@ -4,12 +4,22 @@ import express, { type RequestHandler } from 'express';
 import multer from 'multer';
 import { HttpError } from './errors.js';
 
-/** A multipart parser for the named file fields (one file each) plus small text fields. */
+/**
+ * A multipart parser for the named file fields (one file each) plus small text fields. Broken
+ * bodies (cut off, bad boundaries) are the client's fault: 400, not the parser's raw error.
+ */
 export function multipartFiles(fields: readonly string[], maxFileBytes: number): RequestHandler {
-  return multer({
+  const parse = multer({
     storage: multer.memoryStorage(),
-    limits: { fileSize: maxFileBytes, files: fields.length, fields: 20, fieldSize: 64 * 1024, parts: fields.length + 20 },
+    limits: { fileSize: maxFileBytes, fields: 20, fieldSize: 64 * 1024, parts: fields.length + 20 },
   }).fields(fields.map((name) => ({ name, maxCount: 1 })));
+  return (req, res, next) => {
+    parse(req, res, (err?: unknown) => {
+      if (err === undefined || err instanceof multer.MulterError) return next(err);
+      const reason = err instanceof Error ? err.message : String(err);
+      next(new HttpError(400, 'bad_request', `malformed multipart body: ${reason}`));
+    });
+  };
 }
 
 /** The uploaded file of a field, if any. */

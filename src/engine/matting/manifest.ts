@@ -17,6 +17,8 @@ export interface ManifestEntry {
   readonly url?: string;
   readonly description?: string;
   readonly settings: Record<string, unknown>;
+  /** A logical model (file null) that runs one of these entries of its kind, picked per frame (e.g. bgmv2 -> hd/4k). */
+  readonly variants?: readonly string[];
 }
 
 export interface Manifest {
@@ -39,6 +41,12 @@ export function parseManifest(text: string, where = 'manifest.json'): Manifest {
     seen.add(m.id);
     if (!KINDS.includes(m.kind as ModelKind)) throw new Error(`${where}: model ${m.id} has unknown kind ${JSON.stringify(m.kind)}`);
     if (m.file !== null && typeof m.file !== 'string') throw new Error(`${where}: model ${m.id} needs "file" (string or null)`);
+  }
+  for (const m of models as ManifestEntry[]) {
+    for (const v of m.variants ?? []) {
+      const target = (models as ManifestEntry[]).find((e) => e.id === v);
+      if (!target || target.kind !== m.kind || target.file === null) throw new Error(`${where}: model ${m.id} lists variant ${JSON.stringify(v)}, which is not a ${m.kind} model with a file`);
+    }
   }
   return raw as Manifest;
 }

@@ -3,17 +3,21 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MattingInputError } from './errors.js';
 import { defaultModelsDir, loadManifest, type ManifestEntry } from './manifest.js';
+import { openBgmv2Session } from './bgmv2/session.js';
 import { openPlateSession } from './plate/session.js';
 import type { MattingSession, ModelKind } from './types.js';
 
 export interface ModelContext {
   readonly modelsDir: string;
+  /** For a logical model: its variants whose files are present. */
+  readonly variants?: readonly ManifestEntry[];
 }
 
 export type SessionOpener = (entry: ManifestEntry, ctx: ModelContext) => Promise<MattingSession>;
 
 const openers: Partial<Record<ModelKind, SessionOpener>> = {
   plate: openPlateSession,
+  bgmv2: openBgmv2Session,
 };
 
 export interface ModelInfo {
@@ -71,10 +75,20 @@ export class ModelRegistry {
 
   private unavailableReason(e: ManifestEntry): string | undefined {
     if (!openers[e.kind]) return `model kind "${e.kind}" is not supported by this engine`;
+    if (e.variants && this.presentVariants(e).length === 0) {
+      return `none of its variants (${e.variants.join(', ')}) is present: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
+    }
     if (e.file !== null && !existsSync(path.join(this.modelsDir, e.file))) {
       return `model file models/${e.file} is missing: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
     }
     return undefined;
+  }
+
+  private presentVariants(e: ManifestEntry): ManifestEntry[] {
+    return (e.variants ?? []).flatMap((id) => {
+      const v = this.entry(id);
+      return v && this.unavailableReason(v) === undefined ? [v] : [];
+    });
   }
 
   /** Opens a session on the named model (or the default). Unknown/unavailable ids are input errors. */
@@ -84,6 +98,6 @@ export class ModelRegistry {
     const reason = this.unavailableReason(entry);
     const opener = openers[entry.kind];
     if (reason || !opener) throw new MattingInputError('model_unavailable', `model "${id}" is not available: ${reason}`);
-    return opener(entry, { modelsDir: this.modelsDir });
+    return opener(entry, { modelsDir: this.modelsDir, ...(entry.variants ? { variants: this.presentVariants(entry) } : {}) });
   }
 }

@@ -1,0 +1,192 @@
+// MattingSession for the official BackgroundMattingV2 ONNX exports. A manifest entry with a file
+// is one export at one preset; the logical entry (file null, `variants`) picks among the presets
+// whose files are present by frame size, opening each on first use.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { MattingInputError } from '../errors.js';
+import { checkFrame } from '../frames.js';
+import type { ManifestEntry } from '../manifest.js';
+import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
+import type { Frame, MatteResult, MattingSession, RunOptions } from '../types.js';
+import { decodeModel, ModelContractError, type Bgmv2Contract } from './contract.js';
+import { bgmv2Settings, paddedSize, pickPreset, type Bgmv2Settings } from './presets.js';
+import { IO, spliceBgmv2 } from './splice.js';
+
+/** What the registry hands an opener (structurally the registry's ModelContext). */
+export interface Bgmv2OpenContext {
+  readonly modelsDir: string;
+  /** For a logical entry: the manifest entries of its variants whose files are present. */
+  readonly variants?: readonly ManifestEntry[];
+}
+
+/** Reads, checks and splices an export, then opens it on the best execution provider. */
+export async function loadBgmv2Model(
+  file: string,
+  label: string,
+  providers?: ProviderName[],
+): Promise<{ session: ort.InferenceSession; provider: ProviderName; fallbacks: OpenedSession['fallbacks']; contract: Bgmv2Contract }> {
+  const bytes = await readFile(file);
+  const spliced = spliceBgmv2(decodeModel(bytes, label), label);
+  let opened;
+  try {
+    opened = await openOrtSession(spliced.bytes, providers);
+  } catch (err) {
+    throw new ModelContractError(`${label}: onnxruntime cannot load it (${err instanceof Error ? err.message : String(err)})`);
+  }
+  return { session: opened.session, provider: opened.provider, fallbacks: opened.fallbacks, contract: spliced.contract };
+}
+
+export class Bgmv2Session implements MattingSession {
+  readonly kind = 'bgmv2' as const;
+  readonly needsPlate = true;
+  private disposed = false;
+
+  constructor(
+    readonly modelId: string,
+    readonly settings: Bgmv2Settings,
+    private readonly session: ort.InferenceSession,
+    readonly provider: string,
+    readonly contract: Bgmv2Contract,
+    /** Providers tried before the one in use, and why they failed (health reports them). */
+    readonly fallbacks: OpenedSession['fallbacks'] = [],
+  ) {}
+
+  /** The preset baked into this export ("hd", "4k"). */
+  get preset(): string {
+    return this.settings.preset;
+  }
+
+  async run(src: Frame, bgr?: Frame, options: RunOptions = {}): Promise<MatteResult> {
+    if (this.disposed) throw new Error(`${this.modelId} session used after dispose()`);
+    checkFrame(src, 'frame');
+    if (!bgr) throw new MattingInputError('plate_required', `${this.modelId} needs a background plate (clean plate) for every frame`);
+    checkFrame(bgr, 'plate');
+    if (bgr.width !== src.width || bgr.height !== src.height) {
+      throw new MattingInputError('plate_size_mismatch', `plate is ${bgr.width}x${bgr.height} but the frame is ${src.width}x${src.height}; capture the plate at the frame's size`);
+    }
+    const { width: W, height: H } = src;
+    const padded = paddedSize(W, H, this.settings);
+    const pads = BigInt64Array.from([0, 0, 0, 0, 0, padded.height - H, padded.width - W, 0].map(BigInt));
+    const foreground = options.foreground ?? true;
+    const fetches: string[] = [IO.alpha, ...(foreground ? [IO.foreground] : []), ...(this.contract.hasError ? [IO.error] : [])];
+    const out = await this.session.run(
+      {
+        [IO.frame]: new ort.Tensor('uint8', src.data, [1, H, W, src.channels]),
+        [IO.plate]: new ort.Tensor('uint8', bgr.data, [1, H, W, bgr.channels]),
+        [IO.pads]: new ort.Tensor('int64', pads, [8]),
+      },
+      fetches,
+    );
+    const tensor = (name: string): ort.Tensor => {
+      const t = out[name];
+      if (!t) throw new Error(`${this.modelId}: the spliced graph produced no "${name}" output`);
+      return t;
+    };
+    const error = this.contract.hasError ? tensor(IO.error) : undefined;
+    return {
+      alpha: { data: tensor(IO.alpha).data as Uint8Array, width: W, height: H },
+      ...(foreground ? { foreground: { data: tensor(IO.foreground).data as Uint8Array, width: W, height: H, channels: 4 as const } } : {}),
+      ...(error ? { error: { data: error.data as Uint8Array, width: Number(error.dims[3]), height: Number(error.dims[2]) } } : {}),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+async function openPreset(entry: ManifestEntry, modelsDir: string): Promise<Bgmv2Session> {
+  if (entry.file === null) throw new Error(`model ${entry.id} has no file`);
+  const settings = bgmv2Settings(entry);
+  try {
+    const loaded = await loadBgmv2Model(path.join(modelsDir, entry.file), `models/${entry.file}`);
+    return new Bgmv2Session(entry.id, settings, loaded.session, loaded.provider, loaded.contract, loaded.fallbacks);
+  } catch (err) {
+    if (err instanceof ModelContractError) {
+      throw new MattingInputError('model_unavailable', `model "${entry.id}" cannot run: ${err.message}; fetch it again with "npm run models:fetch ${entry.id}"`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * The logical model: one session that picks the preset for each frame's size (pickPreset) among
+ * the variants present. The first variant is opened at once so a broken file shows up when the
+ * model is opened, not at the first frame.
+ */
+export class Bgmv2PresetSession implements MattingSession {
+  readonly kind = 'bgmv2' as const;
+  readonly needsPlate = true;
+  private readonly open = new Map<string, Promise<Bgmv2Session>>();
+  private current: Bgmv2Session;
+  private disposed = false;
+
+  private constructor(
+    readonly modelId: string,
+    private readonly variants: readonly { entry: ManifestEntry; settings: Bgmv2Settings }[],
+    private readonly modelsDir: string,
+    first: Bgmv2Session,
+  ) {
+    this.current = first;
+    this.open.set(first.modelId, Promise.resolve(first));
+  }
+
+  static async create(entry: ManifestEntry, ctx: Bgmv2OpenContext): Promise<Bgmv2PresetSession> {
+    const variants = (ctx.variants ?? []).map((e) => ({ entry: e, settings: bgmv2Settings(e) }));
+    const smallest = [...variants].sort((a, b) => (a.settings.maxPixels ?? Infinity) - (b.settings.maxPixels ?? Infinity))[0];
+    if (!smallest) {
+      throw new MattingInputError('model_unavailable', `model "${entry.id}" has none of its preset files (${(entry.variants ?? []).join(', ')}); run "npm run models:fetch ${entry.id}"`);
+    }
+    return new Bgmv2PresetSession(entry.id, variants, ctx.modelsDir, await openPreset(smallest.entry, ctx.modelsDir));
+  }
+
+  /** The execution provider of the preset used last. */
+  get provider(): string {
+    return this.current.provider;
+  }
+
+  /** The preset used last ("hd", "4k"). */
+  get preset(): string {
+    return this.current.preset;
+  }
+
+  get fallbacks(): OpenedSession['fallbacks'] {
+    return this.current.fallbacks;
+  }
+
+  /** The variant a frame of this size runs on. */
+  variantFor(width: number, height: number): string {
+    return pickPreset(this.variants, width, height).entry.id;
+  }
+
+  async run(src: Frame, bgr?: Frame, options?: RunOptions): Promise<MatteResult> {
+    if (this.disposed) throw new Error(`${this.modelId} session used after dispose()`);
+    checkFrame(src, 'frame');
+    const { entry } = pickPreset(this.variants, src.width, src.height);
+    let session = this.open.get(entry.id);
+    if (!session) {
+      session = openPreset(entry, this.modelsDir);
+      session.catch(() => this.open.delete(entry.id));
+      this.open.set(entry.id, session);
+    }
+    this.current = await session;
+    return this.current.run(src, bgr, options);
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const sessions = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(sessions.map((s) => s.then((x) => x.dispose()).catch(() => undefined)));
+  }
+}
+
+/** Registry opener for kind "bgmv2". */
+export async function openBgmv2Session(entry: ManifestEntry, ctx: Bgmv2OpenContext): Promise<MattingSession> {
+  if (entry.file === null) return Bgmv2PresetSession.create(entry, ctx);
+  return openPreset(entry, ctx.modelsDir);
+}

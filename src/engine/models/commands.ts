@@ -1,0 +1,139 @@
+// The command lines behind `npm run models:fetch` and `npm run models:add` (scripts/ only call
+// these): argument parsing, a progress bar on stderr, and one clear sentence per failure with a
+// non-zero exit code.
+import { parseArgs } from 'node:util';
+import { defaultModelsDir } from '../matting/manifest.js';
+import { addModel } from './add-model.js';
+import type { DownloadProgress } from './download.js';
+import { fetchModels } from './fetch-model.js';
+
+export interface CommandIo {
+  readonly out: (line: string) => void;
+  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const defaultIo: CommandIo = { out: (line) => process.stdout.write(`${line}\n`), err: process.stderr, env: process.env };
+
+function modelsDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag ?? env.CLEANPLATE_MODELS_DIR ?? defaultModelsDir;
+}
+
+const MB = (n: number) => (n / 1e6).toFixed(1);
+
+/** A one-line bar redrawn in place on a terminal; on a pipe, a line every 10%. */
+function progressPrinter(stream: CommandIo['err']): (id: string, p: DownloadProgress) => void {
+  let lastTenth = -1;
+  let lastDraw = 0;
+  return (id, p) => {
+    const fraction = p.total ? p.received / p.total : null;
+    const done = p.total !== null && p.received >= p.total;
+    if (stream.isTTY) {
+      const now = Date.now();
+      if (!done && now - lastDraw < 100) return;
+      lastDraw = now;
+      const width = 30;
+      const bar = fraction === null ? '' : `[${'#'.repeat(Math.round(fraction * width)).padEnd(width, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}% `;
+      stream.write(`\r${id} ${bar}${MB(p.received)}${p.total ? `/${MB(p.total)}` : ''} MB${done ? '\n' : ''}`);
+      return;
+    }
+    const tenth = fraction === null ? Math.floor(p.received / 10e6) : Math.floor(fraction * 10);
+    if (tenth === lastTenth && !done) return;
+    lastTenth = tenth;
+    stream.write(`${id}: ${MB(p.received)}${p.total ? ` of ${MB(p.total)}` : ''} MB${p.resumedFrom > 0 ? ` (resumed at ${MB(p.resumedFrom)} MB)` : ''}\n`);
+  };
+}
+
+const FETCH_USAGE = `usage: npm run models:fetch [id] [-- --accept-unverified] [--restart] [--models-dir DIR]
+  id                   a model from models/manifest.json (default: every model with a download URL)
+  --accept-unverified  download a model whose sha256 the manifest does not know yet, then record it
+  --restart            discard a partial download instead of resuming it`;
+
+export async function runFetchCommand(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'accept-unverified': { type: 'boolean' },
+        restart: { type: 'boolean' },
+        'models-dir': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    io.err.write(`models:fetch: ${(err as Error).message}\n${FETCH_USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    io.out(FETCH_USAGE);
+    return 0;
+  }
+  if (args.positionals.length > 1) {
+    io.err.write(`models:fetch: one model id at a time\n${FETCH_USAGE}\n`);
+    return 2;
+  }
+  const idle = args.values['idle-timeout'] === undefined ? undefined : Number(args.values['idle-timeout']) * 1000;
+  try {
+    const outcomes = await fetchModels(args.positionals[0], {
+      modelsDir: modelsDirFrom(args.values['models-dir'], io.env),
+      ...(args.values['accept-unverified'] ? { acceptUnverified: true } : {}),
+      ...(args.values.restart ? { restart: true } : {}),
+      ...(idle && idle > 0 ? { idleTimeoutMs: idle } : {}),
+      onProgress: progressPrinter(io.err),
+    });
+    if (outcomes.length === 0) io.out('models:fetch: nothing to fetch');
+    for (const o of outcomes) {
+      if (o.status === 'present') io.out(`${o.id}: already in ${o.file}${o.verified ? ' (sha256 verified)' : ' (no sha256 in the manifest to verify it)'}`);
+      else {
+        io.out(`${o.id}: installed ${o.file} (sha256 ${o.sha256}${o.resumedFrom > 0 ? `, resumed at ${MB(o.resumedFrom)} MB` : ''})`);
+        if (o.recordedSha256) io.out(`${o.id}: recorded its sha256 in models/manifest.json; later downloads are checked against it`);
+      }
+    }
+    return 0;
+  } catch (err) {
+    io.err.write(`models:fetch: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
+
+const ADD_USAGE = `usage: npm run models:add <file.onnx> [-- --id ID] [--preset hd|4k] [--models-dir DIR]
+  --id      the manifest entry the file is for (default: found by sha256 or official file name);
+            a new id adds an entry and needs --preset (the settings the export was made with)`;
+
+export async function runAddCommand(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { id: { type: 'string' }, preset: { type: 'string' }, 'models-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    io.err.write(`models:add: ${(err as Error).message}\n${ADD_USAGE}\n`);
+    return 2;
+  }
+  if (args.values.help) {
+    io.out(ADD_USAGE);
+    return 0;
+  }
+  const [file, ...rest] = args.positionals;
+  if (!file || rest.length > 0) {
+    io.err.write(`models:add: give exactly one model file\n${ADD_USAGE}\n`);
+    return 2;
+  }
+  try {
+    const o = await addModel(file, {
+      modelsDir: modelsDirFrom(args.values['models-dir'], io.env),
+      ...(args.values.id ? { id: args.values.id } : {}),
+      ...(args.values.preset ? { preset: args.values.preset } : {}),
+    });
+    io.out(o.status === 'added' ? `${o.id}: installed ${o.file} (sha256 ${o.sha256})${o.newEntry ? ', new entry in models/manifest.json' : ''}` : `${o.id}: already installed as ${o.file} (sha256 ${o.sha256})`);
+    return 0;
+  } catch (err) {
+    io.err.write(`models:add: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,241 @@
+// One clip job, from request to published files: validate and resolve the request (media,
+// range, plate, outputs) into a plan, then run decode -> matte -> encode as a bounded pipeline.
+// Persistence, queueing and events are the job service's business, not this module's.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClipOutputKind, CompositeOver, JobMedia, JobRequest } from '../../shared/api.js';
+import { CLIP_OUTPUT_KINDS, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
+import { MattingInputError } from '../matting/errors.js';
+import type { ModelRegistry } from '../matting/registry.js';
+import type { Frame } from '../matting/types.js';
+import { decodeFrames } from '../media/decode.js';
+import { MediaInputError } from '../media/errors.js';
+import type { MediaTools } from '../media/ffmpeg-locate.js';
+import { ClipEncoder, needsForeground, type CompositeBackground, type PublishedOutput } from '../media/encode.js';
+import { grabFrame } from '../media/frame-grab.js';
+import { resolveRange, type FrameSpan } from '../media/frame-range.js';
+import { decodeImage, parseHexColor } from '../media/image.js';
+import { defaultOutputDir, ensureWritableDir } from '../media/output-files.js';
+import { probeMedia, type VideoInfo } from '../media/probe.js';
+import { runPipeline, type StageTimes } from '../pipeline/bounded.js';
+import type { BackgroundStore } from './backgrounds.js';
+import type { MattingService } from './matting-service.js';
+
+/** A request field that is missing or malformed (400). */
+export class JobRequestError extends Error {
+  constructor(
+    readonly code: 'missing_field' | 'bad_field',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobRequestError';
+  }
+}
+
+export interface ClipPlan {
+  readonly info: VideoInfo;
+  readonly span: FrameSpan;
+  readonly modelId: string;
+  readonly plate: Frame | undefined;
+  readonly outputs: readonly ClipOutputKind[];
+  readonly outputDir: string;
+  /** Output path stem, e.g. "<dir>/interview_f120-239" (kind and extension are appended). */
+  readonly stem: string;
+  readonly composite: CompositeBackground | undefined;
+}
+
+export interface PlanDeps {
+  readonly tools: MediaTools;
+  readonly registry: ModelRegistry;
+  readonly backgrounds?: BackgroundStore;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function text(v: unknown, field: string, required: true): string;
+function text(v: unknown, field: string, required?: false): string | undefined;
+function text(v: unknown, field: string, required = false): string | undefined {
+  if (v === undefined || v === null || v === '') {
+    if (required) throw new JobRequestError('missing_field', `${field} is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new JobRequestError('bad_field', `${field} must be a string`);
+  return v;
+}
+
+/** Checks the shape of a JSON body and returns it as a JobRequest (paths made absolute). */
+export function parseJobRequest(body: unknown): JobRequest {
+  if (!isObject(body)) throw new JobRequestError('bad_field', 'the request body must be a JSON object');
+  const mediaPath = path.resolve(text(body.mediaPath, 'mediaPath', true));
+  let range: JobRequest['range'];
+  if (body.range !== undefined && body.range !== null) {
+    const r = body.range;
+    if (!isObject(r) || typeof r.in !== 'number' || typeof r.out !== 'number') {
+      throw new JobRequestError('bad_field', 'range must be {in: number, out: number, unit?: "seconds" | "frames"}');
+    }
+    if (r.unit !== undefined && r.unit !== 'seconds' && r.unit !== 'frames') throw new JobRequestError('bad_field', 'range.unit must be "seconds" or "frames"');
+    range = { in: r.in, out: r.out, ...(r.unit ? { unit: r.unit } : {}) };
+  }
+  let outputs: ClipOutputKind[] | undefined;
+  if (body.outputs !== undefined) {
+    const list = typeof body.outputs === 'string' ? body.outputs.split(',').map((s) => s.trim()) : body.outputs;
+    if (!Array.isArray(list) || list.length === 0) throw new JobRequestError('bad_field', `outputs must be a non-empty list of ${CLIP_OUTPUT_KINDS.join(', ')}`);
+    for (const k of list) {
+      if (!CLIP_OUTPUT_KINDS.includes(k as ClipOutputKind)) throw new JobRequestError('bad_field', `unknown output "${String(k)}"; known: ${CLIP_OUTPUT_KINDS.join(', ')}`);
+    }
+    outputs = [...new Set(list as ClipOutputKind[])];
+  }
+  let background: JobRequest['background'];
+  const b = body.background;
+  if (b !== undefined && b !== null) {
+    if (!isObject(b)) throw new JobRequestError('bad_field', 'background must be {id} | {imagePath} | {mediaPath?, timeSeconds}');
+    if (b.id !== undefined) background = { id: text(b.id, 'background.id', true) };
+    else if (b.imagePath !== undefined) background = { imagePath: path.resolve(text(b.imagePath, 'background.imagePath', true)) };
+    else if (typeof b.timeSeconds === 'number') {
+      const mp = text(b.mediaPath, 'background.mediaPath');
+      background = { ...(mp ? { mediaPath: path.resolve(mp) } : {}), timeSeconds: b.timeSeconds };
+    } else throw new JobRequestError('bad_field', 'background must be {id} | {imagePath} | {mediaPath?, timeSeconds}');
+  }
+  let compositeOver: CompositeOver | undefined;
+  const c = body.compositeOver;
+  if (c !== undefined && c !== null) {
+    if (!isObject(c)) throw new JobRequestError('bad_field', 'compositeOver must be {color} | {imagePath} | {videoPath}');
+    if (c.color !== undefined) {
+      const color = text(c.color, 'compositeOver.color', true);
+      if (!parseHexColor(color)) throw new JobRequestError('bad_field', `compositeOver.color must be #rrggbb, got "${color}"`);
+      compositeOver = { color };
+    } else if (c.imagePath !== undefined) compositeOver = { imagePath: path.resolve(text(c.imagePath, 'compositeOver.imagePath', true)) };
+    else if (c.videoPath !== undefined) compositeOver = { videoPath: path.resolve(text(c.videoPath, 'compositeOver.videoPath', true)) };
+    else throw new JobRequestError('bad_field', 'compositeOver must be {color} | {imagePath} | {videoPath}');
+  }
+  const model = text(body.model, 'model');
+  const outputDir = text(body.outputDir, 'outputDir');
+  return {
+    mediaPath,
+    ...(range ? { range } : {}),
+    ...(background ? { background } : {}),
+    ...(model ? { model } : {}),
+    ...(outputs ? { outputs } : {}),
+    ...(outputDir ? { outputDir: path.resolve(outputDir) } : {}),
+    ...(compositeOver ? { compositeOver } : {}),
+  };
+}
+
+async function loadPlate(deps: PlanDeps, request: JobRequest): Promise<Frame | undefined> {
+  const b = request.background;
+  if (!b) return undefined;
+  if ('id' in b) {
+    if (!deps.backgrounds) throw new JobRequestError('bad_field', 'stored backgrounds are not available here');
+    return deps.backgrounds.frame(b.id);
+  }
+  if ('imagePath' in b) {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(b.imagePath);
+    } catch {
+      throw new MediaInputError('media_not_found', `background image not found: ${b.imagePath}`);
+    }
+    return decodeImage(bytes, `background ${b.imagePath}`);
+  }
+  return (await grabFrame(deps.tools, b.mediaPath ?? request.mediaPath, b.timeSeconds)).frame;
+}
+
+/** Makes sure a composite background file is something ffmpeg can read. */
+async function checkCompositeSource(deps: PlanDeps, over: CompositeOver | undefined): Promise<CompositeBackground | undefined> {
+  if (!over) return undefined;
+  if ('imagePath' in over) await probeMedia(deps.tools, over.imagePath);
+  if ('videoPath' in over) await probeMedia(deps.tools, over.videoPath);
+  return over;
+}
+
+export function jobMedia(plan: ClipPlan): JobMedia {
+  const { info, span } = plan;
+  return {
+    width: info.width,
+    height: info.height,
+    frameRate: info.frameRateText,
+    firstFrame: span.first,
+    frameCount: span.count,
+    codec: info.codec,
+    pixFmt: info.pixFmt,
+    bitDepth: info.bitDepth,
+    rotation: info.rotation,
+  };
+}
+
+/** Everything a job needs, checked up front so bad requests fail at POST time with a clear error. */
+export async function planClipJob(deps: PlanDeps, request: JobRequest): Promise<ClipPlan> {
+  const modelId = request.model ?? deps.registry.defaultId;
+  const model = deps.registry.list().find((m) => m.id === modelId);
+  if (!model) throw new MattingInputError('unknown_model', `unknown model "${modelId}"; known: ${deps.registry.list().map((m) => m.id).join(', ')}`);
+  if (!model.available) throw new MattingInputError('model_unavailable', `model "${modelId}" is not available: ${model.unavailableReason ?? ''}`);
+  const info = await probeMedia(deps.tools, request.mediaPath);
+  if (info.isStillImage) throw new MediaInputError('not_a_video', `${request.mediaPath} is a still image, not a clip (use it as a plate, or POST /v1/matte)`);
+  const span = resolveRange(request.range, info.frameRate, info.frameCount);
+  const plate = await loadPlate(deps, request);
+  if (model.needsPlate && !plate) {
+    throw new MattingInputError('plate_required', `model "${modelId}" needs a clean plate: give background {id} | {imagePath} | {timeSeconds}`);
+  }
+  if (plate && (plate.width !== info.width || plate.height !== info.height)) {
+    throw new MattingInputError('plate_size_mismatch', `the plate is ${plate.width}x${plate.height} but the clip's frames are ${info.width}x${info.height}`);
+  }
+  const outputs = request.outputs ?? DEFAULT_CLIP_OUTPUTS;
+  const outputDir = request.outputDir ?? defaultOutputDir(request.mediaPath);
+  await ensureWritableDir(outputDir);
+  const composite = outputs.includes('composite') ? await checkCompositeSource(deps, request.compositeOver) : undefined;
+  const base = path.basename(request.mediaPath, path.extname(request.mediaPath));
+  const stem = path.join(outputDir, `${base}_f${span.first}-${span.first + span.count - 1}`);
+  return { info, span, modelId, plate, outputs, outputDir, stem, composite };
+}
+
+export interface RunHooks {
+  readonly signal?: AbortSignal;
+  /** Called once the temp files exist (so they can be recorded and removed after a crash). */
+  onTempFiles?(paths: readonly string[]): void;
+  /** Called after each frame is handed to the encoder. */
+  onFrame?(framesDone: number): void;
+}
+
+export interface ClipResult {
+  readonly outputs: PublishedOutput[];
+  readonly times: StageTimes;
+}
+
+/** Runs a planned job; on failure or abort every temp file is removed and nothing is published. */
+export async function runClipJob(tools: MediaTools, matting: Pick<MattingService, 'run'>, plan: ClipPlan, hooks: RunHooks = {}): Promise<ClipResult> {
+  const fg = needsForeground(plan.outputs);
+  const { info, span } = plan;
+  const encoder = await ClipEncoder.start(tools, {
+    width: info.width,
+    height: info.height,
+    frameRate: info.frameRate,
+    input: fg ? 'rgba' : 'gray',
+    outputs: plan.outputs.map((kind) => ({ kind, path: `${plan.stem}_${kind}` })),
+    firstFrameNumber: span.first,
+    ...(plan.composite ? { compositeBackground: plan.composite } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+  hooks.onTempFiles?.(encoder.tempPaths);
+  try {
+    const times = await runPipeline({
+      capacity: 2,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      source: (signal) => decodeFrames(tools, info, span, { signal }),
+      transform: async (frame) => {
+        const { result } = await matting.run(plan.modelId, frame, plan.plate, { foreground: fg });
+        if (fg && !result.foreground) throw new Error(`model "${plan.modelId}" returned no foreground`);
+        return fg ? result.foreground!.data : result.alpha.data;
+      },
+      sink: async (data, i) => {
+        await encoder.write(data);
+        hooks.onFrame?.(i + 1);
+      },
+    });
+    return { outputs: await encoder.finish(), times };
+  } catch (err) {
+    await encoder.abort();
+    throw err;
+  }
+}

@@ -1,0 +1,319 @@
+// Clip jobs: a queue per execution device (one job at a time each by default), records
+// persisted as <data>/jobs/<id>.json (atomic writes), progress and state events for SSE.
+// After a crash or kill -9 the records say what happened: finished jobs keep their outputs,
+// jobs that were queued or running become `interrupted` (their temp files removed) and can be
+// re-run as new jobs.
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { JobEvent, JobList, JobProgress, JobRecord, JobRequest, JobState } from '../../shared/api.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { providerOrder } from '../matting/providers.js';
+import type { ModelRegistry } from '../matting/registry.js';
+import { removeTemps } from '../media/encode.js';
+import type { MediaTools } from '../media/ffmpeg-locate.js';
+import type { BackgroundStore } from './backgrounds.js';
+import { jobMedia, planClipJob, runClipJob, type ClipPlan } from './clip-job.js';
+import type { MattingService } from './matting-service.js';
+
+const ID_PATTERN = /^[0-9a-f]{16}$/;
+const ACTIVE: readonly JobState[] = ['queued', 'running'];
+/** Progress reaches disk at most this often (events go out more often). */
+const PERSIST_PROGRESS_MS = 2000;
+const EMIT_PROGRESS_MS = 200;
+
+export class UnknownJobError extends Error {
+  constructor(readonly id: string) {
+    super(`no job with id "${id}"`);
+    this.name = 'UnknownJobError';
+  }
+}
+
+/** Cancel of a finished job, or rerun of an active one (409). */
+export class JobStateError extends Error {
+  constructor(
+    readonly code: 'job_not_active' | 'job_still_active',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'JobStateError';
+  }
+}
+
+/** The stored record: the wire record plus the temp files being written (removed after a crash). */
+type StoredJob = JobRecord & { readonly tempPaths?: readonly string[] };
+
+interface Live {
+  record: StoredJob;
+  plan?: ClipPlan;
+  abort?: AbortController;
+}
+
+export interface JobServiceOptions {
+  readonly dataDir: string;
+  readonly tools: () => Promise<MediaTools>;
+  readonly registry: ModelRegistry;
+  readonly matting: Pick<MattingService, 'run' | 'providerOf'>;
+  readonly backgrounds?: BackgroundStore;
+  /** Jobs running at once per device (default CLEANPLATE_JOBS_PER_DEVICE or 1). */
+  readonly jobsPerDevice?: number;
+  readonly log?: (line: string) => void;
+}
+
+function jobsPerDeviceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.CLEANPLATE_JOBS_PER_DEVICE);
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+const noProgress = (total: number): JobProgress => ({ framesDone: 0, framesTotal: total, fps: 0, etaSeconds: null });
+
+function publicRecord(job: StoredJob): JobRecord {
+  const { tempPaths: _temp, ...rest } = job;
+  return rest;
+}
+
+export class JobService {
+  readonly dir: string;
+  private readonly jobs = new Map<string, Live>();
+  private readonly running = new Map<string, number>();
+  private readonly events = new EventEmitter();
+  private readonly jobsPerDevice: number;
+  private readonly log: (line: string) => void;
+  private closed = false;
+
+  constructor(private readonly options: JobServiceOptions) {
+    this.dir = path.join(options.dataDir, 'jobs');
+    this.jobsPerDevice = options.jobsPerDevice ?? jobsPerDeviceFromEnv();
+    this.log = options.log ?? (() => undefined);
+    this.events.setMaxListeners(0);
+  }
+
+  /** Loads stored records; jobs a previous engine left queued or running become interrupted. */
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    for (const name of await readdir(this.dir)) {
+      const id = name.endsWith('.json') ? name.slice(0, -5) : '';
+      if (!ID_PATTERN.test(id)) continue;
+      let record: StoredJob;
+      try {
+        record = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as StoredJob;
+      } catch (err) {
+        this.log(`warning: skipping unreadable job record ${name}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      if (ACTIVE.includes(record.state)) {
+        await removeTemps(record.tempPaths ?? []);
+        const { tempPaths: _t, ...rest } = record;
+        record = {
+          ...rest,
+          state: 'interrupted',
+          finishedAt: new Date().toISOString(),
+          error: {
+            code: 'interrupted',
+            message: `the engine stopped while this job was ${record.state}; partial outputs were removed. Re-run it with POST /v1/jobs/${record.id}/rerun`,
+          },
+        };
+        await this.persist(record);
+      }
+      this.jobs.set(id, { record });
+    }
+  }
+
+  list(): JobList {
+    const jobs = [...this.jobs.values()].map((j) => publicRecord(j.record)).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return { jobs };
+  }
+
+  get(id: string): JobRecord {
+    return publicRecord(this.live(id).record);
+  }
+
+  private live(id: string): Live {
+    const job = ID_PATTERN.test(id) ? this.jobs.get(id) : undefined;
+    if (!job) throw new UnknownJobError(id);
+    return job;
+  }
+
+  private deviceFor(modelId: string): string {
+    return this.options.matting.providerOf(modelId) ?? providerOrder()[0] ?? 'cpu';
+  }
+
+  /** Validates and queues a job; bad input throws (the route answers 4xx) and nothing is stored. */
+  async create(request: JobRequest, rerunOf?: string): Promise<JobRecord> {
+    if (this.closed) throw new Error('the job service is shut down');
+    const tools = await this.options.tools();
+    const plan = await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, request);
+    const record: StoredJob = {
+      id: randomBytes(8).toString('hex'),
+      state: 'queued',
+      request,
+      model: plan.modelId,
+      device: this.deviceFor(plan.modelId),
+      createdAt: new Date().toISOString(),
+      media: jobMedia(plan),
+      progress: noProgress(plan.span.count),
+      outputs: [],
+      ...(rerunOf ? { rerunOf } : {}),
+    };
+    await this.persist(record);
+    this.jobs.set(record.id, { record, plan });
+    this.emit(record.id, { type: 'state', job: publicRecord(record) });
+    this.schedule();
+    return publicRecord(record);
+  }
+
+  /** Queues a new job with the request of a finished one (an interrupted one, typically). */
+  async rerun(id: string): Promise<JobRecord> {
+    const { record } = this.live(id);
+    if (ACTIVE.includes(record.state)) throw new JobStateError('job_still_active', `job ${id} is ${record.state}; cancel it first`);
+    return this.create(record.request, id);
+  }
+
+  /** Cancels a queued or running job: ffmpeg is killed and temp files removed before this resolves. */
+  async cancel(id: string): Promise<JobRecord> {
+    const job = this.live(id);
+    const state = job.record.state;
+    if (!ACTIVE.includes(state)) throw new JobStateError('job_not_active', `job ${id} is already ${state}`);
+    if (state === 'queued') {
+      await this.finish(job, { state: 'cancelled' });
+      return publicRecord(job.record);
+    }
+    const settled = new Promise<void>((resolve) => this.events.once(`settled:${id}`, resolve));
+    job.abort?.abort(new Error('cancelled'));
+    await settled;
+    return publicRecord(job.record);
+  }
+
+  /** Subscribes to one job's events; returns the unsubscribe function. */
+  subscribe(id: string, listener: (event: JobEvent) => void): () => void {
+    this.live(id);
+    this.events.on(`job:${id}`, listener);
+    return () => this.events.off(`job:${id}`, listener);
+  }
+
+  private emit(id: string, event: JobEvent): void {
+    this.events.emit(`job:${id}`, event);
+  }
+
+  private async persist(record: StoredJob): Promise<void> {
+    await writeFileAtomic(path.join(this.dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
+  }
+
+  private async update(job: Live, patch: Partial<StoredJob>): Promise<void> {
+    job.record = { ...job.record, ...patch };
+    await this.persist(job.record);
+  }
+
+  private async finish(job: Live, patch: Partial<StoredJob> & { state: JobState }): Promise<void> {
+    const { tempPaths: _t, ...rest } = { ...job.record, ...patch, finishedAt: new Date().toISOString() };
+    job.record = rest;
+    job.plan = undefined; // the plate frame can be large: drop it with the plan
+    await this.persist(job.record).catch((err: unknown) => this.log(`error: could not save job ${job.record.id}: ${String(err)}`));
+    const pub = publicRecord(job.record);
+    if (patch.state === 'done') this.emit(pub.id, { type: 'done', job: pub });
+    else if (patch.state === 'failed') this.emit(pub.id, { type: 'failed', job: pub, error: pub.error ?? { code: 'internal', message: 'failed' } });
+    else if (patch.state === 'cancelled') this.emit(pub.id, { type: 'cancelled', job: pub });
+    this.events.emit(`settled:${pub.id}`);
+  }
+
+  /** Starts queued jobs, oldest first, while their device has a free slot. */
+  private schedule(): void {
+    if (this.closed) return;
+    const queued = [...this.jobs.values()].filter((j) => j.record.state === 'queued').sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt));
+    for (const job of queued) {
+      const device = job.record.device;
+      if ((this.running.get(device) ?? 0) >= this.jobsPerDevice) continue;
+      this.running.set(device, (this.running.get(device) ?? 0) + 1);
+      void this.execute(job).finally(() => {
+        this.running.set(device, (this.running.get(device) ?? 1) - 1);
+        this.schedule();
+      });
+    }
+  }
+
+  private async execute(job: Live): Promise<void> {
+    const id = job.record.id;
+    const abort = new AbortController();
+    job.abort = abort;
+    try {
+      const tools = await this.options.tools();
+      // A re-run after restart has no plan in memory: resolve the request again.
+      const plan =
+        job.plan ??
+        (await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, job.record.request));
+      await this.update(job, { state: 'running', startedAt: new Date().toISOString() });
+      this.emit(id, { type: 'state', job: publicRecord(job.record) });
+      const total = plan.span.count;
+      let started = 0;
+      let lastEmit = 0;
+      let lastPersist = Date.now();
+      const result = await runClipJob(tools, this.options.matting, plan, {
+        signal: abort.signal,
+        onTempFiles: (paths) => {
+          job.record = { ...job.record, tempPaths: [...paths] };
+          void this.persist(job.record).catch(() => undefined);
+        },
+        onFrame: (done) => {
+          const now = performance.now();
+          if (started === 0) started = now;
+          const elapsed = (now - started) / 1000;
+          // Rate over frames after the first (the first includes start-up).
+          const fps = done > 1 && elapsed > 0 ? (done - 1) / elapsed : 0;
+          const progress: JobProgress = { framesDone: done, framesTotal: total, fps, etaSeconds: fps > 0 ? (total - done) / fps : null };
+          job.record = { ...job.record, progress };
+          if (done === total || now - lastEmit >= EMIT_PROGRESS_MS) {
+            lastEmit = now;
+            this.emit(id, { type: 'progress', progress });
+          }
+          if (Date.now() - lastPersist >= PERSIST_PROGRESS_MS) {
+            lastPersist = Date.now();
+            void this.persist(job.record).catch(() => undefined);
+          }
+        },
+      });
+      await this.finish(job, { state: 'done', outputs: result.outputs.map((o) => ({ kind: o.kind, path: o.path })) });
+      this.log(`job ${id} done: ${result.outputs.map((o) => o.path).join(', ')}`);
+    } catch (err) {
+      if (abort.signal.aborted) {
+        await this.finish(job, { state: 'cancelled' });
+        return;
+      }
+      const raw = (err as { code?: unknown } | null)?.code;
+      const code = typeof raw === 'string' ? raw : 'internal';
+      const message = err instanceof Error ? err.message : String(err);
+      this.log(`job ${id} failed: ${message}`);
+      await this.finish(job, { state: 'failed', error: { code, message } });
+    } finally {
+      job.abort = undefined;
+    }
+  }
+
+  /**
+   * Shuts down: running jobs are stopped and marked interrupted (temp files removed), queued
+   * ones too, so a restarted engine shows them as re-runnable rather than lost.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const active = [...this.jobs.values()].filter((j) => ACTIVE.includes(j.record.state));
+    await Promise.all(
+      active.map(async (job) => {
+        if (job.record.state === 'running' && job.abort) {
+          const settled = new Promise<void>((resolve) => this.events.once(`settled:${job.record.id}`, resolve));
+          job.abort.abort(new Error('engine shutting down'));
+          await settled;
+        }
+        const { tempPaths: _t, ...rest } = job.record;
+        job.record = {
+          ...rest,
+          state: 'interrupted',
+          finishedAt: new Date().toISOString(),
+          error: { code: 'interrupted', message: `the engine shut down while this job was running; re-run it with POST /v1/jobs/${rest.id}/rerun` },
+        };
+        await this.persist(job.record);
+        this.emit(job.record.id, { type: 'interrupted', job: publicRecord(job.record) });
+      }),
+    );
+  }
+}

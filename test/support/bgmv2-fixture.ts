@@ -88,3 +88,52 @@ export function expectedPixel(s: readonly number[], b: readonly number[]): { alp
     errorTerm: (d[0]! + d[1]! + d[2]!) / 3,
   };
 }
+
+export interface ExpectedMatte {
+  readonly alpha: Uint8Array;
+  /** RGBA, alpha = the alpha above. */
+  readonly foreground: Uint8Array;
+  /** The error map at 1/4 resolution, ceil(W/4) x ceil(H/4), over the edge-replicated frame. */
+  readonly error: { readonly data: Uint8Array; readonly width: number; readonly height: number };
+}
+
+/** What the spliced fixture should return for a frame and plate (RGB or RGBA, same size). */
+export function expectedMatte(
+  src: { data: Uint8Array; width: number; height: number; channels: number },
+  bgr: { data: Uint8Array; channels: number },
+): ExpectedMatte {
+  const { width: W, height: H } = src;
+  const px = (f: { data: Uint8Array; channels: number }, x: number, y: number) => {
+    const i = (Math.min(y, H - 1) * W + Math.min(x, W - 1)) * f.channels;
+    return [f.data[i]!, f.data[i + 1]!, f.data[i + 2]!];
+  };
+  const alpha = new Uint8Array(W * H);
+  const foreground = new Uint8Array(W * H * 4);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const e = expectedPixel(px(src, x, y), px(bgr, x, y));
+      const i = y * W + x;
+      alpha[i] = e.alpha;
+      foreground.set([...e.rgb, e.alpha], i * 4);
+    }
+  }
+  const ew = Math.ceil(W / 4);
+  const eh = Math.ceil(H / 4);
+  const error = new Uint8Array(ew * eh);
+  for (let by = 0; by < eh; by++) {
+    for (let bx = 0; bx < ew; bx++) {
+      let sum = 0;
+      for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += expectedPixel(px(src, bx * 4 + dx, by * 4 + dy), px(bgr, bx * 4 + dx, by * 4 + dy)).errorTerm;
+      error[by * ew + bx] = Math.round((sum / 16) * 255);
+    }
+  }
+  return { alpha, foreground, error: { data: error, width: ew, height: eh } };
+}
+
+/** Largest absolute difference between two byte arrays of the same length. */
+export function maxDiff(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

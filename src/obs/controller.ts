@@ -1,0 +1,474 @@
+// The OBS controller (obs-websocket v5): list video sources, capture a source's clean plate,
+// add / remove a live matte layer above the source, report status, and survive OBS restarts.
+// The same class runs in the CLI (`cleanplate obs`) and in the dock page. It talks to OBS over
+// obs-websocket and to the engine over HTTP/WS only.
+//
+// The matte layer is a Media Source (`ffmpeg_source`) reading the engine's NUT stream over
+// loopback TCP: it carries alpha and works in every OBS build (no browser source needed).
+import OBSWebSocket, { EventSubscription, OBSWebSocketError, type OBSRequestTypes, type OBSResponseTypes } from 'obs-websocket-js';
+import type { Background, LiveSessionInfo, LiveStats } from '../shared/api.js';
+import { EngineError, LiveConnection, uploadBackground, type EngineEndpoint, type WebSocketFactory } from './engine-client.js';
+import { dataUriBytes, FrameLoop } from './frame-loop.js';
+
+export const MATTE_SUFFIX = ' (CleanPlate matte)';
+/** Where the controller remembers each source's plate id (the dock and the CLI share it). */
+const PLATE_SLOT_PREFIX = 'cleanplate.background.';
+const PROFILE_REALM = 'OBS_WEBSOCKET_DATA_REALM_PROFILE';
+
+export function matteLayerName(sourceName: string): string {
+  return sourceName + MATTE_SUFFIX;
+}
+
+export type ControllerErrorCode =
+  | 'obs_unreachable' // OBS not running, websocket server off, or wrong URL
+  | 'obs_auth_failed' // wrong or missing password
+  | 'obs_disconnected' // a request while OBS is away (reconnecting)
+  | 'unknown_source'
+  | 'not_in_scene' // the source is not in the current scene
+  | 'no_background' // add before capture
+  | 'already_live'
+  | 'not_live'
+  | 'obs_request_failed';
+
+export class ControllerError extends Error {
+  constructor(
+    readonly code: ControllerErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControllerError';
+  }
+}
+
+export interface VideoSource {
+  readonly name: string;
+  readonly kind: string;
+  /** In the current program scene (only those can get a matte layer). */
+  readonly inCurrentScene: boolean;
+  readonly hasMatte: boolean;
+}
+
+export interface MatteStatus {
+  readonly source: string;
+  readonly layer: string;
+  readonly session: LiveSessionInfo;
+  /** Engine-side figures (fps, latency, drops); null when the engine could not be asked. */
+  readonly stats: LiveStats | null;
+  /** Screenshots per second the controller gets from OBS. */
+  readonly shotRate: number;
+  readonly running: boolean;
+}
+
+export interface ControllerStatus {
+  readonly obs: 'connected' | 'reconnecting' | 'disconnected';
+  readonly obsVersion?: string;
+  readonly mattes: MatteStatus[];
+  readonly lastError?: string;
+}
+
+export interface ControllerOptions {
+  readonly obsUrl: string;
+  readonly obsPassword?: string;
+  readonly engine: EngineEndpoint;
+  readonly webSocket: WebSocketFactory;
+  /** Screenshot requests in flight per matte (default 3). */
+  readonly inFlight?: number;
+  /** Reconnect backoff: first delay and ceiling, ms (default 500 and 5000). */
+  readonly reconnectMs?: { readonly first: number; readonly max: number };
+  readonly log?: (line: string) => void;
+}
+
+export interface AddMatteOptions {
+  /** Hide the original source in the scene (the layer carries the subject). */
+  readonly hideOriginal?: boolean;
+  readonly model?: string;
+  /** Matte at this width (height follows the source's aspect) instead of the source's own size. */
+  readonly width?: number;
+  readonly fps?: number;
+}
+
+interface Matte {
+  readonly source: string;
+  readonly layer: string;
+  readonly session: LiveSessionInfo;
+  readonly options: AddMatteOptions;
+  loop: FrameLoop | undefined;
+}
+
+interface SceneItemRef {
+  readonly scene: string;
+  readonly id: number;
+  readonly index: number;
+}
+
+/** obs-websocket-js close codes -> what the user should do. */
+function describeConnectError(url: string, err: unknown): ControllerError {
+  const code = err instanceof OBSWebSocketError ? err.code : undefined;
+  const reason = err instanceof Error ? err.message : String(err);
+  if (code === 4009 || code === 4008 || /auth/i.test(reason)) {
+    return new ControllerError('obs_auth_failed', `OBS at ${url} refused the password (${reason || `code ${code}`}): check Tools > WebSocket Server Settings > Server Password`);
+  }
+  return new ControllerError(
+    'obs_unreachable',
+    `cannot reach OBS at ${url} (${reason || `code ${code}`}): is OBS running with its WebSocket server enabled (Tools > WebSocket Server Settings) on that port?`,
+  );
+}
+
+export class ObsController {
+  private obs = new OBSWebSocket();
+  private state: ControllerStatus['obs'] = 'disconnected';
+  private version: string | undefined;
+  private live: LiveConnection | undefined;
+  private readonly mattes = new Map<string, Matte>();
+  private closing = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastError: string | undefined;
+  /** Resolvers waiting for the next successful (re)connection. */
+  private connectedWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ControllerOptions) {}
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** First connection: fails with a clear ControllerError (no retry) so the user can fix it. */
+  async connect(): Promise<void> {
+    this.closing = false;
+    await this.connectOnce();
+  }
+
+  private async connectOnce(): Promise<void> {
+    const obs = new OBSWebSocket();
+    try {
+      // No event subscriptions: high-volume ones slow OBS down, and the controller needs none.
+      await obs.connect(this.options.obsUrl, this.options.obsPassword, { rpcVersion: 1, eventSubscriptions: EventSubscription.None });
+      this.version = (await obs.call('GetVersion')).obsVersion;
+    } catch (err) {
+      await obs.disconnect().catch(() => undefined);
+      throw describeConnectError(this.options.obsUrl, err);
+    }
+    this.obs = obs;
+    this.state = 'connected';
+    obs.on('ConnectionClosed', (err) => this.onObsClosed(obs, err));
+    this.log(`connected to OBS ${this.version} at ${this.options.obsUrl}`);
+  }
+
+  private onObsClosed(which: OBSWebSocket, err: OBSWebSocketError): void {
+    if (which !== this.obs || this.closing) return;
+    this.state = 'reconnecting';
+    this.lastError = `OBS connection closed (${err.code}${err.message ? `: ${err.message}` : ''})`;
+    this.log(`${this.lastError}; reconnecting`);
+    for (const m of this.mattes.values()) void m.loop?.stop();
+    this.scheduleReconnect(this.options.reconnectMs?.first ?? 500);
+  }
+
+  private scheduleReconnect(delay: number): void {
+    if (this.closing) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connectOnce().then(
+        () => this.resume(),
+        (err: unknown) => {
+          this.lastError = err instanceof Error ? err.message : String(err);
+          this.scheduleReconnect(Math.min(delay * 2, this.options.reconnectMs?.max ?? 5000));
+        },
+      );
+    }, delay);
+  }
+
+  /** After a reconnect: put every matte layer back (OBS may have lost it) and restart the frames. */
+  private async resume(): Promise<void> {
+    for (const m of this.mattes.values()) {
+      try {
+        await this.ensureLayer(m);
+        this.startLoop(m);
+        this.log(`matte for "${m.source}" resumed`);
+      } catch (err) {
+        this.lastError = `could not resume the matte for "${m.source}": ${err instanceof Error ? err.message : String(err)}`;
+        this.log(this.lastError);
+      }
+    }
+    for (const wake of this.connectedWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once connected (immediately if connected now). */
+  whenConnected(): Promise<void> {
+    if (this.state === 'connected') return Promise.resolve();
+    return new Promise((resolve) => this.connectedWaiters.push(resolve));
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  private async call<K extends keyof OBSRequestTypes>(request: K, data?: OBSRequestTypes[K]): Promise<OBSResponseTypes[K]> {
+    if (this.state !== 'connected') throw new ControllerError('obs_disconnected', `OBS is ${this.state} (${this.lastError ?? 'not connected'})`);
+    try {
+      return await this.obs.call(request, data);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new ControllerError('obs_request_failed', `OBS ${request} failed: ${message}`);
+    }
+  }
+
+  private async currentScene(): Promise<string> {
+    return (await this.call('GetCurrentProgramScene')).currentProgramSceneName;
+  }
+
+  private async findItem(scene: string, sourceName: string): Promise<SceneItemRef | undefined> {
+    const sceneItems = (await this.call('GetSceneItemList', { sceneName: scene })).sceneItems as { sourceName: string; sceneItemId: number; sceneItemIndex: number }[];
+    const item = sceneItems.find((i) => i.sourceName === sourceName);
+    return item ? { scene, id: item.sceneItemId, index: item.sceneItemIndex } : undefined;
+  }
+
+  /** The source's item in the current scene; a clear error when it is not there. */
+  private async sourceItem(sourceName: string): Promise<SceneItemRef> {
+    const inputs = await this.inputs();
+    if (!inputs.some((i) => i.inputName === sourceName)) {
+      throw new ControllerError('unknown_source', `OBS has no source named "${sourceName}"; video sources: ${(await this.listVideoSources()).map((s) => `"${s.name}"`).join(', ') || 'none'}`);
+    }
+    const scene = await this.currentScene();
+    const item = await this.findItem(scene, sourceName);
+    if (!item) throw new ControllerError('not_in_scene', `"${sourceName}" is not in the current scene "${scene}": switch to the scene that shows it`);
+    return item;
+  }
+
+  private async inputs(): Promise<{ inputName: string; inputKind: string }[]> {
+    return (await this.call('GetInputList')).inputs as { inputName: string; inputKind: string }[];
+  }
+
+  /** Inputs that draw video (audio-only kinds left out), except CleanPlate's own layers. */
+  async listVideoSources(): Promise<VideoSource[]> {
+    const scene = await this.currentScene();
+    const sceneItems = (await this.call('GetSceneItemList', { sceneName: scene })).sceneItems as { sourceName: string }[];
+    const inScene = new Set(sceneItems.map((i) => i.sourceName));
+    const all = await this.inputs();
+    const names = new Set(all.map((i) => i.inputName));
+    return all
+      .filter((i) => !isAudioOnlyKind(i.inputKind) && !i.inputName.endsWith(MATTE_SUFFIX))
+      .map((i) => ({ name: i.inputName, kind: i.inputKind, inCurrentScene: inScene.has(i.inputName), hasMatte: names.has(matteLayerName(i.inputName)) }));
+  }
+
+  /** The source's own pixel size (its scene item's source size). */
+  private async sourceSize(item: SceneItemRef): Promise<{ width: number; height: number; transform: Record<string, unknown> }> {
+    const sceneItemTransform = (await this.call('GetSceneItemTransform', { sceneName: item.scene, sceneItemId: item.id })).sceneItemTransform as Record<string, unknown>;
+    const width = Number(sceneItemTransform.sourceWidth);
+    const height = Number(sceneItemTransform.sourceHeight);
+    if (!(width >= 16 && height >= 16)) throw new ControllerError('obs_request_failed', `the source reports a size of ${width}x${height}: is it showing anything yet?`);
+    return { width, height, transform: sceneItemTransform };
+  }
+
+  /**
+   * Screenshot of the source at its own size (PNG, lossless) -> the engine's plate store. The
+   * user steps out of the picture first. The plate id is remembered in OBS's profile data.
+   */
+  async captureBackground(sourceName: string): Promise<Background> {
+    const item = await this.sourceItem(sourceName);
+    const { width, height } = await this.sourceSize(item);
+    const { imageData } = await this.call('GetSourceScreenshot', { sourceName, imageFormat: 'png', imageWidth: width, imageHeight: height });
+    const background = await uploadBackground(this.options.engine, dataUriBytes(imageData), 'image/png');
+    await this.call('SetPersistentData', { realm: PROFILE_REALM, slotName: PLATE_SLOT_PREFIX + sourceName, slotValue: background.id });
+    this.log(`captured the background of "${sourceName}" (${width}x${height}) as ${background.id}`);
+    return background;
+  }
+
+  /** The plate id captured for a source (in this OBS profile), if any. */
+  async backgroundOf(sourceName: string): Promise<string | undefined> {
+    const { slotValue } = await this.call('GetPersistentData', { realm: PROFILE_REALM, slotName: PLATE_SLOT_PREFIX + sourceName });
+    return typeof slotValue === 'string' && slotValue !== '' ? slotValue : undefined;
+  }
+
+  private async liveConnection(): Promise<LiveConnection> {
+    if (this.live?.open) return this.live;
+    const live = await LiveConnection.connect(this.options.engine, this.options.webSocket);
+    live.onClose = (reason) => {
+      if (this.closing) return;
+      this.lastError = `engine ${reason}`;
+      this.log(`${this.lastError}: live mattes stop (restart the engine, then add them again)`);
+      for (const m of this.mattes.values()) void m.loop?.stop();
+      this.mattes.clear();
+    };
+    live.onFrameError = (e) => this.log(`engine refused a frame${e.seq !== undefined ? ` (${e.seq})` : ''}: ${e.code}: ${e.message}`);
+    this.live = live;
+    return live;
+  }
+
+  /**
+   * Opens a live session on the source's plate, starts the screenshot loop and puts the matte
+   * layer above the source in the current scene with the same transform.
+   */
+  async addLiveMatte(sourceName: string, options: AddMatteOptions = {}): Promise<MatteStatus> {
+    if (this.mattes.has(sourceName)) throw new ControllerError('already_live', `"${sourceName}" already has a live matte`);
+    const item = await this.sourceItem(sourceName);
+    const backgroundId = await this.backgroundOf(sourceName);
+    if (!backgroundId) throw new ControllerError('no_background', `no background captured for "${sourceName}" yet: step out of the picture and capture it first`);
+    const size = await this.sourceSize(item);
+    const width = Math.min(size.width, options.width ?? size.width);
+    const height = Math.round((size.height * width) / size.width);
+    const live = await this.liveConnection();
+    const session = await live.openSession({
+      backgroundId,
+      width,
+      height,
+      ...(options.model ? { model: options.model } : {}),
+      ...(options.fps ? { fps: options.fps } : {}),
+    });
+    const matte: Matte = { source: sourceName, layer: matteLayerName(sourceName), session, options, loop: undefined };
+    this.mattes.set(sourceName, matte);
+    try {
+      this.startLoop(matte);
+      await this.ensureLayer(matte);
+    } catch (err) {
+      this.mattes.delete(sourceName);
+      await matte.loop?.stop();
+      await live.closeSession(session.sessionId).catch(() => undefined);
+      throw err;
+    }
+    this.log(`live matte for "${sourceName}": ${width}x${height}, stream ${session.streamUrl}, layer "${matte.layer}"`);
+    return this.matteStatus(matte, null);
+  }
+
+  private startLoop(m: Matte): void {
+    const live = this.live;
+    if (!live) return;
+    m.loop = new FrameLoop(this.obs, live, {
+      sourceName: m.source,
+      sessionId: m.session.sessionId,
+      width: m.session.width,
+      height: m.session.height,
+      inFlight: this.options.inFlight ?? 3,
+      maxFps: m.session.fps,
+      onFailure: (err) => {
+        // OBS going away is handled by the reconnect; anything else is worth saying.
+        if (this.state === 'connected') {
+          this.lastError = `screenshots of "${m.source}" stopped: ${err.message}`;
+          this.log(this.lastError);
+        }
+      },
+    });
+    m.loop.start();
+  }
+
+  /** Creates the layer (or points an existing one at the stream) and places it above the source. */
+  private async ensureLayer(m: Matte): Promise<void> {
+    const source = await this.sourceItem(m.source);
+    const settings = {
+      is_local_file: false,
+      input: m.session.streamUrl,
+      input_format: m.session.streamFormat,
+      // Low latency: no demuxer buffering, no network buffer; reconnect fast if the stream blips.
+      ffmpeg_options: 'fflags=nobuffer',
+      buffering_mb: 0,
+      reconnect_delay_sec: 1,
+      hw_decode: false,
+      looping: false,
+      restart_on_activate: false,
+      close_when_inactive: false,
+      // A stream that ends (engine stopped) leaves nothing behind rather than a frozen subject.
+      clear_on_media_end: true,
+    };
+    const exists = (await this.inputs()).some((i) => i.inputName === m.layer);
+    if (exists) {
+      await this.call('SetInputSettings', { inputName: m.layer, inputSettings: settings, overlay: true });
+      // The stream URL may be new (a new session): reopen the media.
+      await this.call('TriggerMediaInputAction', { inputName: m.layer, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }).catch(() => undefined);
+    }
+    let layer = await this.findItem(source.scene, m.layer);
+    if (!layer) {
+      if (exists) await this.call('CreateSceneItem', { sceneName: source.scene, sourceName: m.layer, sceneItemEnabled: true });
+      else await this.call('CreateInput', { sceneName: source.scene, inputName: m.layer, inputKind: 'ffmpeg_source', inputSettings: settings, sceneItemEnabled: true });
+      layer = await this.findItem(source.scene, m.layer);
+      if (!layer) throw new ControllerError('obs_request_failed', `OBS did not add "${m.layer}" to "${source.scene}"`);
+    }
+    await this.call('SetSceneItemTransform', { sceneName: source.scene, sceneItemId: layer.id, sceneItemTransform: await this.layerTransform(source, m) });
+    // Indices count from the bottom; the source's may have moved when the layer was added.
+    const fresh = (await this.findItem(source.scene, m.source))!;
+    if (layer.index !== fresh.index + 1) {
+      await this.call('SetSceneItemIndex', { sceneName: source.scene, sceneItemId: layer.id, sceneItemIndex: layer.index > fresh.index ? fresh.index + 1 : fresh.index });
+    }
+    if (m.options.hideOriginal) await this.call('SetSceneItemEnabled', { sceneName: source.scene, sceneItemId: source.id, sceneItemEnabled: false });
+  }
+
+  /** The source's transform, rescaled when the matte is smaller than the source. */
+  private async layerTransform(source: SceneItemRef, m: Matte): Promise<Record<string, number | string>> {
+    const { transform: t, width } = await this.sourceSize(source);
+    const k = width / m.session.width; // source pixels per matte pixel
+    const out: Record<string, number | string> = {
+      positionX: Number(t.positionX),
+      positionY: Number(t.positionY),
+      rotation: Number(t.rotation),
+      alignment: Number(t.alignment),
+      scaleX: Number(t.scaleX) * k,
+      scaleY: Number(t.scaleY) * k,
+      cropLeft: Math.round(Number(t.cropLeft) / k),
+      cropRight: Math.round(Number(t.cropRight) / k),
+      cropTop: Math.round(Number(t.cropTop) / k),
+      cropBottom: Math.round(Number(t.cropBottom) / k),
+      boundsType: String(t.boundsType),
+    };
+    if (t.boundsType !== 'OBS_BOUNDS_NONE') {
+      out.boundsAlignment = Number(t.boundsAlignment);
+      out.boundsWidth = Number(t.boundsWidth);
+      out.boundsHeight = Number(t.boundsHeight);
+    }
+    return out;
+  }
+
+  /** Stops the frames, closes the session and removes the layer (and shows the original again). */
+  async removeLiveMatte(sourceName: string): Promise<void> {
+    const m = this.mattes.get(sourceName);
+    this.mattes.delete(sourceName);
+    await m?.loop?.stop();
+    if (m && this.live?.open) await this.live.closeSession(m.session.sessionId).catch(() => undefined);
+    const layer = matteLayerName(sourceName);
+    const exists = (await this.inputs()).some((i) => i.inputName === layer);
+    if (!m && !exists) throw new ControllerError('not_live', `"${sourceName}" has no live matte`);
+    if (exists) {
+      await this.call('RemoveInput', { inputName: layer });
+      // OBS removes inputs once nothing holds them any more: wait so "removed" means gone.
+      for (let i = 0; i < 50 && (await this.inputs()).some((x) => x.inputName === layer); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (m?.options.hideOriginal) {
+      const item = await this.findItem(await this.currentScene(), sourceName);
+      if (item) await this.call('SetSceneItemEnabled', { sceneName: item.scene, sceneItemId: item.id, sceneItemEnabled: true });
+    }
+    this.log(`removed the live matte of "${sourceName}"`);
+  }
+
+  private matteStatus(m: Matte, stats: LiveStats | null): MatteStatus {
+    return { source: m.source, layer: m.layer, session: m.session, stats, shotRate: m.loop?.shotRate ?? 0, running: m.loop?.active ?? false };
+  }
+
+  async status(): Promise<ControllerStatus> {
+    const mattes = await Promise.all(
+      [...this.mattes.values()].map(async (m) => this.matteStatus(m, (await this.live?.stats(m.session.sessionId).catch(() => null)) ?? null)),
+    );
+    return {
+      obs: this.state,
+      ...(this.version ? { obsVersion: this.version } : {}),
+      mattes,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  /** Stops every frame loop and live session and disconnects (layers stay unless removed first). */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    await Promise.all([...this.mattes.values()].map((m) => m.loop?.stop()));
+    this.mattes.clear();
+    this.live?.disconnect();
+    this.live = undefined;
+    this.state = 'disconnected';
+    await this.obs.disconnect().catch(() => undefined);
+  }
+}
+
+const AUDIO_KINDS = /^(pulse_|alsa_|jack_|wasapi_|coreaudio_|sck_audio|decklink-audio)|_audio_(input|output)_capture$|audio_capture$/;
+
+function isAudioOnlyKind(kind: string): boolean {
+  return AUDIO_KINDS.test(kind);
+}
+
+export { EngineError };

@@ -74,7 +74,7 @@ async function engineFetch<T>(engine: EngineEndpoint, route: string, init: Reque
 
 /** Stores a clean plate (an encoded image, e.g. an OBS PNG screenshot). */
 export function uploadBackground(engine: EngineEndpoint, image: Uint8Array, type = 'image/png'): Promise<Background> {
-  return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: image as unknown as BodyInit });
+  return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: new Blob([image as Uint8Array<ArrayBuffer>], { type }) });
 }
 
 interface Pending<T> {

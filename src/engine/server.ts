@@ -12,6 +12,8 @@ import { attachLiveWebSocket } from './http/live-ws.js';
 import type { EngineContext } from './http/context.js';
 import { ModelRegistry } from './matting/registry.js';
 import { BackgroundStore } from './services/backgrounds.js';
+import { mediaTools } from './media/ffmpeg-locate.js';
+import { JobService } from './services/jobs.js';
 import { LiveService } from './services/live.js';
 import { MattingService } from './services/matting-service.js';
 
@@ -58,6 +60,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const matting = new MattingService(registry);
   const backgrounds = new BackgroundStore(options.dataDir);
   await backgrounds.init();
+  const jobs = new JobService({ dataDir: options.dataDir, tools: mediaTools, registry, matting, backgrounds, log });
+  await jobs.init();
 
   let port = options.port;
   const context: EngineContext = {
@@ -68,6 +72,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     registry,
     matting,
     backgrounds,
+    jobs,
+    mediaTools,
     maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
     log,
   };
@@ -100,6 +106,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      // Jobs first: running ones are stopped and recorded as interrupted, their event streams end.
+      await jobs.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -2,6 +2,8 @@
 import type { ModelRegistry } from '../matting/registry.js';
 import type { BackgroundStore } from '../services/backgrounds.js';
 import type { MattingService } from '../services/matting-service.js';
+import type { MediaTools } from '../media/ffmpeg-locate.js';
+import type { JobService } from '../services/jobs.js';
 
 export interface EngineContext {
   readonly version: string;
@@ -14,6 +16,9 @@ export interface EngineContext {
   readonly registry: ModelRegistry;
   readonly matting: MattingService;
   readonly backgrounds: BackgroundStore;
+  readonly jobs: JobService;
+  /** ffmpeg/ffprobe, located once (rejects when neither is found). */
+  readonly mediaTools: () => Promise<MediaTools>;
   /** Largest accepted upload (one file or raw body), bytes. */
   readonly maxUploadBytes: number;
   readonly log: (line: string) => void;

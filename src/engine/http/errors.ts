@@ -6,6 +6,10 @@ import type { ApiError, ApiErrorCode } from '../../shared/api.js';
 import { MattingInputError } from '../matting/errors.js';
 import { ImageInputError } from '../media/image.js';
 import { UnknownBackgroundError } from '../services/backgrounds.js';
+import { MediaInputError } from '../media/errors.js';
+import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
+import { JobRequestError } from '../services/clip-job.js';
+import { JobStateError, UnknownJobError } from '../services/jobs.js';
 
 /** An error a route throws on purpose, with the response it should become. */
 export class HttpError extends Error {
@@ -40,6 +44,17 @@ const MATTING_ERRORS: Record<MattingInputError['code'], [number, ApiErrorCode]> 
   model_unavailable: [409, 'model_unavailable'],
 };
 
+const MEDIA_STATUS: Record<MediaInputError['code'], number> = {
+  media_not_found: 404,
+  not_a_video: 415,
+  no_video_stream: 422,
+  media_unreadable: 422,
+  variable_frame_rate: 422,
+  bad_range: 400,
+  range_outside_media: 422,
+  output_dir_unwritable: 422,
+};
+
 /** Errors body-parser raises, by its `type` tag. */
 const BODY_ERRORS: Record<string, [number, ApiErrorCode, string]> = {
   'entity.parse.failed': [400, 'bad_json', 'the request body is not valid JSON'],
@@ -59,6 +74,11 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
     return [status, code, err.message];
   }
   if (err instanceof UnknownBackgroundError) return [404, 'unknown_background', err.message];
+  if (err instanceof MediaInputError) return [MEDIA_STATUS[err.code], err.code, err.message];
+  if (err instanceof ToolNotFoundError) return [503, 'ffmpeg_missing', err.message];
+  if (err instanceof JobRequestError) return [400, err.code, err.message];
+  if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];
+  if (err instanceof JobStateError) return [409, err.code, err.message];
   if (err instanceof multer.MulterError) {
     if (err.code === 'LIMIT_FILE_SIZE') {
       return [413, 'payload_too_large', `file "${err.field}" is larger than the engine accepts (${Math.floor(maxUploadBytes / 2 ** 20)} MiB)`];

@@ -1,8 +1,10 @@
 // Clean plates: store one (multipart field "image" or a raw image/* body), list, read, delete.
+import path from 'node:path';
 import { Router, type Request } from 'express';
 import type { Background, BackgroundList, BackgroundSource } from '../../../shared/api.js';
 import type { Frame } from '../../matting/types.js';
 import { decodeImage } from '../../media/image.js';
+import { grabFrame } from '../../media/frame-grab.js';
 import type { EngineContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { multipartFiles, rawImageBody, requireContentType, uploadedFile } from '../uploads.js';
@@ -13,8 +15,17 @@ interface PlateInput {
   readonly source: BackgroundSource;
 }
 
-/** Reads the plate from an upload. (Taking a frame from a media file is another branch here.) */
-async function plateFromRequest(req: Request): Promise<PlateInput> {
+/** Reads the plate from an upload, or from a file on disk named in a JSON body ({mediaPath, timeSeconds}). */
+async function plateFromRequest(req: Request, ctx: EngineContext): Promise<PlateInput> {
+  if (req.is('application/json')) {
+    const body = req.body as { mediaPath?: unknown; timeSeconds?: unknown } | null;
+    if (typeof body?.mediaPath !== 'string' || body.mediaPath === '') throw new HttpError(400, 'missing_field', 'mediaPath (a video or image file on this machine) is required');
+    if (body.timeSeconds !== undefined && typeof body.timeSeconds !== 'number') throw new HttpError(400, 'bad_field', 'timeSeconds must be a number of seconds');
+    const mediaPath = path.resolve(body.mediaPath);
+    const timeSeconds = body.timeSeconds ?? 0;
+    const grabbed = await grabFrame(await ctx.mediaTools(), mediaPath, timeSeconds);
+    return { frame: grabbed.frame, source: { kind: 'media', mediaPath, timeSeconds, frameIndex: grabbed.frameIndex } };
+  }
   if (req.is('multipart/form-data')) {
     const file = uploadedFile(req, 'image');
     if (!file) throw new HttpError(400, 'missing_field', 'multipart field "image" (the plate image file) is missing');
@@ -31,11 +42,11 @@ export function backgroundRoutes(ctx: EngineContext): Router {
 
   router.post(
     '/backgrounds',
-    requireContentType(['multipart/form-data', 'image/*'], 'multipart/form-data with a file field "image", or a raw image/* body'),
+    requireContentType(['multipart/form-data', 'image/*', 'application/json'], 'multipart/form-data with a file field "image", a raw image/* body, or JSON {mediaPath, timeSeconds}'),
     multipartFiles(['image'], ctx.maxUploadBytes),
     rawImageBody(ctx.maxUploadBytes),
     async (req, res) => {
-      const { frame, source } = await plateFromRequest(req);
+      const { frame, source } = await plateFromRequest(req, ctx);
       const record = await ctx.backgrounds.add(frame, source);
       const body: Background = { id: record.id, width: record.width, height: record.height };
       res.status(201).json(body);

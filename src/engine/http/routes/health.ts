@@ -1,11 +1,15 @@
 // GET /v1/health: is the engine up, which version, which models, on which execution providers.
 import { Router } from 'express';
-import type { Health } from '../../../shared/api.js';
+import type { Health, MediaToolsHealth } from '../../../shared/api.js';
 import type { EngineContext } from '../context.js';
 
 export function healthRoutes(ctx: EngineContext): Router {
   const router = Router();
-  router.get('/health', (_req, res) => {
+  router.get('/health', async (_req, res) => {
+    const media: MediaToolsHealth = await ctx.mediaTools().then(
+      (t) => ({ ffmpeg: t.ffmpeg, ffprobe: t.ffprobe }),
+      (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }),
+    );
     const providers = ctx.matting.providerStatus();
     const health: Health = {
       version: ctx.version,
@@ -13,6 +17,7 @@ export function healthRoutes(ctx: EngineContext): Router {
       models: ctx.registry.list().map((m) => ({ id: m.id, kind: m.kind, available: m.available, provider: ctx.matting.providerOf(m.id) })),
       providers,
       ...(ctx.matting.warmUpError ? { warmUpError: ctx.matting.warmUpError } : {}),
+      media,
     };
     res.json(health);
   });

@@ -5,6 +5,7 @@ import type { Router } from 'express';
 import type { EngineContext } from '../context.js';
 import { backgroundRoutes } from './backgrounds.js';
 import { healthRoutes } from './health.js';
+import { jobRoutes } from './jobs.js';
 import { matteRoutes } from './matte.js';
 import { modelRoutes } from './models.js';
 
@@ -15,6 +16,7 @@ export const apiRoutes: RouteFactory[] = [
   modelRoutes,
   backgroundRoutes,
   matteRoutes,
+  jobRoutes,
 ];
 
 export const pageRoutes: RouteFactory[] = [];

@@ -40,7 +40,7 @@ export async function matteStill(matting: MattingService, req: StillRequest): Pr
   if (plate && (plate.width !== req.image.width || plate.height !== req.image.height)) {
     throw new MattingInputError(
       'plate_size_mismatch',
-      `the background is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: plate and image must be the same size`,
+      `the plate (background) is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: they must be the same size`,
     );
   }
   const wantForeground = req.outputs.includes('foreground') || req.outputs.includes('composite');

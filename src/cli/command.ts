@@ -1,0 +1,24 @@
+// What a `cleanplate <command>` is, and the error for a wrong command line (exit code 2).
+
+export interface Command {
+  /** One line for `cleanplate --help`. */
+  readonly summary: string;
+  /** Full help for `cleanplate <command> --help`. */
+  help(): string;
+  /** Runs with the arguments after the command name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+/** A command line that cannot work (unknown option, missing input): message + exit 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const EXIT_OK = 0;
+/** Some work failed (a bad image in a folder, a failed encode). */
+export const EXIT_FAILED = 1;
+/** The command line or its inputs are wrong; nothing was done. */
+export const EXIT_USAGE = 2;

@@ -1,0 +1,9 @@
+// The CLI's commands. To add one, write a Command and add a line here.
+import type { Command } from '../command.js';
+import { matteCommand } from './matte.js';
+import { obsCommand } from './obs.js';
+
+export const commands: Record<string, Command> = {
+  matte: matteCommand,
+  obs: obsCommand,
+};

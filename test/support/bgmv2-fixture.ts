@@ -26,12 +26,14 @@ export interface FixtureOptions {
   /** Invalid variants: other input names, or channels-last inputs. */
   readonly inputNames?: readonly [string, string];
   readonly layout?: 'nchw' | 'nhwc';
+  /** Float32 weights the graph carries (and reads), so the file has a download-like size (default 256 Ki = 1 MiB). */
+  readonly weightCount?: number;
 }
 
 export const PHA_WEIGHTS = [1, 2, 4] as const;
 
 export function buildBgmv2Fixture(options: FixtureOptions = {}): Uint8Array {
-  const { debugOutputs = true, refineSamplePixels = 3200, opset = 12, inputNames = ['src', 'bgr'], layout = 'nchw' } = options;
+  const { debugOutputs = true, refineSamplePixels = 3200, opset = 12, inputNames = ['src', 'bgr'], layout = 'nchw', weightCount = 256 * 1024 } = options;
   const g = new GraphBuilder('bgmv2_fixture');
   const dims = layout === 'nchw' ? ['batch', 3, 'height', 'width'] : ['batch', 'height', 'width', 3];
   const nchw = (x: string) => (layout === 'nchw' ? x : g.op('Transpose', [x], { perm: [0, 3, 1, 2] }));
@@ -49,8 +51,11 @@ export function buildBgmv2Fixture(options: FixtureOptions = {}): Uint8Array {
   const zeros = g.op('Mul', [flat, g.float(0)]);
   const ones = g.op('Add', [g.op('Mul', [top!, g.float(0)]), g.float(1)]);
   const refSm = g.op('Reshape', [g.op('ScatterElements', [zeros, index!, ones], { axis: 1 }), g.op('Shape', [errSm])]);
-  // The refined alpha depends on the selection, as in the real network (adds zero here).
-  const selection = g.op('Reshape', [g.op('Mul', [g.op('ReduceMin', [top!], { axes: [1], keepdims: 1 }), g.float(0)]), g.int64([-1, 1, 1, 1])]);
+  // The refined alpha depends on the selection, as in the real network, and on the weights
+  // (both add zero here).
+  const weights = g.float(Array.from({ length: weightCount }, (_, i) => Math.sin(i) * 0.01));
+  const used = g.op('Mul', [g.op('Add', [g.op('ReduceMin', [top!], { axes: [1], keepdims: 1 }), g.op('ReduceMax', [weights], { keepdims: 0 })]), g.float(0)]);
+  const selection = g.op('Reshape', [used, g.int64([-1, 1, 1, 1])]);
   const raw = g.op('Clip', [g.op('Add', [weighted, selection]), g.float(0), g.float(1)]);
 
   // Patch grid: (B, 1, H, W) -> (B, 1, H/4, 4, W/4, 4) -> back; fails unless H, W are multiples of 4.

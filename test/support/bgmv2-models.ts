@@ -1,7 +1,7 @@
 // Temporary models folders for the bgmv2 tests: the repository's manifest (its real bgmv2
 // entries and settings) plus contract fixtures saved under the official entries' file names.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultModelsDir, type ManifestEntry } from '../../src/engine/matting/manifest.js';
@@ -29,11 +29,24 @@ export function sha256(bytes: Uint8Array): string {
  * A temp models folder: the repository manifest, optionally edited, and the given files
  * (entry id -> bytes, saved under the entry's file name).
  */
+const made: string[] = [];
+
+/** A temp folder removed by removeTempDirs (call it in afterAll). */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+}
+
 export async function makeModelsDir(
   files: Record<string, Uint8Array> = {},
   edit: (models: ManifestEntry[]) => ManifestEntry[] = (m) => m,
 ): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-models-'));
+  const dir = await tempDir('cleanplate-models-');
   const manifest = await repoManifest();
   const models = edit(manifest.models);
   await writeFile(path.join(dir, 'manifest.json'), `${JSON.stringify({ ...manifest, models }, null, 2)}\n`);

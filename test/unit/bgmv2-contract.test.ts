@@ -1,14 +1,14 @@
 // The BGMv2 contract check and the splice, on fixtures with the official names and layouts.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkBgmv2Contract, decodeModel, ModelContractError } from '../../src/engine/matting/bgmv2/contract.js';
 import { loadBgmv2Model } from '../../src/engine/matting/bgmv2/session.js';
 import { IO, spliceBgmv2 } from '../../src/engine/matting/bgmv2/splice.js';
 import { buildBgmv2Fixture } from '../support/bgmv2-fixture.js';
+import { removeTempDirs, tempDir } from '../support/bgmv2-models.js';
 
 const { onnx } = onnxProto;
 
@@ -17,6 +17,8 @@ function contractOf(bytes: Uint8Array) {
 }
 
 describe('bgmv2 contract', () => {
+  afterAll(removeTempDirs);
+
   it('accepts the official layout and finds the debugging outputs that are there', () => {
     const full = contractOf(buildBgmv2Fixture());
     expect(full).toEqual({ opset: 12, outputs: ['pha', 'fgr', 'pha_sm', 'fgr_sm', 'err_sm', 'ref_sm'], hasError: true });
@@ -74,7 +76,7 @@ describe('bgmv2 contract', () => {
     // Valid protobuf, official names, but a node onnxruntime does not know.
     const model = decodeModel(buildBgmv2Fixture(), 'x');
     model.graph!.node![0]!.opType = 'NoSuchOp';
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-bgmv2-'));
+    const dir = await tempDir('cleanplate-bgmv2-');
     const file = path.join(dir, 'broken.onnx');
     await writeFile(file, onnx.ModelProto.encode(model).finish());
     await expect(loadBgmv2Model(file, 'models/broken.onnx', ['cpu'])).rejects.toThrow(/models\/broken.onnx: onnxruntime cannot load it/);

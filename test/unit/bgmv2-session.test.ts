@@ -9,7 +9,7 @@ import { MattingInputError } from '../../src/engine/matting/errors.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import type { Frame, MattingSession } from '../../src/engine/matting/types.js';
 import { expectedMatte, expectedPixel, maxDiff } from '../support/bgmv2-fixture.js';
-import { fixtureFor, HD_ID, K4_ID, makeModelsDir, snapshot } from '../support/bgmv2-models.js';
+import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, snapshot } from '../support/bgmv2-models.js';
 import { texturedPlate, withSquare } from '../support/images.js';
 
 function scene(width: number, height: number, channels: 3 | 4 = 3): { frame: Frame; plate: Frame } {
@@ -57,6 +57,7 @@ describe('bgmv2 sessions on the contract fixture', () => {
   });
   afterAll(async () => {
     await Promise.all(open.map((s) => s.dispose()));
+    await removeTempDirs();
   });
 
   it('gives the expected alpha, foreground and error within 1/255, padding any size to what the export accepts', async () => {

@@ -1,0 +1,267 @@
+// models:fetch against a real HTTP server on 127.0.0.1 that serves the contract fixture, honours
+// Range, and can drop or stall the connection half-way.
+import { execFile } from 'node:child_process';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
+import { fetchModels } from '../../src/engine/models/fetch-model.js';
+import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
+
+const run = promisify(execFile);
+
+interface Served {
+  body: Uint8Array;
+  /** Send this many bytes of the body, then cut (drop) or go silent (stall). */
+  cutAt?: number;
+  cut?: 'drop' | 'stall';
+  /** Answer 200 with the whole body even to Range requests. */
+  ignoreRange?: boolean;
+}
+
+/** A file server on loopback: path -> what to serve; records each request's Range header. */
+class ModelServer {
+  readonly files = new Map<string, Served>();
+  readonly requests: { path: string; range: string | undefined }[] = [];
+  private server = http.createServer((req, res) => this.handle(req, res));
+  private readonly stalled = new Set<http.ServerResponse>();
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  url(p: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${p}`;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.stalled) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const p = req.url ?? '';
+    this.requests.push({ path: p, range: req.headers.range });
+    const served = this.files.get(p);
+    if (!served) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const total = served.body.length;
+    let start = 0;
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (m && !served.ignoreRange) {
+      start = Number(m[1]);
+      if (start >= total) {
+        res.writeHead(416, { 'content-range': `bytes */${total}` }).end();
+        return;
+      }
+      res.writeHead(206, { 'content-length': total - start, 'content-range': `bytes ${start}-${total - 1}/${total}`, 'accept-ranges': 'bytes' });
+    } else {
+      res.writeHead(200, { 'content-length': total, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' });
+    }
+    const cutAt = served.cutAt;
+    if (cutAt === undefined || cutAt <= start || cutAt >= total) {
+      res.end(served.body.subarray(start));
+      return;
+    }
+    // One cut per configuration: the next request gets the rest.
+    served.cutAt = undefined;
+    res.write(served.body.subarray(start, cutAt), () => {
+      if (served.cut === 'stall') this.stalled.add(res);
+      else setTimeout(() => res.socket?.destroy(), 50);
+    });
+  }
+}
+
+describe('models:fetch over loopback HTTP', () => {
+  const server = new ModelServer();
+  let fixture: Uint8Array;
+  let fixture4k: Uint8Array;
+  let downloadsDir: string;
+
+  /** A models folder whose two preset entries point at the local server. */
+  const modelsDir = (sha: { hd?: string | null; k4?: string | null } = {}, files: Record<string, Uint8Array> = {}) =>
+    makeModelsDir(files, (models: ManifestEntry[]) =>
+      models.map((m) =>
+        m.id === HD_ID
+          ? { ...m, url: server.url('/hd.onnx'), sha256: sha.hd === undefined ? sha256(fixture) : sha.hd }
+          : m.id === K4_ID
+            ? { ...m, url: server.url('/4k.onnx'), sha256: sha.k4 === undefined ? sha256(fixture4k) : sha.k4 }
+            : m,
+      ),
+    );
+  const partFiles = async () => (await readdir(downloadsDir).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
+
+  beforeAll(async () => {
+    await server.start();
+    fixture = await fixtureFor(HD_ID);
+    fixture4k = await fixtureFor(K4_ID);
+  });
+  afterAll(async () => {
+    await server.stop();
+    await removeTempDirs();
+  });
+  beforeEach(async () => {
+    server.files.clear();
+    server.files.set('/hd.onnx', { body: fixture });
+    server.files.set('/4k.onnx', { body: fixture4k });
+    server.requests.length = 0;
+    downloadsDir = await tempDir('cleanplate-downloads-');
+  });
+
+  it('downloads, verifies the sha256 and installs both presets of "bgmv2"; a second run finds them', async () => {
+    const dir = await modelsDir();
+    const manifestBefore = await readFile(path.join(dir, 'manifest.json'), 'utf8');
+    const progress: number[] = [];
+    const outcomes = await fetchModels('bgmv2', { modelsDir: dir, downloadsDir, onProgress: (_id, p) => progress.push(p.received) });
+    expect(outcomes.map((o) => [o.id, o.status])).toEqual([
+      [HD_ID, 'fetched'],
+      [K4_ID, 'fetched'],
+    ]);
+    expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
+    expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-4k.onnx')))).toBe(sha256(fixture4k));
+    expect(await readFile(path.join(dir, 'manifest.json'), 'utf8')).toBe(manifestBefore);
+    expect(progress.at(-1)).toBe(fixture4k.length);
+    expect(await partFiles()).toEqual([]);
+    expect(Object.keys(await snapshot(dir))).toEqual(['bgmv2-mobilenetv2-4k.onnx', 'bgmv2-mobilenetv2-hd.onnx', 'manifest.json']);
+
+    server.requests.length = 0;
+    const again = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir });
+    expect(again).toEqual([{ id: HD_ID, status: 'present', file: path.join(dir, 'bgmv2-mobilenetv2-hd.onnx'), verified: true }]);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('a connection dropped half-way leaves models/ as it was; the next run resumes with a Range request', async () => {
+    const dir = await modelsDir();
+    const before = await snapshot(dir);
+    const half = Math.floor(fixture.length / 2);
+    server.files.set('/hd.onnx', { body: fixture, cutAt: half, cut: 'drop' });
+    await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir })).rejects.toThrow(
+      /download of http:\/\/127\.0\.0\.1:\d+\/hd\.onnx stopped after .* MB of .* MB \(.*\); run the same command again to resume/,
+    );
+    expect(await snapshot(dir)).toEqual(before);
+    const [part] = await partFiles();
+    expect((await stat(path.join(downloadsDir, part!))).size).toBe(half);
+
+    const [outcome] = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir });
+    expect(outcome).toMatchObject({ status: 'fetched', resumedFrom: half, sha256: sha256(fixture) });
+    expect(server.requests.map((r) => r.range)).toEqual([undefined, `bytes=${half}-`]);
+    expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
+    expect(await partFiles()).toEqual([]);
+  });
+
+  it('a server that stalls is given up on after the idle timeout, and the part kept for later', async () => {
+    const dir = await modelsDir();
+    const before = await snapshot(dir);
+    server.files.set('/hd.onnx', { body: fixture, cutAt: 1000, cut: 'stall' });
+    await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir, idleTimeoutMs: 300 })).rejects.toThrow(/stopped after .*\(no data for 0\.3 s\); run the same command again to resume/);
+    expect(await snapshot(dir)).toEqual(before);
+    const [part] = await partFiles();
+    expect((await stat(path.join(downloadsDir, part!))).size).toBe(1000);
+  });
+
+  it('--restart discards the part; a server that ignores Range gets a clean restart too', async () => {
+    const dir = await modelsDir();
+    server.files.set('/hd.onnx', { body: fixture, cutAt: 5000, cut: 'drop' });
+    await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir })).rejects.toThrow(/stopped after/);
+    server.files.set('/hd.onnx', { body: fixture, ignoreRange: true });
+    const [outcome] = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir });
+    expect(outcome).toMatchObject({ status: 'fetched', resumedFrom: 0, sha256: sha256(fixture) });
+    expect(server.requests.at(-1)!.range).toBe('bytes=5000-');
+
+    const other = await modelsDir();
+    server.files.set('/hd.onnx', { body: fixture, cutAt: 5000, cut: 'drop' });
+    await expect(fetchModels(HD_ID, { modelsDir: other, downloadsDir })).rejects.toThrow(/stopped after/);
+    server.requests.length = 0;
+    await fetchModels(HD_ID, { modelsDir: other, downloadsDir, restart: true });
+    expect(server.requests.map((r) => r.range)).toEqual([undefined]);
+  });
+
+  it('a sha256 mismatch is refused: models/ as it was, the download discarded', async () => {
+    const dir = await modelsDir({ hd: sha256(new Uint8Array([1, 2, 3])) });
+    const before = await snapshot(dir);
+    await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir })).rejects.toThrow(/sha256 of the download is [0-9a-f]{64}, the manifest expects [0-9a-f]{64}; the download was discarded/);
+    expect(await snapshot(dir)).toEqual(before);
+    expect(await partFiles()).toEqual([]);
+  });
+
+  it('an unknown sha256 needs --accept-unverified; then the file is checked, installed and its sha256 recorded', async () => {
+    const dir = await modelsDir({ hd: null });
+    const before = await snapshot(dir);
+    await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir })).rejects.toThrow(/no sha256 for "bgmv2-mobilenetv2-hd".*--accept-unverified/);
+    expect(server.requests).toEqual([]);
+    expect(await snapshot(dir)).toEqual(before);
+
+    const [outcome] = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir, acceptUnverified: true });
+    expect(outcome).toMatchObject({ status: 'fetched', recordedSha256: true, sha256: sha256(fixture) });
+    const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { models: ManifestEntry[] };
+    expect(manifest.models.filter((m) => m.id === HD_ID)).toHaveLength(1);
+    expect(manifest.models.find((m) => m.id === HD_ID)!.sha256).toBe(sha256(fixture));
+    expect((await fetchModels(HD_ID, { modelsDir: dir, downloadsDir }))[0]).toMatchObject({ status: 'present', verified: true });
+  });
+
+  it('an unverified download that is not a BGMv2 model (a web page, a truncated file, wrong inputs) is discarded', async () => {
+    for (const [body, message] of [
+      [new TextEncoder().encode('<!DOCTYPE html><html>Sign in to continue</html>'), /is not an ONNX model/],
+      [fixture.subarray(0, Math.floor(fixture.length * 0.6)), /is not an ONNX model/],
+      [await fixtureFor(HD_ID, { inputNames: ['input', 'background'] }), /expected inputs "src" and "bgr"/],
+    ] as const) {
+      const dir = await modelsDir({ hd: null });
+      const before = await snapshot(dir);
+      server.files.set('/hd.onnx', { body });
+      await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir, acceptUnverified: true })).rejects.toThrow(message);
+      expect(await snapshot(dir)).toEqual(before);
+      expect(await partFiles()).toEqual([]);
+    }
+  });
+
+  it('offline, a missing file, a file already there: each a clear message, models/ untouched', async () => {
+    // A port nothing listens on: connection refused, as when offline or firewalled.
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const offline = await makeModelsDir({}, (models) => models.map((m) => (m.id === HD_ID ? { ...m, url: `http://127.0.0.1:${deadPort}/hd.onnx`, sha256: sha256(fixture) } : m)));
+    const before = await snapshot(offline);
+    await expect(fetchModels(HD_ID, { modelsDir: offline, downloadsDir })).rejects.toThrow(
+      new RegExp(`cannot reach 127\\.0\\.0\\.1:${deadPort} \\(ECONNREFUSED\\); offline\\? download http://127\\.0\\.0\\.1:${deadPort}/hd\\.onnx by hand and run "npm run models:add <file> -- --id ${HD_ID}"`),
+    );
+    expect(await snapshot(offline)).toEqual(before);
+
+    const missing = await modelsDir();
+    server.files.delete('/hd.onnx');
+    await expect(fetchModels(HD_ID, { modelsDir: missing, downloadsDir })).rejects.toThrow(/hd\.onnx: the server answered 404 Not Found/);
+
+    const user = new TextEncoder().encode('my own file');
+    const taken = await modelsDir({}, { [HD_ID]: user });
+    const takenBefore = await snapshot(taken);
+    await expect(fetchModels(HD_ID, { modelsDir: taken, downloadsDir })).rejects.toThrow(/models\/bgmv2-mobilenetv2-hd\.onnx is there but its sha256 .* it was left as it is/);
+    expect(await snapshot(taken)).toEqual(takenBefore);
+
+    await expect(fetchModels('plate', { modelsDir: taken, downloadsDir })).rejects.toThrow(/model "plate" has no download URL \(it is built in\)/);
+    await expect(fetchModels('nope', { modelsDir: taken, downloadsDir })).rejects.toThrow(/unknown model "nope"; models that can be fetched: bgmv2-mobilenetv2-hd, bgmv2-mobilenetv2-4k/);
+  });
+
+  it('npm run models:fetch: progress on stderr, exit 0; a failure is one sentence and exit 1', async () => {
+    const dir = await modelsDir();
+    const env = { ...process.env, CLEANPLATE_DATA_DIR: downloadsDir };
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    const ok = await run(tsx, ['scripts/models-fetch.ts', HD_ID, '--models-dir', dir], { env });
+    expect(ok.stdout).toMatch(new RegExp(`${HD_ID}: installed .*bgmv2-mobilenetv2-hd\\.onnx \\(sha256 ${sha256(fixture)}\\)`));
+    expect(ok.stderr).toMatch(new RegExp(`${HD_ID}: .* MB`));
+
+    server.files.set('/4k.onnx', { body: fixture4k, cutAt: 4000, cut: 'drop' });
+    const failed = await run(tsx, ['scripts/models-fetch.ts', K4_ID, '--models-dir', dir], { env }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/models:fetch: download of .*4k\.onnx stopped after .*; run the same command again to resume; or download .* by hand/);
+    expect(await readdir(dir)).not.toContain('bgmv2-mobilenetv2-4k.onnx');
+  });
+});

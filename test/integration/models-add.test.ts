@@ -1,0 +1,96 @@
+// models:add: registering a model file downloaded by hand, on temp models folders.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
+import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { addModel } from '../../src/engine/models/add-model.js';
+import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
+
+const run = promisify(execFile);
+
+async function manifestOf(dir: string): Promise<ManifestEntry[]> {
+  return (JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { models: ManifestEntry[] }).models;
+}
+
+/** Saves bytes as a "downloaded" file outside the models folder. */
+async function download(name: string, bytes: Uint8Array): Promise<string> {
+  const file = path.join(await tempDir('cleanplate-dl-'), name);
+  await writeFile(file, bytes);
+  return file;
+}
+
+describe('models:add', () => {
+  afterAll(removeTempDirs);
+
+  it('finds the entry by the official file name, checks the file, installs it and records its sha256 once', async () => {
+    const dir = await makeModelsDir();
+    const bytes = await fixtureFor(HD_ID);
+    const file = await download('onnx_mobilenetv2_hd.onnx', bytes);
+    const outcome = await addModel(file, { modelsDir: dir });
+    expect(outcome).toMatchObject({ id: HD_ID, status: 'added', sha256: sha256(bytes), newEntry: false });
+    expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(bytes));
+    const models = await manifestOf(dir);
+    expect(models.filter((m) => m.id === HD_ID)).toHaveLength(1);
+    expect(models.find((m) => m.id === HD_ID)!.sha256).toBe(sha256(bytes));
+    expect((await ModelRegistry.load(dir)).list().find((m) => m.id === HD_ID)!.available).toBe(true);
+
+    // Again: recognised by its sha256 now, nothing duplicated or rewritten.
+    const before = await snapshot(dir);
+    expect(await addModel(file, { modelsDir: dir })).toMatchObject({ id: HD_ID, status: 'already-present' });
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses, changing nothing: wrong contract, not ONNX, truncated, sha256 mismatch, a different file already there, unknown file', async () => {
+    const good = await fixtureFor(HD_ID);
+    const cases: [string, Uint8Array, Parameters<typeof addModel>[1] extends infer O ? Partial<O> : never, RegExp, ((m: ManifestEntry[]) => ManifestEntry[])?, Record<string, Uint8Array>?][] = [
+      ['wrong names', await fixtureFor(HD_ID, { inputNames: ['input', 'background'] }), { id: HD_ID }, /expected inputs "src" and "bgr".*nothing was changed/],
+      ['channels last', await fixtureFor(HD_ID, { layout: 'nhwc' }), { id: HD_ID }, /channels first.*nothing was changed/],
+      ['not onnx', new TextEncoder().encode('GIF89a...'), { id: HD_ID }, /is not an ONNX model.*nothing was changed/],
+      ['truncated', good.subarray(0, good.length - 4096), { id: HD_ID }, /is not an ONNX model.*nothing was changed/],
+      ['sha mismatch', good, { id: HD_ID }, /has sha256 [0-9a-f]{64}, but "bgmv2-mobilenetv2-hd" is [0-9a-f]{64}: this is not the file/, (m) => m.map((e) => (e.id === HD_ID ? { ...e, sha256: 'ab'.repeat(32) } : e))],
+      ['taken', good, { id: HD_ID }, /models\/bgmv2-mobilenetv2-hd\.onnx already exists with other content.*left as it is/, undefined, { [HD_ID]: new TextEncoder().encode('mine') }],
+      ['unknown', good, {}, /cannot tell which model .* is .*pass --id/],
+      ['logical id', good, { id: 'bgmv2' }, /"bgmv2" has no file of its own; add one of its variants/],
+      ['new id without preset', good, { id: 'my-export' }, /new model id: say which preset.*--preset hd\|4k/],
+    ];
+    for (const [what, bytes, options, message, edit, files] of cases) {
+      const dir = await makeModelsDir(files ?? {}, edit);
+      const before = await snapshot(dir);
+      const file = await download(`download-${what.replace(/ /g, '-')}.onnx`, bytes);
+      await expect(addModel(file, { modelsDir: dir, ...options }), what).rejects.toThrow(message);
+      expect(await snapshot(dir), what).toEqual(before);
+    }
+  });
+
+  it('a new id with --preset becomes one new entry with that preset\'s settings', async () => {
+    const dir = await makeModelsDir();
+    const bytes = await fixtureFor(K4_ID);
+    const file = await download('my-4k-export.onnx', bytes);
+    expect(await addModel(file, { modelsDir: dir, id: 'my-4k-export', preset: '4k' })).toMatchObject({ status: 'added', newEntry: true });
+    const models = await manifestOf(dir);
+    const entry = models.find((m) => m.id === 'my-4k-export')!;
+    expect(entry).toMatchObject({ kind: 'bgmv2', file: 'my-4k-export.onnx', sha256: sha256(bytes) });
+    expect(entry.settings).toEqual(models.find((m) => m.id === K4_ID)!.settings);
+    expect(await addModel(file, { modelsDir: dir, id: 'my-4k-export', preset: '4k' })).toMatchObject({ status: 'already-present' });
+    expect((await manifestOf(dir)).filter((m) => m.id === 'my-4k-export')).toHaveLength(1);
+  });
+
+  it('npm run models:add: exit 0 with what was installed; exit 1 with the reason', async () => {
+    const dir = await makeModelsDir();
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    const file = await download('onnx_mobilenetv2_4k.onnx', await fixtureFor(K4_ID));
+    const ok = await run(tsx, ['scripts/models-add.ts', file, '--models-dir', dir]);
+    expect(ok.stdout).toMatch(/bgmv2-mobilenetv2-4k: installed .*bgmv2-mobilenetv2-4k\.onnx \(sha256 [0-9a-f]{64}\)/);
+
+    const bad = await download('onnx_mobilenetv2_hd.onnx', new TextEncoder().encode('oops'));
+    const failed = await run(tsx, ['scripts/models-add.ts', bad, '--models-dir', dir]).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toMatch(/^models:add: onnx_mobilenetv2_hd\.onnx is not an ONNX model .*nothing was changed\n$/);
+  });
+});

@@ -5,11 +5,12 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { stillsHandler } from '../matte/stills.js';
+import { clipsHandler } from '../matte/clips.js';
 import { UsageError, type Command } from '../command.js';
 import type { MatteHandler, OptionValues } from '../matte/handler.js';
 
 /** Tried in order; the first whose `accepts` says yes runs. */
-const handlers: MatteHandler[] = [stillsHandler];
+const handlers: MatteHandler[] = [stillsHandler, clipsHandler];
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -26,7 +27,7 @@ function allOptions(): Options {
 }
 
 export const matteCommand: Command = {
-  summary: 'matte stills (an image or a folder of images) against a clean plate',
+  summary: 'matte stills (an image or a folder of images) or a video clip against a clean plate',
   help: () =>
     [
       'usage: cleanplate matte <input> [options]',
@@ -46,7 +47,7 @@ export const matteCommand: Command = {
       return 0;
     }
     const [input, ...extra] = parsed.positionals;
-    if (!input) throw new UsageError('matte needs an input: an image or a folder of images');
+    if (!input) throw new UsageError('matte needs an input: an image, a folder of images, or a video clip');
     if (extra.length > 0) throw new UsageError(`matte takes one input; also got: ${extra.join(' ')}`);
     const info = await stat(input).catch(() => undefined);
     if (!info) throw new UsageError(`input not found: ${input}`);

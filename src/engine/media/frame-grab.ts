@@ -27,7 +27,7 @@ export async function grabFrame(tools: MediaTools, file: string, timeSeconds = 0
   if (index >= info.frameCount) {
     throw new MediaInputError(
       'range_outside_media',
-      `time ${timeSeconds} s is past the end of ${file} (${info.frameCount} frames at ${formatRational(info.frameRate)} fps, last frame starts at ${((info.frameCount - 1) * info.frameRate.den) / info.frameRate.num} s)`,
+      `time ${timeSeconds} s is past the end of ${file} (${info.frameCount} frames at ${formatRational(info.frameRate)} fps, last frame starts at ${(((info.frameCount - 1) * info.frameRate.den) / info.frameRate.num).toFixed(3)} s)`,
     );
   }
   return { frame: await decodeFrameAt(tools, info, index, signal), frameIndex: index, isStillImage: false };

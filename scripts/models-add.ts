@@ -1,4 +1,4 @@
-// npm run models:add <file.onnx> -- registers a model file downloaded by hand (see src/engine/models/commands.ts).
-import { runAddCommand } from '../src/engine/models/commands.js';
+// npm run models:add <file.onnx> -- registers a model file downloaded by hand (see src/cli/models-commands.ts).
+import { runAddCommand } from '../src/cli/models-commands.js';
 
 process.exitCode = await runAddCommand(process.argv.slice(2));

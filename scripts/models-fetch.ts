@@ -1,4 +1,4 @@
-// npm run models:fetch [id] -- downloads a model listed in models/manifest.json (see src/engine/models/commands.ts).
-import { runFetchCommand } from '../src/engine/models/commands.js';
+// npm run models:fetch [id] -- downloads a model listed in models/manifest.json (see src/cli/models-commands.ts).
+import { runFetchCommand } from '../src/cli/models-commands.js';
 
 process.exitCode = await runFetchCommand(process.argv.slice(2));

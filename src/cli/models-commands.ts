@@ -1,15 +1,17 @@
 // The command lines behind `npm run models:fetch` and `npm run models:add` (scripts/ only call
 // these): argument parsing, a progress bar on stderr, and one clear sentence per failure with a
 // non-zero exit code.
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { defaultModelsDir } from '../matting/manifest.js';
-import { addModel } from './add-model.js';
-import type { DownloadProgress } from './download.js';
-import { fetchModels } from './fetch-model.js';
+import { ProgressBar } from './progress.js';
+import { defaultModelsDir } from '../engine/matting/manifest.js';
+import { addModel } from '../engine/models/add-model.js';
+import type { DownloadProgress } from '../engine/models/download.js';
+import { fetchModels } from '../engine/models/fetch-model.js';
 
 export interface CommandIo {
   readonly out: (line: string) => void;
-  readonly err: NodeJS.WritableStream & { isTTY?: boolean };
+  readonly err: Writable & { isTTY?: boolean; columns?: number };
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -21,26 +23,20 @@ function modelsDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string
 
 const MB = (n: number) => (n / 1e6).toFixed(1);
 
-/** A one-line bar redrawn in place on a terminal; on a pipe, a line every 10%. */
+/** One progress bar per model on stderr (the CLI's bar, counting kB); a plain line when the size is unknown. */
 function progressPrinter(stream: CommandIo['err']): (id: string, p: DownloadProgress) => void {
-  let lastTenth = -1;
-  let lastDraw = 0;
+  const bars = new Map<string, ProgressBar | null>();
   return (id, p) => {
-    const fraction = p.total ? p.received / p.total : null;
-    const done = p.total !== null && p.received >= p.total;
-    if (stream.isTTY) {
-      const now = Date.now();
-      if (!done && now - lastDraw < 100) return;
-      lastDraw = now;
-      const width = 30;
-      const bar = fraction === null ? '' : `[${'#'.repeat(Math.round(fraction * width)).padEnd(width, '.')}] ${(fraction * 100).toFixed(0).padStart(3)}% `;
-      stream.write(`\r${id} ${bar}${MB(p.received)}${p.total ? `/${MB(p.total)}` : ''} MB${done ? '\n' : ''}`);
-      return;
+    let bar = bars.get(id);
+    if (bar === undefined) {
+      bar = p.total ? new ProgressBar(Math.ceil(p.total / 1000), { unit: 'kB', stream }) : null;
+      bars.set(id, bar);
+      stream.write(`${id}: downloading${p.total ? ` ${MB(p.total)} MB` : ''}${p.resumedFrom > 0 ? `, resuming at ${MB(p.resumedFrom)} MB` : ''}\n`);
     }
-    const tenth = fraction === null ? Math.floor(p.received / 10e6) : Math.floor(fraction * 10);
-    if (tenth === lastTenth && !done) return;
-    lastTenth = tenth;
-    stream.write(`${id}: ${MB(p.received)}${p.total ? ` of ${MB(p.total)}` : ''} MB${p.resumedFrom > 0 ? ` (resumed at ${MB(p.resumedFrom)} MB)` : ''}\n`);
+    if (!bar) return;
+    const done = p.received >= p.total!;
+    bar.update(done ? Math.ceil(p.total! / 1000) : Math.floor(p.received / 1000), id);
+    if (done) bar.finish();
   };
 }
 

@@ -253,7 +253,7 @@ describe('models:fetch over loopback HTTP', () => {
     const tsx = path.resolve('node_modules/.bin/tsx');
     const ok = await run(tsx, ['scripts/models-fetch.ts', HD_ID, '--models-dir', dir], { env });
     expect(ok.stdout).toMatch(new RegExp(`${HD_ID}: installed .*bgmv2-mobilenetv2-hd\\.onnx \\(sha256 ${sha256(fixture)}\\)`));
-    expect(ok.stderr).toMatch(new RegExp(`${HD_ID}: .* MB`));
+    expect(ok.stderr).toMatch(new RegExp(`${HD_ID}: downloading 1\\.\\d MB\\n[^]*\\] +\\d+/\\d+ 100%.*kB/s.*${HD_ID}`));
 
     server.files.set('/4k.onnx', { body: fixture4k, cutAt: 4000, cut: 'drop' });
     const failed = await run(tsx, ['scripts/models-fetch.ts', K4_ID, '--models-dir', dir], { env }).then(

@@ -1,5 +1,8 @@
 // POST /v1/matte over real HTTP with the real plate model on onnxruntime: each output kind, plates
 // uploaded or stored, concurrent requests, and every kind of bad input -> 4xx JSON, engine alive.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Background, MatteResponse } from '../../src/shared/api.js';
 import { errorOf, form, startTestEngine, type TestEngine } from '../support/engine.js';
@@ -166,6 +169,28 @@ describe('bad matte requests', () => {
     const res = await send();
     const err = await errorOf(res);
     expect({ status: res.status, code: err.code }).toEqual({ status, code });
+  });
+
+  it('answers a listed model whose file is missing with 409 model_unavailable', async () => {
+    const modelsDir = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-models-'));
+    const manifest = {
+      models: [
+        { id: 'plate', kind: 'plate', default: true, file: null, sha256: null, licence: 'MIT', source: 'built in', settings: {} },
+        { id: 'not-fetched', kind: 'bgmv2', file: 'not-fetched.onnx', sha256: null, licence: 'MIT', source: 'test', settings: {} },
+      ],
+    };
+    await writeFile(path.join(modelsDir, 'manifest.json'), JSON.stringify(manifest));
+    const other = await startTestEngine({ modelsDir, warmUp: false });
+    try {
+      const res = await other.api('/v1/matte', { method: 'POST', body: form({ image: img(imagePng), background: img(platePng), model: 'not-fetched' }) });
+      const err = await errorOf(res);
+      expect({ status: res.status, code: err.code }).toEqual({ status: 409, code: 'model_unavailable' });
+      expect(err.message).toMatch(/not-fetched\.onnx is missing/);
+      expect((await other.api('/v1/health')).status).toBe(200);
+    } finally {
+      await other.stop();
+      await rm(modelsDir, { recursive: true, force: true });
+    }
   });
 
   it('names both sizes when plate and image differ', async () => {

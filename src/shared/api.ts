@@ -62,6 +62,11 @@ export interface HealthModel {
   readonly available: boolean;
   /** Execution provider the model's open session runs on; null until a session is open. */
   readonly provider: string | null;
+  /**
+   * bgmv2 models only: the preset baked into the export ("hd", "4k"); for the logical `bgmv2`
+   * model, the preset its open session ran last (null until it has run a frame).
+   */
+  readonly preset?: string | null;
 }
 
 export interface ProviderFallback {

@@ -120,6 +120,12 @@ export class MattingService {
     return this.ready.get(modelId)?.provider ?? null;
   }
 
+  /** The preset ("hd", "4k") a bgmv2 model's open session ran last; null when not open or not preset-based. */
+  presetOf(modelId: string): string | null {
+    const preset = (this.ready.get(modelId) as { readonly preset?: unknown } | undefined)?.preset;
+    return typeof preset === 'string' ? preset : null;
+  }
+
   /** For health: the order new sessions try providers in, what open sessions run on, and why others failed. */
   providerStatus(): { order: string[]; inUse: string[]; fallbacks: Record<string, { provider: string; reason: string }[]> } {
     const open = this.openSessions();

@@ -14,7 +14,13 @@ export function healthRoutes(ctx: EngineContext): Router {
     const health: Health = {
       version: ctx.version,
       uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
-      models: ctx.registry.list().map((m) => ({ id: m.id, kind: m.kind, available: m.available, provider: ctx.matting.providerOf(m.id) })),
+      models: ctx.registry.list().map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        available: m.available,
+        provider: ctx.matting.providerOf(m.id),
+        ...(m.kind === 'bgmv2' ? { preset: ctx.matting.presetOf(m.id) ?? (typeof m.settings.preset === 'string' ? m.settings.preset : null) } : {}),
+      })),
       providers,
       ...(ctx.matting.warmUpError ? { warmUpError: ctx.matting.warmUpError } : {}),
       media,

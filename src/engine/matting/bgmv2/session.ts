@@ -122,6 +122,7 @@ export class Bgmv2PresetSession implements MattingSession {
   readonly needsPlate = true;
   private readonly open = new Map<string, Promise<Bgmv2Session>>();
   private current: Bgmv2Session;
+  private ran = false;
   private disposed = false;
 
   private constructor(
@@ -148,9 +149,9 @@ export class Bgmv2PresetSession implements MattingSession {
     return this.current.provider;
   }
 
-  /** The preset used last ("hd", "4k"). */
-  get preset(): string {
-    return this.current.preset;
+  /** The preset of the last frame ("hd", "4k"); null before the first frame. */
+  get preset(): string | null {
+    return this.ran ? this.current.preset : null;
   }
 
   get fallbacks(): OpenedSession['fallbacks'] {
@@ -173,6 +174,7 @@ export class Bgmv2PresetSession implements MattingSession {
       this.open.set(entry.id, session);
     }
     this.current = await session;
+    this.ran = true;
     return this.current.run(src, bgr, options);
   }
 

@@ -1,0 +1,113 @@
+// MattingSession for the built-in `plate` model. The graph is specialised to the frame size
+// (fixed shapes let onnxruntime plan memory once), so sessions are built per size on first use
+// and kept in a small cache.
+import * as ort from 'onnxruntime-node';
+import { MattingInputError } from '../errors.js';
+import type { ManifestEntry } from '../manifest.js';
+import { openOrtSession, type ProviderName } from '../providers.js';
+import type { Frame, MatteResult, MattingSession, RunOptions } from '../types.js';
+import { buildPlateGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
+import { checkFrame } from '../frames.js';
+
+interface Compiled {
+  readonly session: ort.InferenceSession;
+  readonly errorWidth: number;
+  readonly errorHeight: number;
+}
+
+/** Sizes kept compiled at once: a job uses one, a still-matting folder a few. */
+const CACHE_LIMIT = 4;
+
+export class PlateSession implements MattingSession {
+  readonly kind = 'plate' as const;
+  readonly needsPlate = true;
+  private readonly cache = new Map<string, Promise<Compiled>>();
+  private lastProvider: ProviderName = 'cpu';
+  private disposed = false;
+
+  constructor(
+    readonly modelId: string,
+    private readonly settings: PlateSettings,
+    private readonly providers?: ProviderName[],
+  ) {}
+
+  get provider(): string {
+    return this.lastProvider;
+  }
+
+  /** Compiles the graph for a size ahead of the first frame (warm-up, health reporting). */
+  async prepare(width: number, height: number, channels: 3 | 4 = 3, foreground = true): Promise<void> {
+    await this.compiled(width, height, channels, foreground);
+  }
+
+  private compiled(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<Compiled> {
+    const key = `${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`;
+    let entry = this.cache.get(key);
+    if (entry) {
+      // Refresh its place in the insertion-ordered map (least recently used goes first).
+      this.cache.delete(key);
+      this.cache.set(key, entry);
+      return entry;
+    }
+    entry = (async () => {
+      const graph = buildPlateGraph({ width, height, channels, foreground, settings: this.settings });
+      const opened = await openOrtSession(graph.bytes, this.providers);
+      this.lastProvider = opened.provider;
+      return { session: opened.session, errorWidth: graph.errorWidth, errorHeight: graph.errorHeight };
+    })();
+    entry.catch(() => this.cache.delete(key));
+    this.cache.set(key, entry);
+    while (this.cache.size > CACHE_LIMIT) {
+      const [oldKey, old] = this.cache.entries().next().value as [string, Promise<Compiled>];
+      this.cache.delete(oldKey);
+      void old.then((c) => c.session.release()).catch(() => undefined);
+    }
+    return entry;
+  }
+
+  async run(src: Frame, bgr?: Frame, options: RunOptions = {}): Promise<MatteResult> {
+    if (this.disposed) throw new Error('plate session used after dispose()');
+    checkFrame(src, 'frame');
+    if (!bgr) throw new MattingInputError('plate_required', 'the plate model needs a background plate (clean plate) for every frame');
+    checkFrame(bgr, 'plate');
+    if (bgr.width !== src.width || bgr.height !== src.height) {
+      throw new MattingInputError(
+        'plate_size_mismatch',
+        `plate is ${bgr.width}x${bgr.height} but the frame is ${src.width}x${src.height}; capture the plate at the frame's size`,
+      );
+    }
+    if (bgr.channels !== src.channels) {
+      throw new MattingInputError('bad_frame', `plate has ${bgr.channels} channels but the frame has ${src.channels}`);
+    }
+    const foreground = options.foreground ?? true;
+    const { width: W, height: H, channels: C } = src;
+    const c = await this.compiled(W, H, C, foreground);
+    const out = await c.session.run({
+      src: new ort.Tensor('uint8', src.data, [H, W, C]),
+      bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]),
+    });
+    const tensor = (name: string): Uint8Array => {
+      const t = out[name];
+      if (!t) throw new Error(`plate graph produced no "${name}" output`);
+      return t.data as Uint8Array;
+    };
+    return {
+      alpha: { data: tensor('alpha'), width: W, height: H },
+      error: { data: tensor('err'), width: c.errorWidth, height: c.errorHeight },
+      ...(foreground ? { foreground: { data: tensor('fgr'), width: W, height: H, channels: 4 as const } } : {}),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const entries = [...this.cache.values()];
+    this.cache.clear();
+    await Promise.all(entries.map((e) => e.then((c) => c.session.release()).catch(() => undefined)));
+  }
+}
+
+/** Registry opener: settings in the manifest entry override the defaults. */
+export async function openPlateSession(entry: ManifestEntry): Promise<PlateSession> {
+  const settings: PlateSettings = { ...defaultPlateSettings, ...(entry.settings as Partial<PlateSettings>) };
+  return new PlateSession(entry.id, settings);
+}

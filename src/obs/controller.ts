@@ -340,10 +340,11 @@ export class ObsController {
       inFlight: this.options.inFlight ?? 3,
       maxFps: m.session.fps,
       onFailure: (err) => {
-        // OBS going away is handled by the reconnect; anything else is worth saying.
-        if (this.state === 'connected') {
-          this.lastError = `screenshots of "${m.source}" stopped: ${err.message}`;
-          this.log(this.lastError);
+        // OBS going away is handled by the reconnect; anything else is worth saying (once).
+        const message = `screenshots of "${m.source}" fail: ${err.message}`;
+        if (this.state === 'connected' && this.lastError !== message) {
+          this.lastError = message;
+          this.log(message);
         }
       },
     });

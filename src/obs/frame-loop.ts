@@ -17,7 +17,7 @@ export interface FrameLoopOptions {
   readonly maxFps?: number;
   /** jpg is the fastest OBS encodes; png is lossless (default jpg). */
   readonly format?: 'jpg' | 'png';
-  /** Called once when a screenshot request fails (OBS gone, source removed); the loop has stopped. */
+  /** Called when a screenshot request fails (source missing, OBS going away); the loop retries. */
   readonly onFailure?: (err: Error) => void;
 }
 
@@ -32,6 +32,8 @@ export function dataUriBytes(uri: string): Uint8Array {
   return out;
 }
 
+const FAILURE_RETRY_MS = 1000;
+
 /** Frames the engine connection may have queued before the loop waits instead of sending more. */
 const MAX_QUEUED_FRAMES = 2;
 
@@ -45,6 +47,7 @@ export class FrameLoop {
   shots = 0;
   sent = 0;
   heldBack = 0;
+  failures = 0;
   private startedAt = 0;
 
   constructor(
@@ -105,11 +108,13 @@ export class FrameLoop {
           ...(format === 'jpg' ? { imageCompressionQuality: 85 } : {}),
         }));
       } catch (err) {
-        if (this.running) {
-          this.running = false;
-          this.options.onFailure?.(err instanceof Error ? err : new Error(String(err)));
-        }
-        return;
+        // A source that is briefly unavailable (reloading, renamed back) should not end the
+        // matte: report, wait, retry. The controller stops the loop when OBS itself goes away.
+        if (!this.running) return;
+        this.failures++;
+        this.options.onFailure?.(err instanceof Error ? err : new Error(String(err)));
+        await new Promise((r) => setTimeout(r, FAILURE_RETRY_MS));
+        continue;
       }
       this.shots++;
       if (!this.running || !this.live.open) return;

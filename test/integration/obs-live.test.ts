@@ -2,6 +2,7 @@
 // a real engine, all on loopback: capture the plate, add the live matte layer, check its alpha
 // through OBS's own PNG screenshots, survive an OBS restart, remove it; clear errors for a wrong
 // password and for OBS not running. The scene plays a generated clip of a moving subject.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,6 +19,7 @@ import { findSubject, makeLiveMedia, type Box, type LiveMedia } from '../support
 import { freeLoopbackPort, obsAvailable, ObsInstance } from '../support/obs.js';
 
 const PASSWORD = 'cleanplate-test-pw';
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const SOURCE = 'Camera';
 const SCENE = 'Live';
 const wsFactory = (url: string, protocols: string[]): WebSocketLike => new WebSocket(url, protocols) as unknown as WebSocketLike;
@@ -46,7 +48,7 @@ beforeAll(async () => {
     engine: { url: engine.url, token: engine.token },
     webSocket: wsFactory,
     reconnectMs: { first: 250, max: 2000 },
-    log: (l) => log.push(l),
+    log: (l) => log.push(`${new Date().toISOString()} ${l}`),
   });
 });
 
@@ -257,5 +259,57 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     }
     expect((await controller.status()).mattes).toEqual([]);
     await expect(controller.removeLiveMatte(SOURCE)).rejects.toMatchObject({ code: 'not_live' });
+  });
+
+  it('runs from the command line: cleanplate obs sources / capture / run / remove, clear errors', async () => {
+    interface Run {
+      code: number;
+      stdout: string;
+      stderr: string;
+    }
+    const cli = (...args: string[]): Promise<Run> =>
+      new Promise((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/cli/main.ts', 'obs', ...args],
+          // The test engine's engine.json: the CLI uses that engine, as it would a user's daemon.
+          { cwd: repo, env: { ...process.env, CLEANPLATE_CONFIG_DIR: engine.configDir, OBS_WEBSOCKET_PASSWORD: PASSWORD }, timeout: 120_000 },
+          (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+        );
+      });
+
+    const sources = await cli('sources', '--url', obs.url);
+    expect(sources.code).toBe(0);
+    expect(sources.stdout).toContain(`${SOURCE}\tffmpeg_source`);
+
+    const capture = await cli('capture', '--url', obs.url, '--source', SOURCE);
+    expect(capture.code).toBe(0);
+    expect(capture.stdout).toMatch(/background [0-9a-f]{24} \(320x180\) stored for "Camera"/);
+
+    const running = cli('run', '--url', obs.url, '--source', SOURCE, '--duration', '8');
+    const client = await obs.client();
+    try {
+      await expect
+        .poll(async () => (await client.call('GetInputList')).inputs.some((i) => i.inputName === matteLayerName(SOURCE)), { timeout: 60_000 })
+        .toBe(true);
+      const run = await running;
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/live matte "Camera \(CleanPlate matte\)" on tcp:\/\/127\.0\.0\.1:\d+/);
+      expect(run.stdout).toMatch(/Camera: [\d.]+ fps, latency \d+\/\d+ ms \(median\/p95\), drops \d+%/);
+      // Without --keep the layer leaves with the command.
+      expect((await client.call('GetInputList')).inputs.map((i) => i.inputName)).not.toContain(matteLayerName(SOURCE));
+    } finally {
+      await client.disconnect();
+    }
+
+    const wrong = await cli('sources', '--url', obs.url, '--password', 'wrong-password');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/refused the password/);
+    const absent = await cli('sources', '--url', `ws://127.0.0.1:${await freeLoopbackPort()}`);
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toMatch(/cannot reach OBS .* is OBS running/);
+    const usage = await cli('run', '--url', obs.url);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/needs --source NAME/);
   });
 });

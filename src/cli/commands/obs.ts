@@ -1,0 +1,207 @@
+// `cleanplate obs <action>`: the OBS controller from the command line (Debian's OBS has no
+// browser docks). It talks to the engine over HTTP/WS like the dock does: the running engine
+// (found through engine.json), or one started in this process when none runs.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+import type { EngineConfigFile } from '../../shared/api.js';
+import { configFilePath, dataDir } from '../../engine/config.js';
+import { createEngine, type Engine } from '../../engine/server.js';
+import { ControllerError, ObsController, type MatteStatus } from '../../obs/controller.js';
+import type { EngineEndpoint, WebSocketLike } from '../../obs/engine-client.js';
+import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from '../command.js';
+
+const ACTIONS = ['sources', 'capture', 'run', 'add', 'remove', 'status'] as const;
+type Action = (typeof ACTIONS)[number];
+
+const HELP = `usage: cleanplate obs <action> [options]
+
+actions:
+  sources                 list OBS's video sources
+  capture --source NAME   store NAME's clean plate (step out of the picture first)
+  run --source NAME       add the live matte layer above NAME and keep it live until Ctrl-C,
+                          then remove it (add is the same)
+  remove --source NAME    remove NAME's live matte layer
+  status                  OBS connection and which sources have a matte layer
+
+options:
+  --url URL          obs-websocket address (default $OBS_WEBSOCKET_URL or ws://127.0.0.1:4455)
+  --password P       obs-websocket password (default $OBS_WEBSOCKET_PASSWORD; the variable keeps
+                     it out of the process list)
+  --source NAME      the OBS source (input) name
+  --hide-original    run: hide the source while its matte layer shows
+  --width N          run: matte at this width (height keeps the aspect), e.g. 640 for speed
+  --model ID         run: model id (default: the engine's default)
+  --keep             run: leave the layer in the scene on exit
+  --duration S       run: stop after S seconds instead of waiting for Ctrl-C
+
+The engine: the one running (engine.json), else one started inside this command.
+Exit codes: 0 done, 1 failed (OBS unreachable, wrong password, ...), 2 bad command line.`;
+
+const wsFactory = (url: string, protocols: string[]): WebSocketLike => new WebSocket(url, protocols) as unknown as WebSocketLike;
+
+/** The running engine from engine.json, if it answers; otherwise undefined. */
+async function runningEngine(): Promise<EngineEndpoint | undefined> {
+  let config: EngineConfigFile;
+  try {
+    config = JSON.parse(await readFile(configFilePath(), 'utf8')) as EngineConfigFile;
+  } catch {
+    return undefined;
+  }
+  const endpoint = { url: `http://127.0.0.1:${config.port}`, token: config.token };
+  try {
+    const res = await fetch(`${endpoint.url}/v1/health`, { headers: { authorization: `Bearer ${config.token}` }, signal: AbortSignal.timeout(3000) });
+    return res.ok ? endpoint : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function formatMatte(m: MatteStatus): string {
+  const s = m.stats;
+  if (!s) return `${m.source}: waiting for the engine`;
+  const ms = (v: number | null): string => (v === null ? '-' : String(Math.round(v)));
+  return `${m.source}: ${s.fps} fps, latency ${ms(s.latencyMs.median)}/${ms(s.latencyMs.p95)} ms (median/p95), drops ${Math.round(s.dropRate * 100)}%, screenshots ${m.shotRate}/s, players ${s.streamClients}`;
+}
+
+export const obsCommand: Command = {
+  summary: 'OBS live matte: capture a source\'s plate, add/remove the matte layer, status',
+  help: () => HELP,
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          help: { type: 'boolean', short: 'h' },
+          url: { type: 'string' },
+          password: { type: 'string' },
+          source: { type: 'string' },
+          'hide-original': { type: 'boolean' },
+          width: { type: 'string' },
+          model: { type: 'string' },
+          keep: { type: 'boolean' },
+          duration: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+    const v = parsed.values;
+    if (v.help) {
+      process.stdout.write(`${HELP}\n`);
+      return EXIT_OK;
+    }
+    const [action, ...extra] = parsed.positionals;
+    if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`obs needs an action: ${ACTIONS.join(', ')}`);
+    if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    const needsSource = ['capture', 'run', 'add', 'remove'].includes(action);
+    if (needsSource && !v.source) throw new UsageError(`obs ${action} needs --source NAME (see "cleanplate obs sources")`);
+    const width = v.width === undefined ? undefined : Number(v.width);
+    if (width !== undefined && !(Number.isInteger(width) && width >= 16 && width <= 4096)) throw new UsageError(`--width must be an integer from 16 to 4096, got "${v.width}"`);
+    const duration = v.duration === undefined ? undefined : Number(v.duration);
+    if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration must be a positive number of seconds, got "${v.duration}"`);
+
+    const say = (line: string): void => void process.stderr.write(`${line}\n`);
+    let engine: Engine | undefined;
+    let endpoint = needsSource ? await runningEngine() : undefined;
+    if (needsSource && !endpoint) {
+      say('no running engine found: starting one in this process');
+      engine = await createEngine({ port: 0, dataDir: dataDir(), log: () => undefined });
+      endpoint = { url: engine.url, token: engine.token };
+    }
+    const controller = new ObsController({
+      obsUrl: v.url ?? process.env.OBS_WEBSOCKET_URL ?? 'ws://127.0.0.1:4455',
+      ...((v.password ?? process.env.OBS_WEBSOCKET_PASSWORD) !== undefined ? { obsPassword: v.password ?? process.env.OBS_WEBSOCKET_PASSWORD } : {}),
+      engine: endpoint ?? { url: 'http://127.0.0.1:0', token: '' },
+      webSocket: wsFactory,
+      log: say,
+    });
+    try {
+      await controller.connect();
+      return await runAction(controller, action as Action, v.source ?? '', {
+        hideOriginal: v['hide-original'] ?? false,
+        keep: v.keep ?? false,
+        ...(width !== undefined ? { width } : {}),
+        ...(v.model !== undefined ? { model: v.model } : {}),
+        ...(duration !== undefined ? { duration } : {}),
+      });
+    } catch (err) {
+      if (err instanceof ControllerError) {
+        say(`cleanplate obs: ${err.message}`);
+        return EXIT_FAILED;
+      }
+      throw err;
+    } finally {
+      await controller.close();
+      await engine?.close();
+    }
+  },
+};
+
+interface RunOptions {
+  readonly hideOriginal: boolean;
+  readonly keep: boolean;
+  readonly width?: number;
+  readonly model?: string;
+  readonly duration?: number;
+}
+
+async function runAction(controller: ObsController, action: Action, source: string, o: RunOptions): Promise<number> {
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  switch (action) {
+    case 'sources':
+    case 'status': {
+      const sources = await controller.listVideoSources();
+      if (action === 'status') out(`OBS: ${(await controller.status()).obsVersion ?? '?'}, connected`);
+      for (const s of sources) out(`${s.name}\t${s.kind}${s.inCurrentScene ? '' : '\t(not in the current scene)'}${s.hasMatte ? '\t(live matte layer)' : ''}`);
+      return EXIT_OK;
+    }
+    case 'capture': {
+      const bg = await controller.captureBackground(source);
+      out(`background ${bg.id} (${bg.width}x${bg.height}) stored for "${source}"`);
+      return EXIT_OK;
+    }
+    case 'remove':
+      await controller.removeLiveMatte(source);
+      out(`removed the live matte of "${source}"`);
+      return EXIT_OK;
+    case 'run':
+    case 'add': {
+      const added = await controller.addLiveMatte(source, {
+        hideOriginal: o.hideOriginal,
+        ...(o.width !== undefined ? { width: o.width } : {}),
+        ...(o.model !== undefined ? { model: o.model } : {}),
+      });
+      out(`live matte "${added.layer}" on ${added.session.streamUrl} (${added.session.width}x${added.session.height}); Ctrl-C stops`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          clearInterval(ticker);
+          clearTimeout(timer);
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        const ticker = setInterval(() => {
+          controller.status().then(
+            (s) => s.mattes.forEach((m) => out(s.obs === 'connected' ? formatMatte(m) : `OBS ${s.obs}: ${s.lastError ?? ''}`)),
+            () => undefined,
+          );
+        }, 2000);
+        const timer = o.duration !== undefined ? setTimeout(stop, o.duration * 1000) : undefined;
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      if (!o.keep) {
+        // OBS may be away (restarting): wait a little for it, else the layer stays behind.
+        const back = await Promise.race([controller.whenConnected().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+        if (!back) throw new ControllerError('obs_unreachable', `OBS did not come back: the layer "${added.layer}" stays (remove it with "cleanplate obs remove --source ${source}")`);
+        await controller.removeLiveMatte(source);
+        out(`removed the live matte of "${source}"`);
+      }
+      return EXIT_OK;
+    }
+  }
+}

@@ -12,13 +12,13 @@ import { fetchModels } from '../engine/models/fetch-model.js';
 export interface CommandIo {
   readonly out: (line: string) => void;
   readonly err: Writable & { isTTY?: boolean; columns?: number };
-  readonly env: NodeJS.ProcessEnv;
 }
 
-const defaultIo: CommandIo = { out: (line) => process.stdout.write(`${line}\n`), err: process.stderr, env: process.env };
+const defaultIo: CommandIo = { out: (line) => process.stdout.write(`${line}\n`), err: process.stderr };
 
-function modelsDirFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.CLEANPLATE_MODELS_DIR ?? defaultModelsDir;
+/** The repository's models/ unless --models-dir says otherwise (tests, several checkouts). */
+function modelsDirFrom(flag: string | undefined): string {
+  return flag ?? defaultModelsDir;
 }
 
 const MB = (n: number) => (n / 1e6).toFixed(1);
@@ -74,7 +74,7 @@ export async function runFetchCommand(argv: readonly string[], io: CommandIo = d
   const idle = args.values['idle-timeout'] === undefined ? undefined : Number(args.values['idle-timeout']) * 1000;
   try {
     const outcomes = await fetchModels(args.positionals[0], {
-      modelsDir: modelsDirFrom(args.values['models-dir'], io.env),
+      modelsDir: modelsDirFrom(args.values['models-dir']),
       ...(args.values['accept-unverified'] ? { acceptUnverified: true } : {}),
       ...(args.values.restart ? { restart: true } : {}),
       ...(idle && idle > 0 ? { idleTimeoutMs: idle } : {}),
@@ -122,7 +122,7 @@ export async function runAddCommand(argv: readonly string[], io: CommandIo = def
   }
   try {
     const o = await addModel(file, {
-      modelsDir: modelsDirFrom(args.values['models-dir'], io.env),
+      modelsDir: modelsDirFrom(args.values['models-dir']),
       ...(args.values.id ? { id: args.values.id } : {}),
       ...(args.values.preset ? { preset: args.values.preset } : {}),
     });

@@ -30,6 +30,11 @@ export interface MatteResult {
   readonly error?: Plane;
 }
 
+export interface ProviderFallback {
+  readonly provider: string;
+  readonly reason: string;
+}
+
 export type ModelKind = 'plate' | 'bgmv2' | 'rvm';
 
 /** An open model: create, run many times, dispose. Not safe for concurrent `run` calls. */
@@ -40,6 +45,10 @@ export interface MattingSession {
   readonly needsPlate: boolean;
   /** The onnxruntime execution provider the model actually runs on ("cpu", "cuda", ...). */
   readonly provider: string;
+  /** Providers tried before the one in use, and why each failed (for /v1/health). */
+  readonly fallbacks: readonly ProviderFallback[];
+  /** Optional warm-up: compile for a frame size before the first frame arrives. */
+  prepare?(width: number, height: number): Promise<void>;
   run(src: Frame, bgr?: Frame, options?: RunOptions): Promise<MatteResult>;
   dispose(): Promise<void>;
 }

@@ -26,11 +26,8 @@ interface OpenModel {
   readonly queue: SerialQueue;
 }
 
-/** Sessions may report which providers failed before the one in use (openOrtSession's fallbacks). */
-type SessionWithFallbacks = MattingSession & { readonly fallbacks?: readonly { provider: string; reason: string }[] };
 
 /** Sessions that compile per frame size can do so ahead of the first frame. */
-type PreparableSession = MattingSession & { prepare?(width: number, height: number): Promise<void> };
 
 const WARM_UP_SIDE = 64;
 
@@ -100,7 +97,7 @@ export class MattingService {
    */
   async warmUp(): Promise<void> {
     try {
-      const session = (await this.session()) as PreparableSession;
+      const session = await this.session();
       if (typeof session.prepare === 'function') {
         await this.model(session.modelId).queue.run(() => session.prepare!(WARM_UP_SIDE, WARM_UP_SIDE));
       }
@@ -140,7 +137,7 @@ export class MattingService {
     return [...this.ready.values()].map((s) => ({
       modelId: s.modelId,
       provider: s.provider,
-      fallbacks: [...((s as SessionWithFallbacks).fallbacks ?? [])],
+      fallbacks: [...s.fallbacks],
     }));
   }
 

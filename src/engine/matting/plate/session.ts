@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type ProviderName } from '../providers.js';
-import type { Frame, MatteResult, MattingSession, RunOptions } from '../types.js';
+import type { Frame, MatteResult, MattingSession, ProviderFallback, RunOptions } from '../types.js';
 import { buildPlateGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
 import { checkFrame } from '../frames.js';
 
@@ -23,6 +23,7 @@ export class PlateSession implements MattingSession {
   readonly needsPlate = true;
   private readonly cache = new Map<string, Promise<Compiled>>();
   private lastProvider: ProviderName = 'cpu';
+  private lastFallbacks: readonly ProviderFallback[] = [];
   private disposed = false;
 
   constructor(
@@ -33,6 +34,10 @@ export class PlateSession implements MattingSession {
 
   get provider(): string {
     return this.lastProvider;
+  }
+
+  get fallbacks(): readonly ProviderFallback[] {
+    return this.lastFallbacks;
   }
 
   /** Compiles the graph for a size ahead of the first frame (warm-up, health reporting). */
@@ -53,6 +58,7 @@ export class PlateSession implements MattingSession {
       const graph = buildPlateGraph({ width, height, channels, foreground, settings: this.settings });
       const opened = await openOrtSession(graph.bytes, this.providers);
       this.lastProvider = opened.provider;
+      this.lastFallbacks = opened.fallbacks;
       return { session: opened.session, errorWidth: graph.errorWidth, errorHeight: graph.errorHeight };
     })();
     entry.catch(() => this.cache.delete(key));

@@ -25,6 +25,8 @@ interface Served {
 /** A file server on loopback: path -> what to serve; records each request's Range header. */
 class ModelServer {
   readonly files = new Map<string, Served>();
+  /** path -> where it redirects (the official URLs redirect to a storage host). */
+  readonly redirects = new Map<string, string>();
   readonly requests: { path: string; range: string | undefined }[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
   private readonly stalled = new Set<http.ServerResponse>();
@@ -46,6 +48,11 @@ class ModelServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const p = req.url ?? '';
     this.requests.push({ path: p, range: req.headers.range });
+    const redirect = this.redirects.get(p);
+    if (redirect) {
+      res.writeHead(302, { location: redirect }).end();
+      return;
+    }
     const served = this.files.get(p);
     if (!served) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -108,6 +115,7 @@ describe('models:fetch over loopback HTTP', () => {
   });
   beforeEach(async () => {
     server.files.clear();
+    server.redirects.clear();
     server.files.set('/hd.onnx', { body: fixture });
     server.files.set('/4k.onnx', { body: fixture4k });
     server.requests.length = 0;
@@ -153,6 +161,23 @@ describe('models:fetch over loopback HTTP', () => {
     expect(server.requests.map((r) => r.range)).toEqual([undefined, `bytes=${half}-`]);
     expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
     expect(await partFiles()).toEqual([]);
+  });
+
+  it('follows a redirect, as the official release URLs do, and resumes through it', async () => {
+    server.redirects.set('/release/hd.onnx', '/hd.onnx');
+    const dir = await makeModelsDir({}, (models) => models.map((m) => (m.id === HD_ID ? { ...m, url: server.url('/release/hd.onnx'), sha256: sha256(fixture) } : m)));
+    const third = Math.floor(fixture.length / 3);
+    server.files.set('/hd.onnx', { body: fixture, cutAt: third, cut: 'drop' });
+    await expect(fetchModels(HD_ID, { modelsDir: dir, downloadsDir })).rejects.toThrow(/stopped after/);
+    const [outcome] = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir });
+    expect(outcome).toMatchObject({ status: 'fetched', resumedFrom: third });
+    expect(server.requests).toEqual([
+      { path: '/release/hd.onnx', range: undefined },
+      { path: '/hd.onnx', range: undefined },
+      { path: '/release/hd.onnx', range: `bytes=${third}-` },
+      { path: '/hd.onnx', range: `bytes=${third}-` },
+    ]);
+    expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
   });
 
   it('a server that stalls is given up on after the idle timeout, and the part kept for later', async () => {

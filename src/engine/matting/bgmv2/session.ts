@@ -34,6 +34,12 @@ export async function loadBgmv2Model(
   } catch (err) {
     throw new ModelContractError(`${label}: onnxruntime cannot load it (${err instanceof Error ? err.message : String(err)})`);
   }
+  // What onnxruntime made of the graph must be what the contract check found.
+  const expected = [IO.alpha, IO.foreground, ...(spliced.contract.hasError ? [IO.error] : [])];
+  if (expected.some((name) => !opened.session.outputNames.includes(name))) {
+    await opened.session.release();
+    throw new ModelContractError(`${label}: the wrapped model's outputs are [${opened.session.outputNames.join(', ')}], expected [${expected.join(', ')}]`);
+  }
   return { session: opened.session, provider: opened.provider, fallbacks: opened.fallbacks, contract: spliced.contract };
 }
 
@@ -106,7 +112,8 @@ async function openPreset(entry: ManifestEntry, modelsDir: string): Promise<Bgmv
     return new Bgmv2Session(entry.id, settings, loaded.session, loaded.provider, loaded.contract, loaded.fallbacks);
   } catch (err) {
     if (err instanceof ModelContractError) {
-      throw new MattingInputError('model_unavailable', `model "${entry.id}" cannot run: ${err.message}; fetch it again with "npm run models:fetch ${entry.id}"`);
+      const fix = entry.url ? `fetch it again with "npm run models:fetch ${entry.id}"` : `replace it with "npm run models:add <file> -- --id ${entry.id}"`;
+      throw new MattingInputError('model_unavailable', `model "${entry.id}" cannot run: ${err.message}; move the file away and ${fix}`);
     }
     throw err;
   }

@@ -1,17 +1,21 @@
 // models:fetch against a real HTTP server on 127.0.0.1 that serves the contract fixture, honours
 // Range, and can drop or stall the connection half-way.
 import { execFile } from 'node:child_process';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
-import { fetchModels } from '../../src/engine/models/fetch-model.js';
+import { fetchModels, partFileFor } from '../../src/engine/models/fetch-model.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
 
 const run = promisify(execFile);
+
+async function manifestEntriesIn(dir: string): Promise<ManifestEntry[]> {
+  return (JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { models: ManifestEntry[] }).models;
+}
 
 interface Served {
   body: Uint8Array;
@@ -177,6 +181,16 @@ describe('models:fetch over loopback HTTP', () => {
       { path: '/release/hd.onnx', range: `bytes=${third}-` },
       { path: '/hd.onnx', range: `bytes=${third}-` },
     ]);
+    expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
+  });
+
+  it('a part file that is already whole (a run stopped before installing it) is installed without downloading again', async () => {
+    const dir = await modelsDir();
+    const entry = (await manifestEntriesIn(dir)).find((m) => m.id === HD_ID)!;
+    await writeFile(partFileFor(entry, downloadsDir), fixture);
+    const [outcome] = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir });
+    expect(outcome).toMatchObject({ status: 'fetched', resumedFrom: fixture.length });
+    expect(server.requests.map((r) => r.range)).toEqual([`bytes=${fixture.length}-`]);
     expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
   });
 

@@ -116,6 +116,18 @@ export async function downloadToPart(options: DownloadOptions): Promise<Download
     let start = 0;
     let total: number | null = null;
     const range = response.status === 206 ? parseContentRange(response.headers.get('content-range')) : undefined;
+    if (existing > 0 && response.status === 416 && options.sha256) {
+      // Nothing left to send: the part may be whole already (a run stopped after downloading).
+      const hash = createHash('sha256');
+      await hashExisting(partFile, hash);
+      const sha256 = hash.digest('hex');
+      if (sha256 === options.sha256.toLowerCase()) {
+        clearTimeout(idle);
+        await response.body?.cancel().catch(() => undefined);
+        options.onProgress?.({ received: existing, total: existing, resumedFrom: existing });
+        return { bytes: existing, sha256, resumedFrom: existing };
+      }
+    }
     if (existing > 0 && (response.status === 416 || (response.status === 206 && range?.start !== existing))) {
       // The server cannot continue this part file (the file changed, or the part is longer than
       // it): start again from zero, once.

@@ -53,6 +53,12 @@ export function resolveFetchTargets(models: readonly ManifestEntry[], id?: strin
   return [entry];
 }
 
+/** Where a model's download waits between attempts: per id and URL, so a changed URL starts afresh. */
+export function partFileFor(entry: ManifestEntry, downloadsDir: string): string {
+  const urlKey = createHash('sha256').update(entry.url ?? '').digest('hex').slice(0, 12);
+  return path.join(downloadsDir, `${entry.id}-${urlKey}.part`);
+}
+
 function handHint(entry: ManifestEntry): string {
   return `download ${entry.url} by hand and run "npm run models:add <file> -- --id ${entry.id}"`;
 }
@@ -76,9 +82,7 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
     );
   }
 
-  const downloadsDir = options.downloadsDir ?? defaultDownloadsDir();
-  const urlKey = createHash('sha256').update(entry.url).digest('hex').slice(0, 12);
-  const partFile = path.join(downloadsDir, `${entry.id}-${urlKey}.part`);
+  const partFile = partFileFor(entry, options.downloadsDir ?? defaultDownloadsDir());
   let result;
   try {
     result = await downloadToPart({

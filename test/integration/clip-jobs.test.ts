@@ -167,6 +167,37 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(readFrameIndex(rgba.subarray(9 * 320 * 180 * 4), 320, 4)).toBe(9);
   });
 
+  it('runs one job at a time per device: the second waits in the queue', async () => {
+    const bg = { imagePath: clip.platePath };
+    const request = { mediaPath: clip.path, background: bg, range: { in: 0, out: 15, unit: 'frames' as const }, outputs: ['matte' as const], outputDir: path.join(dir, 'q') };
+    const a = await jobs.create(request);
+    const b = await jobs.create(request);
+    expect(a.device).toBe(b.device);
+    expect(jobs.get(b.id).state).toBe('queued');
+    const [doneA, doneB] = await Promise.all([settle(a.id), settle(b.id)]);
+    expect([doneA.state, doneB.state]).toEqual(['done', 'done']);
+    expect(Date.parse(doneB.startedAt!)).toBeGreaterThanOrEqual(Date.parse(doneA.finishedAt!));
+  });
+
+  it('composite over a looped, scaled video: exact frame count, the background video shows through', async () => {
+    // A 5-frame blue 160x90 clip behind a 10-frame range: looped twice and scaled to 320x180.
+    const blue = path.join(dir, 'blue.mp4');
+    await runCapture('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x0000ff:s=160x90:r=25', '-frames:v', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-y', blue]);
+    const done = await settle(
+      (await jobs.create({ mediaPath: clip.path, range: { in: 20, out: 30, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['composite'], outputDir: path.join(dir, 'over-video'), compositeOver: { videoPath: blue } })).id,
+    );
+    expect(done.state).toBe('done');
+    const rgba = await decodeOutput(done.outputs[0]!.path, 'rgba');
+    const size = 320 * 180 * 4;
+    expect(rgba.length).toBe(10 * size);
+    for (const f of [0, 9]) {
+      const i = f * size + (20 * 320 + 300) * 4;
+      expect(rgba[i + 2]).toBeGreaterThan(200);
+      expect(rgba[i]! + rgba[i + 1]!).toBeLessThan(60);
+      expect(readFrameIndex(rgba.subarray(f * size), 320, 4)).toBe(20 + f);
+    }
+  });
+
   it('cancel stops a running job and leaves no temp files and no outputs', async () => {
     const long = await makeClip(dir, 'long', { rate: '25', frames: 400 });
     const outputDir = path.join(dir, 'out4');
@@ -222,6 +253,32 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(done.state).toBe('failed');
     expect(done.error?.code).toBe('media_unreadable');
     expect(await readdir(outputDir)).toEqual([]);
+  });
+
+  it('shutdown with a job running records it as interrupted, removes its temp files, and it can be re-run', async () => {
+    const dataDir = path.join(dir, 'data-shutdown');
+    const svc = new JobService({ dataDir, tools: async () => tools, registry, matting });
+    await svc.init();
+    const long = await makeClip(dir, 'long2', { rate: '25', frames: 300 });
+    const outputDir = path.join(dir, 'out-shutdown');
+    const job = await svc.create({ mediaPath: long.path, background: { imagePath: long.platePath }, outputs: ['prores4444'], outputDir });
+    const queued = await svc.create({ mediaPath: long.path, background: { imagePath: long.platePath }, outputs: ['matte'], outputDir });
+    const events: JobEvent[] = [];
+    svc.subscribe(job.id, (e) => events.push(e));
+    while (svc.get(job.id).progress.framesDone < 3) await new Promise((r) => setTimeout(r, 20));
+    await svc.close();
+    expect(svc.get(job.id).state).toBe('interrupted');
+    expect(svc.get(queued.id).state).toBe('interrupted');
+    expect(events.at(-1)?.type).toBe('interrupted');
+    expect(await readdir(outputDir)).toEqual([]);
+    const restarted = new JobService({ dataDir, tools: async () => tools, registry, matting });
+    await restarted.init();
+    expect(restarted.get(job.id).state).toBe('interrupted');
+    const rerun = await restarted.create({ ...restarted.get(job.id).request, range: { in: 0, out: 5, unit: 'frames' } }, job.id);
+    expect(rerun.rerunOf).toBe(job.id);
+    await expect(restarted.rerun(rerun.id)).rejects.toMatchObject({ code: 'job_still_active' });
+    await restarted.cancel(rerun.id);
+    await restarted.close();
   });
 
   it('a fresh service on the same data dir lists the finished jobs with their outputs', async () => {

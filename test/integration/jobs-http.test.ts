@@ -148,6 +148,11 @@ describe('jobs over HTTP', () => {
     expect((await errorOf(await t.api('/v1/jobs/0123456789abcdef'))).code).toBe('unknown_job');
     expect((await errorOf(await t.api('/v1/backgrounds', json({ mediaPath: clip.path, timeSeconds: 99 })))).code).toBe('range_outside_media');
     expect((await errorOf(await t.api('/v1/backgrounds', json({ mediaPath: audio })))).code).toBe('no_video_stream');
+    expect((await errorOf(await t.api('/v1/backgrounds', json({ mediaPath: path.join(dir, 'gone.png') })))).code).toBe('media_not_found');
+    // A still image file path works as a plate source too.
+    const still = await t.api('/v1/backgrounds', json({ mediaPath: clip.platePath }));
+    expect(still.status).toBe(201);
+    expect(await still.json()).toMatchObject({ width: 320, height: 180 });
     // A corrupt file that probes fine fails the job (not the request) with a reason.
     const half = await makeClip(dir, 'half', { frames: 40, extraArgs: ['-movflags', '+faststart'] });
     await truncate(half.path, Math.floor((await stat(half.path)).size / 2));

@@ -78,6 +78,7 @@ export class JobService {
   private readonly jobs = new Map<string, Live>();
   private readonly running = new Map<string, number>();
   private readonly events = new EventEmitter();
+  private readonly writes = new Map<string, Promise<void>>();
   private readonly jobsPerDevice: number;
   private readonly log: (line: string) => void;
   private closed = false;
@@ -175,7 +176,8 @@ export class JobService {
     const job = this.live(id);
     const state = job.record.state;
     if (!ACTIVE.includes(state)) throw new JobStateError('job_not_active', `job ${id} is already ${state}`);
-    if (state === 'queued') {
+    if (!job.abort) {
+      // Still waiting in the queue: nothing to stop.
       await this.finish(job, { state: 'cancelled' });
       return publicRecord(job.record);
     }
@@ -196,8 +198,18 @@ export class JobService {
     this.events.emit(`job:${id}`, event);
   }
 
-  private async persist(record: StoredJob): Promise<void> {
-    await writeFileAtomic(path.join(this.dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n');
+  /**
+   * Writes a record; writes of one job are chained so they land in call order (a late progress
+   * write must never replace the final state on disk).
+   */
+  private persist(record: StoredJob): Promise<void> {
+    const previous = this.writes.get(record.id) ?? Promise.resolve();
+    const write = previous.catch(() => undefined).then(() => writeFileAtomic(path.join(this.dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n'));
+    this.writes.set(record.id, write);
+    void write.finally(() => {
+      if (this.writes.get(record.id) === write) this.writes.delete(record.id);
+    }).catch(() => undefined);
+    return write;
   }
 
   private async update(job: Live, patch: Partial<StoredJob>): Promise<void> {
@@ -242,6 +254,7 @@ export class JobService {
       const plan =
         job.plan ??
         (await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, job.record.request));
+      abort.signal.throwIfAborted();
       await this.update(job, { state: 'running', startedAt: new Date().toISOString() });
       this.emit(id, { type: 'state', job: publicRecord(job.record) });
       const total = plan.span.count;
@@ -276,7 +289,9 @@ export class JobService {
       this.log(`job ${id} done: ${result.outputs.map((o) => o.path).join(', ')}`);
     } catch (err) {
       if (abort.signal.aborted) {
-        await this.finish(job, { state: 'cancelled' });
+        // At shutdown close() records the job as interrupted; otherwise the user cancelled it.
+        if (this.closed) this.events.emit(`settled:${id}`);
+        else await this.finish(job, { state: 'cancelled' });
         return;
       }
       const raw = (err as { code?: unknown } | null)?.code;
@@ -299,17 +314,18 @@ export class JobService {
     const active = [...this.jobs.values()].filter((j) => ACTIVE.includes(j.record.state));
     await Promise.all(
       active.map(async (job) => {
-        if (job.record.state === 'running' && job.abort) {
+        if (job.abort) {
           const settled = new Promise<void>((resolve) => this.events.once(`settled:${job.record.id}`, resolve));
           job.abort.abort(new Error('engine shutting down'));
           await settled;
+          if (!ACTIVE.includes(job.record.state)) return; // it finished meanwhile
         }
         const { tempPaths: _t, ...rest } = job.record;
         job.record = {
           ...rest,
           state: 'interrupted',
           finishedAt: new Date().toISOString(),
-          error: { code: 'interrupted', message: `the engine shut down while this job was running; re-run it with POST /v1/jobs/${rest.id}/rerun` },
+          error: { code: 'interrupted', message: `the engine shut down while this job was ${rest.state}; partial outputs were removed. Re-run it with POST /v1/jobs/${rest.id}/rerun` },
         };
         await this.persist(job.record);
         this.emit(job.record.id, { type: 'interrupted', job: publicRecord(job.record) });

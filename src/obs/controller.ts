@@ -289,6 +289,9 @@ export class ObsController {
       for (const m of this.mattes.values()) void m.loop?.stop();
       this.mattes.clear();
     };
+    live.onAck = (a) => {
+      for (const m of this.mattes.values()) if (m.session.sessionId === a.sessionId) m.loop?.ack(a);
+    };
     live.onFrameError = (e) => this.log(`engine refused a frame${e.seq !== undefined ? ` (${e.seq})` : ''}: ${e.code}: ${e.message}`);
     this.live = live;
     return live;
@@ -309,6 +312,7 @@ export class ObsController {
     const live = await this.liveConnection();
     const session = await live.openSession({
       backgroundId,
+      acks: true,
       width,
       height,
       ...(options.model ? { model: options.model } : {}),

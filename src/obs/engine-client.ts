@@ -89,6 +89,8 @@ export interface FrameErrorInfo {
   readonly message: string;
 }
 
+export type FrameAck = Omit<Extract<LiveServerMessage, { type: 'ack' }>, 'type'>;
+
 /** One WS /v1/live connection; sessions opened on it end when it closes. */
 export class LiveConnection {
   private readonly opens = new Map<string, Pending<LiveSessionInfo>>();
@@ -99,6 +101,8 @@ export class LiveConnection {
   /** Frame errors and pushed stats (the session goes on after either). */
   onFrameError: ((err: FrameErrorInfo) => void) | undefined;
   onStats: ((stats: LiveStats) => void) | undefined;
+  /** Per-frame acks of sessions opened with `acks: true`. */
+  onAck: ((ack: FrameAck) => void) | undefined;
   /** The connection ended (engine stopped, network error, or disconnect()). */
   onClose: ((reason: string) => void) | undefined;
 
@@ -191,6 +195,11 @@ export class LiveConnection {
         const waiter = this.statsWaiters.get(stats.sessionId)?.shift();
         if (waiter) waiter.resolve(stats);
         else this.onStats?.(stats);
+        return;
+      }
+      case 'ack': {
+        const { type: _type, ...ack } = msg;
+        this.onAck?.(ack);
         return;
       }
       case 'closed':

@@ -226,6 +226,8 @@ export interface LiveOpenRequest {
   readonly fps?: number;
   /** Push `stats` every this many ms (>= 200); absent = only on request. */
   readonly statsIntervalMs?: number;
+  /** Send an `ack` for every frame (flow control: request new frames as the model takes them). */
+  readonly acks?: boolean;
 }
 
 export type LiveClientMessage =
@@ -286,6 +288,15 @@ export type LiveServerMessage =
   | ({ readonly type: 'opened'; readonly requestId?: string } & LiveSessionInfo)
   | ({ readonly type: 'stats' } & LiveStats)
   | { readonly type: 'closed'; readonly sessionId: number }
+  | {
+      readonly type: 'ack';
+      readonly sessionId: number;
+      readonly seq: number;
+      /** taken: the model started on it; dropped: a newer frame replaced it; rejected: refused before the model. */
+      readonly status: 'taken' | 'dropped' | 'rejected';
+      /** taken: how long it waited for the model, ms (about 0 = the model was idle, waiting for frames). */
+      readonly waitedMs?: number;
+    }
   | {
       readonly type: 'error';
       readonly code: LiveErrorCode;

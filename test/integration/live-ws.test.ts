@@ -103,7 +103,9 @@ describe('WS /v1/live', () => {
   it('keeps only the newest frame when frames arrive faster than the model: drops, never queues', async () => {
     const live = await connect();
     try {
-      const info = await live.openSession({ backgroundId, width: W, height: H });
+      const acks: { seq: number; status: string; waitedMs?: number }[] = [];
+      live.onAck = (a) => acks.push(a);
+      const info = await live.openSession({ backgroundId, width: W, height: H, acks: true });
       const png = await toPng(subjectFrame);
       for (let seq = 1; seq <= 40; seq++) live.sendFrame(info.sessionId, seq, Date.now(), 'png', W, H, png);
       await expect
@@ -117,6 +119,13 @@ describe('WS /v1/live', () => {
       expect(s.dropped).toBeGreaterThan(0);
       expect(s.matted).toBeLessThan(40);
       expect(s.dropRate).toBeCloseTo(s.dropped / 40, 2);
+      // Every frame is acked once, as what became of it: the flow control clients pace by.
+      await expect.poll(() => acks.length, { timeout: 10_000 }).toBe(40);
+      expect(new Set(acks.map((a) => a.seq)).size).toBe(40);
+      expect(acks.filter((a) => a.status === 'dropped').length).toBe(s.dropped);
+      expect(acks.filter((a) => a.status === 'taken').length).toBe(s.matted);
+      expect(acks.find((a) => a.seq === 1)).toMatchObject({ status: 'taken' });
+      expect(acks.filter((a) => a.status === 'taken').every((a) => typeof a.waitedMs === 'number')).toBe(true);
     } finally {
       live.disconnect();
     }

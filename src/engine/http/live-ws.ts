@@ -108,7 +108,10 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
       case 'open': {
         const req = validateOpen(msg);
         try {
-          const session = await live.open(req, { onFrameError: (err) => sendError(err, { sessionId: session.id }) });
+          const session = await live.open(req, {
+            onFrameError: (err) => sendError(err, { sessionId: session.id }),
+            ...(req.acks ? { onAck: (seq, status, waitedMs) => send({ type: 'ack', sessionId: session.id, seq, status, ...(waitedMs !== undefined ? { waitedMs } : {}) }) } : {}),
+          });
           if (ws.readyState !== ws.OPEN) {
             await live.close(session.id); // the client left while the model was loading
             return;

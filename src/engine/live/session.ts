@@ -49,6 +49,8 @@ const FPS_WINDOW_MS = 3000;
 export interface LiveSessionHooks {
   /** A frame could not be used (the session goes on). */
   onFrameError(err: LiveError): void;
+  /** What became of each frame, for clients that pace themselves by it (`acks`). */
+  onAck?(seq: number, status: 'taken' | 'dropped' | 'rejected', waitedMs?: number): void;
 }
 
 export class LiveSession {
@@ -84,9 +86,14 @@ export class LiveSession {
     this.received++;
     if (frame.width !== this.info.width || frame.height !== this.info.height) {
       this.reject(new LiveError('frame_size_mismatch', `frame ${frame.seq} is ${frame.width}x${frame.height}, the session is ${this.info.width}x${this.info.height}`, frame.seq));
+      this.hooks.onAck?.(frame.seq, 'rejected');
       return;
     }
-    if (this.slot.put({ frame, arrived: performance.now() })) this.dropped++;
+    const displaced = this.slot.put({ frame, arrived: performance.now() });
+    if (displaced) {
+      this.dropped++;
+      this.hooks.onAck?.(displaced.frame.seq, 'dropped');
+    }
   }
 
   private reject(err: LiveError): void {
@@ -98,6 +105,7 @@ export class LiveSession {
     for (;;) {
       const pending = await this.slot.take();
       if (!pending || this.closed) return;
+      this.hooks.onAck?.(pending.frame.seq, 'taken', Math.round(performance.now() - pending.arrived));
       try {
         const frame = await this.decode(pending.frame);
         const { result } = await this.matting.run(this.info.model, frame, this.plateFor(frame.channels), { foreground: true });

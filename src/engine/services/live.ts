@@ -42,6 +42,7 @@ export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
   const interval = msg.statsIntervalMs;
   if (interval !== undefined && (typeof interval !== 'number' || !(interval >= 200))) bad(`"statsIntervalMs" must be a number >= 200, got ${JSON.stringify(interval)}`);
   if (msg.requestId !== undefined && typeof msg.requestId !== 'string') bad('"requestId" must be a string');
+  if (msg.acks !== undefined && typeof msg.acks !== 'boolean') bad('"acks" must be true or false');
   return {
     type: 'open',
     backgroundId: msg.backgroundId as string,
@@ -51,6 +52,7 @@ export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
     ...(msg.model !== undefined ? { model: msg.model as string } : {}),
     ...(interval !== undefined ? { statsIntervalMs: interval as number } : {}),
     ...(msg.requestId !== undefined ? { requestId: msg.requestId as string } : {}),
+    ...(msg.acks !== undefined ? { acks: msg.acks as boolean } : {}),
   };
 }
 

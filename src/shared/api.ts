@@ -39,6 +39,7 @@ export type ApiErrorCode =
   | 'variable_frame_rate' // VFR media is refused: convert to a constant rate first (422)
   | 'bad_range' // range in/out malformed or empty (400)
   | 'range_outside_media' // range or time beyond the media's frames (422)
+  | 'unsupported_frame_size' // ProRes outputs of a clip with an odd width (422)
   | 'output_dir_unwritable' // outputDir cannot be created or written (422)
   | 'unknown_job' // no job with that id (404)
   | 'job_not_active' // cancel of a job that already finished (409)

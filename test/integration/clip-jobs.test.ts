@@ -244,6 +244,22 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(ok.state).toBe('done');
   });
 
+  it('odd frame sizes: png and composite are exact, ProRes outputs are refused with a clear error', async () => {
+    const odd = await makeClip(dir, 'odd', { width: 321, height: 181, rate: '60', frames: 12, codec: 'ffv1', container: 'mkv' });
+    const outputDir = path.join(dir, 'out-odd');
+    await expect(jobs.create({ mediaPath: odd.path, background: { imagePath: odd.platePath }, outputs: ['matte'], outputDir })).rejects.toMatchObject({
+      code: 'unsupported_frame_size',
+      message: expect.stringMatching(/even frame width; this clip is 321x181/),
+    });
+    const done = await settle((await jobs.create({ mediaPath: odd.path, background: { imagePath: odd.platePath }, outputs: ['png', 'composite'], outputDir })).id);
+    expect(done.state).toBe('done');
+    const pngs = await pngFrames(done.outputs.find((o) => o.kind === 'png')!.path);
+    expect(pngs.map((p) => readFrameIndex(p.rgba, 321, 4))).toEqual(Array.from({ length: 12 }, (_, i) => i));
+    const comp = await decodeOutput(done.outputs.find((o) => o.kind === 'composite')!.path, 'rgba');
+    expect(comp.length).toBe(12 * 321 * 181 * 4);
+    expect(readFrameIndex(comp.subarray(11 * 321 * 181 * 4), 321, 4)).toBe(11);
+  });
+
   it('a truncated clip fails the job with media_unreadable and publishes nothing', async () => {
     const src = await makeClip(dir, 'trunc', { frames: 60, extraArgs: ['-movflags', '+faststart'] });
     const { truncate } = await import('node:fs/promises');

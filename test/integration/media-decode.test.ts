@@ -72,7 +72,9 @@ describe('decodeFrames: exact frames of a range', () => {
     expect(r.indices).toEqual(seq(13, 16));
   });
 
-  it('handles odd frame sizes', async () => {
+  it('handles odd frame sizes (and a short Matroska clip is not mistaken for variable rate)', async () => {
+    const short = await makeClip(dir, 'short60', { rate: '60', frames: 20, codec: 'ffv1', container: 'mkv' });
+    expect((await probeMedia(tools, short.path)).frameCount).toBe(20);
     const clip = await makeClip(dir, 'odd', { width: 321, height: 181, rate: '25', frames: 30, codec: 'ffv1', container: 'mkv' });
     const info = await probeMedia(tools, clip.path);
     expect([info.width, info.height]).toEqual([321, 181]);

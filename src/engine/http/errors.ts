@@ -52,6 +52,7 @@ const MEDIA_STATUS: Record<MediaInputError['code'], number> = {
   variable_frame_rate: 422,
   bad_range: 400,
   range_outside_media: 422,
+  unsupported_frame_size: 422,
   output_dir_unwritable: 422,
 };
 

@@ -8,6 +8,7 @@ export type MediaErrorCode =
   | 'variable_frame_rate' // VFR sources are refused (frame indices would not match the editor's)
   | 'bad_range' // in/out malformed or empty
   | 'range_outside_media' // in/out beyond the media's frames
+  | 'unsupported_frame_size' // a size an output codec cannot take (ProRes: odd widths)
   | 'output_dir_unwritable'; // the output folder cannot be created or written
 
 export class MediaInputError extends Error {

@@ -60,8 +60,18 @@ interface ProbeJson {
 
 const STILL_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe|apng|gif|webp)(,|$)/;
 
-/** Average rate further than this from the nominal one means frames are not evenly spaced. */
-const VFR_TOLERANCE = 0.002;
+/**
+ * Variable rate: the frame count differs from duration x nominal rate by more than this share
+ * (and more than 1.5 frames, as container durations are rounded, e.g. to 1 ms in Matroska).
+ */
+const VFR_TOLERANCE = 0.01;
+
+/** True when `frames` frames over `seconds` cannot be a constant `rate` stream. */
+export function looksVariableRate(frames: number, seconds: number, rate: Rational): boolean {
+  if (!(frames > 0 && seconds > 0)) return false;
+  const expected = seconds * rationalValue(rate);
+  return Math.abs(frames - expected) > Math.max(1.5, VFR_TOLERANCE * expected);
+}
 
 function rotationOf(s: ProbeStream): number {
   const fromSideData = s.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
@@ -132,18 +142,16 @@ export async function probeMedia(tools: MediaTools, file: string, signal?: Abort
   const startTime = num(video.start_time) ?? 0;
   const durationSeconds = num(video.duration) ?? num(json.format?.duration) ?? 0;
   let nb = num(video.nb_frames) ?? num(video.tags?.NUMBER_OF_FRAMES) ?? num(video.tags?.['NUMBER_OF_FRAMES-eng']);
-  let average = parseRational(video.avg_frame_rate);
   if (!isStillImage && !(nb !== undefined && nb > 0)) {
     // No frame count in the header (Matroska, MPEG-TS): count packets (demuxing only, no
-    // decoding); it also gives the true average rate for the VFR check.
+    // decoding); the count also serves the VFR check.
     nb = await countPackets(tools, file, video.index, signal);
-    if (nb > 0 && durationSeconds > 0) average = { num: Math.round((nb / durationSeconds) * 1000), den: 1000 };
   }
-  const frameRate = nominal ?? average ?? { num: 25, den: 1 };
-  if (!isStillImage && nominal && average && Math.abs(rationalValue(average) / rationalValue(nominal) - 1) > VFR_TOLERANCE) {
+  const frameRate = nominal ?? parseRational(video.avg_frame_rate) ?? { num: 25, den: 1 };
+  if (!isStillImage && nominal && nb !== undefined && looksVariableRate(nb, durationSeconds, nominal)) {
     throw new MediaInputError(
       'variable_frame_rate',
-      `${file} has a variable frame rate (nominal ${formatRational(nominal)}, average ${rationalValue(average).toFixed(3)} fps): ` +
+      `${file} has a variable frame rate (${nb} frames in ${durationSeconds.toFixed(3)} s, nominal ${formatRational(nominal)} fps, average ${(nb / durationSeconds).toFixed(3)}): ` +
         `frame numbers would not match the editor's. Convert it to a constant rate first, e.g. ` +
         `ffmpeg -i in.mp4 -vf fps=${formatRational(nominal)} -c:v prores_ks -profile:v 3 out.mov`,
     );

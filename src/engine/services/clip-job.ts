@@ -182,6 +182,14 @@ export async function planClipJob(deps: PlanDeps, request: JobRequest): Promise<
     throw new MattingInputError('plate_size_mismatch', `the plate is ${plate.width}x${plate.height} but the clip's frames are ${info.width}x${info.height}`);
   }
   const outputs = request.outputs ?? DEFAULT_CLIP_OUTPUTS;
+  const prores = outputs.filter((k) => k === 'prores4444' || k === 'matte');
+  if (prores.length > 0 && info.width % 2 === 1) {
+    // Padding would shift the matte by half a pixel against the source in the editor: refuse.
+    throw new MediaInputError(
+      'unsupported_frame_size',
+      `ProRes (${prores.join(', ')}) needs an even frame width; this clip is ${info.width}x${info.height}. Use the png or composite outputs, or crop/pad the source`,
+    );
+  }
   const outputDir = request.outputDir ?? defaultOutputDir(request.mediaPath);
   await ensureWritableDir(outputDir);
   const composite = outputs.includes('composite') ? await checkCompositeSource(deps, request.compositeOver) : undefined;

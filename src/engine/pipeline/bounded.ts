@@ -3,11 +3,18 @@
 // stage (backpressure) instead of filling memory; a failure anywhere aborts the rest, ends the
 // source (its `finally` kills child processes) and rejects with the first error.
 
+/** Milliseconds, for throughput reports: where the middle (model) stage spent its time. */
 export interface StageTimes {
-  /** Milliseconds each stage spent working (not waiting), for throughput reports. */
+  /** Waiting for the source's next item (the source itself runs ahead concurrently). */
   source: number;
+  /** Inside `transform`. */
   transform: number;
+  /** Inside `sink`. */
   sink: number;
+  /** The transform stage waiting for input: the source is the bottleneck. */
+  transformStarved: number;
+  /** The transform stage waiting for room downstream: the sink is the bottleneck. */
+  transformBlocked: number;
 }
 
 export interface PipelineOptions<A, B> {
@@ -75,7 +82,7 @@ export async function runPipeline<A, B>(options: PipelineOptions<A, B>): Promise
   const capacity = options.capacity ?? 2;
   const decoded = new BoundedQueue<A>(capacity);
   const transformed = new BoundedQueue<B>(capacity);
-  const times: StageTimes = { source: 0, transform: 0, sink: 0 };
+  const times: StageTimes = { source: 0, transform: 0, sink: 0, transformStarved: 0, transformBlocked: 0 };
   let firstError: { error: unknown } | undefined;
   const inner = new AbortController();
   const fail = (error: unknown): void => {
@@ -116,12 +123,16 @@ export async function runPipeline<A, B>(options: PipelineOptions<A, B>): Promise
   const transform = async (): Promise<void> => {
     try {
       for (let i = 0; ; i++) {
-        const item = await decoded.shift();
-        if (!item) break;
         const t0 = performance.now();
+        const item = await decoded.shift();
+        const t1 = performance.now();
+        times.transformStarved += t1 - t0;
+        if (!item) break;
         const out = await options.transform(item.value, i, inner.signal);
-        times.transform += performance.now() - t0;
+        const t2 = performance.now();
+        times.transform += t2 - t1;
         await transformed.push(out);
+        times.transformBlocked += performance.now() - t2;
       }
       transformed.close();
     } catch (err) {

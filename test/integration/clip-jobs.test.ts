@@ -260,6 +260,16 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(readFrameIndex(comp.subarray(11 * 321 * 181 * 4), 321, 4)).toBe(11);
   });
 
+  it('a rotated clip (display matrix) is rendered as displayed, with its plate taken from itself', async () => {
+    const rotated = path.join(dir, 'rotated.mp4');
+    await runCapture('ffmpeg', ['-v', 'error', '-i', clip.path, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-y', rotated]);
+    const done = await settle((await jobs.create({ mediaPath: rotated, range: { in: 5, out: 13, unit: 'frames' }, background: { timeSeconds: 0 }, outputs: ['prores4444'], outputDir: path.join(dir, 'out-rot') })).id);
+    expect(done.state).toBe('done');
+    expect(done.media).toMatchObject({ width: 180, height: 320, rotation: 90, frameCount: 8 });
+    const probe = (await runCapture('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', done.outputs[0]!.path])).toString().trim();
+    expect(probe).toBe('180,320,8');
+  });
+
   it('a truncated clip fails the job with media_unreadable and publishes nothing', async () => {
     const src = await makeClip(dir, 'trunc', { frames: 60, extraArgs: ['-movflags', '+faststart'] });
     const { truncate } = await import('node:fs/promises');

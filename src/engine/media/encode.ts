@@ -184,6 +184,10 @@ export class ClipEncoder {
   }
 }
 
+/**
+ * Removes temp outputs. Retries, because after a crash an orphaned ffmpeg may still be adding
+ * PNGs to a temp folder for a moment (it exits once it sees its input closed).
+ */
 export async function removeTemps(paths: readonly string[]): Promise<void> {
-  await Promise.all(paths.map((p) => rm(p, { recursive: true, force: true })));
+  await Promise.all(paths.map((p) => rm(p, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
 }

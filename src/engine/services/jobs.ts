@@ -104,7 +104,9 @@ export class JobService {
         continue;
       }
       if (ACTIVE.includes(record.state)) {
-        await removeTemps(record.tempPaths ?? []);
+        await removeTemps(record.tempPaths ?? []).catch((err: unknown) =>
+          this.log(`warning: could not remove temp files of interrupted job ${id}: ${err instanceof Error ? err.message : String(err)}`),
+        );
         const { tempPaths: _t, ...rest } = record;
         record = {
           ...rest,

@@ -270,6 +270,12 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(probe).toBe('180,320,8');
   });
 
+  it('without outputDir, outputs go to a "CleanPlate Mattes" folder beside the media', async () => {
+    const done = await settle((await jobs.create({ mediaPath: clip.path, range: { in: 0, out: 2, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['matte'] })).id);
+    expect(done.state).toBe('done');
+    expect(done.outputs[0]!.path).toBe(path.join(dir, 'CleanPlate Mattes', 'clip_f0-1_matte.mov'));
+  });
+
   it('a truncated clip fails the job with media_unreadable and publishes nothing', async () => {
     const src = await makeClip(dir, 'trunc', { frames: 60, extraArgs: ['-movflags', '+faststart'] });
     const { truncate } = await import('node:fs/promises');

@@ -19,7 +19,9 @@ export const DType = {
 export type DTypeName = keyof typeof DType;
 
 export type Dim = number | string;
-export type AttrValue = number | number[] | string | Float32Array | { float: number } | { floats: number[] };
+export type AttrValue = number | number[] | string | Float32Array | { float: number } | { floats: number[] } | { graph: Graph };
+
+type Graph = InstanceType<typeof onnx.GraphProto>;
 
 type Attribute = InstanceType<typeof onnx.AttributeProto>;
 
@@ -33,6 +35,7 @@ function attribute(name: string, value: AttrValue): Attribute {
   }
   if (value instanceof Float32Array) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: Array.from(value) });
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value });
+  if ('graph' in value) return onnx.AttributeProto.create({ name, type: T.GRAPH, g: value.graph });
   if ('float' in value) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value.float });
   return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });
 }
@@ -54,13 +57,33 @@ export class GraphBuilder {
   private readonly inits: InstanceType<typeof onnx.TensorProto>[] = [];
   private readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
-  private counter = 0;
+  // Shared with branch subgraphs so every value name in the model is unique.
+  private readonly counter: { n: number };
 
-  constructor(readonly name: string) {}
+  constructor(
+    readonly name: string,
+    counter?: { n: number },
+  ) {
+    this.counter = counter ?? { n: 0 };
+  }
 
   private fresh(hint: string): string {
-    this.counter += 1;
-    return `${hint}_${this.counter}`;
+    this.counter.n += 1;
+    return `${hint}_${this.counter.n}`;
+  }
+
+  /**
+   * ONNX `If`: runs only one branch, so costly work can be skipped when a scalar bool `cond`
+   * computed in the graph says it is not needed. Each branch builds its single output from
+   * values of the enclosing graph.
+   */
+  ifElse(cond: string, dtype: DTypeName, dims: Dim[], thenBranch: (b: GraphBuilder) => string, elseBranch: (b: GraphBuilder) => string): string {
+    const branch = (label: string, build: (b: GraphBuilder) => string) => {
+      const b = new GraphBuilder(`${this.name}_${label}`, this.counter);
+      b.output(b.fresh(`${label}_out`), build(b), dtype, dims);
+      return b.graph();
+    };
+    return this.op('If', [cond], { then_branch: { graph: branch('then', thenBranch) }, else_branch: { graph: branch('else', elseBranch) } });
   }
 
   input(name: string, dtype: DTypeName, dims: Dim[]): string {
@@ -70,7 +93,8 @@ export class GraphBuilder {
 
   /** Declares `value` (a name produced by op/constant) as a graph output called `name`. */
   output(name: string, value: string, dtype: DTypeName, dims: Dim[]): void {
-    if (value !== name) this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [value], output: [name], name: this.fresh('out') }));
+    // Always through an Identity: a branch output must be produced inside its own subgraph.
+    this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [value], output: [name], name: this.fresh('out') }));
     this.outputs.push(valueInfo(name, dtype, dims));
   }
 
@@ -86,6 +110,13 @@ export class GraphBuilder {
     const data = typeof values === 'number' ? [values] : values;
     const name = this.fresh('i');
     this.inits.push(onnx.TensorProto.create({ name, dataType: DType.int64, dims: dims ?? (typeof values === 'number' ? [] : [data.length]), int64Data: data }));
+    return name;
+  }
+
+  int32(values: number | number[], dims?: number[]): string {
+    const data = typeof values === 'number' ? [values] : values;
+    const name = this.fresh('i32');
+    this.inits.push(onnx.TensorProto.create({ name, dataType: DType.int32, dims: dims ?? (typeof values === 'number' ? [] : [data.length]), int32Data: data }));
     return name;
   }
 
@@ -116,15 +147,19 @@ export class GraphBuilder {
     return outs;
   }
 
-  /** Serialises the model (opset 18, IR 8) to bytes for onnxruntime or a file. */
-  toBytes(docString = ''): Uint8Array {
-    const graph = onnx.GraphProto.create({
+  private graph(): Graph {
+    return onnx.GraphProto.create({
       name: this.name,
       node: this.nodes,
       initializer: this.inits,
       input: this.inputs,
       output: this.outputs,
     });
+  }
+
+  /** Serialises the model (opset 18, IR 8) to bytes for onnxruntime or a file. */
+  toBytes(docString = ''): Uint8Array {
+    const graph = this.graph();
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'cleanplate',

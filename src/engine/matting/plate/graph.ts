@@ -2,13 +2,14 @@
 //
 // Structure (the BGMv2 idea of a cheap coarse pass plus a full-resolution refinement, without
 // learned weights):
-//   1. Full resolution, once: frame I and plate B to float planes, the difference D = I - g*B
-//      (g: per-channel exposure gain fitted at low resolution) and the guide G = |D|_1. For a
-//      subject of colour F over B, |D|_1 = alpha * |F - B|_1, so alpha is locally linear in G.
-//   2. Low resolution (frame / k): exposure gain fitted on likely background, noise level
-//      estimated from the background residual, coarse alpha from the noise-normalised difference,
-//      morphological clean-up (fills pin holes where the subject matches the plate), and the
-//      coefficients of a guided filter (guide G, input the coarse alpha).
+//   0. Once per plate (a separate small graph): the plate in planar uint8 and at low resolution.
+//   1. Full resolution, in integers: the exposure gain g (fitted on a point-sampled view) goes
+//      into the weights of one 1x1 ConvInteger that computes D = I - g*B from the uint8 frame and
+//      plate; the guide is G = |D|_1. For a subject of colour F over B, |D|_1 = alpha * |F - B|_1,
+//      so alpha is locally linear in G.
+//   2. Low resolution (frame / k): noise level from the background residual, proportional alpha
+//      G / M with M the subject's local contrast, semi-transparency from the plate's texture,
+//      holes filled, and the coefficients of a guided filter (guide G, input the coarse alpha).
 //   3. Full resolution again (fast guided filter): the coefficients are upsampled and applied to
 //      the full-resolution guide, so alpha follows the real edges; foreground from the compositing
 //      equation F = I + (1 - alpha)/alpha * D.
@@ -46,6 +47,11 @@ export interface PlateSettings {
   /** Foreground is recovered where alpha >= this; below, (1-a)/a is capped (the colour is irrelevant). */
   readonly minAlphaForeground: number;
 }
+
+/** The full-resolution difference carries the exposure gain in steps of 1/GAIN_SCALE (uint8 weights
+ * around a zero point of 128 allow gains up to 128/GAIN_SCALE). */
+const GAIN_SCALE = 80;
+const GAIN_MAX = 128 / GAIN_SCALE;
 
 export const defaultPlateSettings: PlateSettings = {
   downsample: 0,
@@ -93,55 +99,110 @@ export interface PlateGraph {
   readonly errorHeight: number;
 }
 
+/** Sizes of one frame size's graphs: padded to a multiple of the low-resolution factor k. */
+export interface PlateGeometry {
+  readonly width: number;
+  readonly height: number;
+  readonly k: number;
+  readonly paddedWidth: number;
+  readonly paddedHeight: number;
+  readonly lowWidth: number;
+  readonly lowHeight: number;
+}
+
+export function plateGeometry(width: number, height: number, settings: PlateSettings = defaultPlateSettings): PlateGeometry {
+  const k = downsampleFactor(width, settings);
+  const paddedHeight = Math.ceil(height / k) * k;
+  const paddedWidth = Math.ceil(width / k) * k;
+  return { width, height, k, paddedWidth, paddedHeight, lowWidth: paddedWidth / k, lowHeight: paddedHeight / k };
+}
+
 /**
- * Builds the graph for one frame size. Inputs `src`, `bgr`: uint8 (H, W, C). Outputs `alpha`
- * uint8 (H, W); `err` uint8 (h, w); with `foreground`, `fgr` uint8 (H, W, 4) straight RGBA.
+ * Interleaved uint8 (H, W, C) -> planar uint8 (3, Hp, Wp), edge-padded. uint8 transposes are
+ * cheap; the 2-D form keeps onnxruntime's transpose optimizer from moving it past later ops
+ * (into a float transpose, or into broadcasts over a trailing size-1 axis: 20x slower).
+ */
+function planarInput(g: GraphBuilder, name: string, geo: PlateGeometry, C: 3 | 4): string {
+  const { width: W, height: H } = geo;
+  const x = g.input(name, 'uint8', [H, W, C]);
+  let chw = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [x, g.int64([H * W, C])])], { perm: [1, 0] }), g.int64([C, H, W])]);
+  if (C === 4) chw = g.op('Slice', [chw, g.int64([0]), g.int64([3]), g.int64([0])]);
+  if (geo.paddedHeight !== H || geo.paddedWidth !== W) {
+    chw = g.op('Pad', [chw, g.int64([0, 0, 0, 0, geo.paddedHeight - H, geo.paddedWidth - W])], { mode: 'edge' });
+  }
+  return chw;
+}
+
+/** Box-average (c, Hp, Wp) down to (c, h, w) with one reduction over a reshaped view. */
+function reduceBlocks(g: GraphBuilder, op: 'ReduceMean' | 'ReduceSum', x: string, c: number, geo: PlateGeometry): string {
+  const { k, lowHeight: h, lowWidth: w } = geo;
+  return g.op(op, [g.op('Reshape', [x, g.int64([c, h, k, w, k])]), g.int64([2, 4])], { keepdims: 0 });
+}
+
+/**
+ * The plate's part, run once per plate (a clip or a live session reuses it for every frame):
+ * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp) and `bgr_low` float
+ * (3, h, w) in 0..1.
+ */
+export function buildPlatePrepGraph(width: number, height: number, channels: 3 | 4, settings: PlateSettings = defaultPlateSettings): Uint8Array {
+  const geo = plateGeometry(width, height, settings);
+  const g = new GraphBuilder('cleanplate_plate_prep');
+  const planar = planarInput(g, 'bgr', geo, channels);
+  const float = g.op('DequantizeLinear', [planar, g.float(1 / 255), g.uint8(0)]);
+  g.output('bgr_planar', planar, 'uint8', [3, geo.paddedHeight, geo.paddedWidth]);
+  g.output('bgr_low', reduceBlocks(g, 'ReduceMean', float, 3, geo), 'float', [3, geo.lowHeight, geo.lowWidth]);
+  return g.toBytes(`plate model plate preparation ${width}x${height}x${channels}`);
+}
+
+/**
+ * Builds the frame graph for one frame size. Inputs `src` uint8 (H, W, C) and the plate's
+ * prepared `bgr_planar`, `bgr_low`. Outputs `alpha` uint8 (H, W); `err` uint8 (h, w); with
+ * `foreground`, `fgr` uint8 (H, W, 4) straight RGBA.
  */
 export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const s = spec.settings ?? defaultPlateSettings;
   const { width: W, height: H, channels: C } = spec;
-  const k = downsampleFactor(W, s);
-  // Work at a size divisible by k (edge-padded); outputs are cropped back.
-  const Hp = Math.ceil(H / k) * k;
-  const Wp = Math.ceil(W / k) * k;
-  const h = Hp / k;
-  const w = Wp / k;
+  const geo = plateGeometry(W, H, s);
+  const { k, paddedHeight: Hp, paddedWidth: Wp, lowHeight: h, lowWidth: w } = geo;
   const g = new GraphBuilder('cleanplate_plate');
   const f = (v: number) => g.float(v);
   const axes = (...a: number[]) => g.int64(a);
 
-  // --- full resolution: planar float frame, plate, difference, guide -------------------------
-  const planar = (name: string): string => {
-    const x = g.input(name, 'uint8', [H, W, C]);
-    // uint8 transposes are cheap; the 2-D form keeps onnxruntime's transpose optimizer from
-    // moving it past the dequantisation (a float transpose) or into broadcasts over a trailing
-    // size-1 axis (20x slower elementwise ops).
-    let chw = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [x, g.int64([H * W, C])])], { perm: [1, 0] }), g.int64([C, H, W])]);
-    if (C === 4) chw = g.op('Slice', [chw, g.int64([0]), g.int64([3]), g.int64([0])]);
-    if (Hp !== H || Wp !== W) chw = g.op('Pad', [chw, g.int64([0, 0, 0, 0, Hp - H, Wp - W])], { mode: 'edge' });
-    return g.op('DequantizeLinear', [chw, f(1 / 255), g.uint8(0)]); // (3, Hp, Wp) in 0..1
-  };
-  const I = planar('src');
-  const B = planar('bgr');
-
-  const downsample = (x: string, c: number): string =>
-    g.op('ReduceMean', [g.op('Reshape', [x, g.int64([c, h, k, w, k])]), axes(2, 4)], { keepdims: 0 });
-  const Is = downsample(I, 3);
-  const Bs = downsample(B, 3);
-
-  // --- low resolution: exposure gain, noise level, coarse alpha -------------------------------
+  // --- exposure gain from a point-sampled view (one pixel per k x k block) ---------------------
+  const S = planarInput(g, 'src', geo, C); // uint8 (3,Hp,Wp)
+  const Bp = g.input('bgr_planar', 'uint8', [3, Hp, Wp]);
+  const Bs = g.input('bgr_low', 'float', [3, h, w]);
   const sumC = (x: string) => g.op('ReduceSum', [x, axes(0)], { keepdims: 1 }); // (1,h,w)
   const sumHW = (x: string) => g.op('ReduceSum', [x, axes(1, 2)], { keepdims: 1 }); // (c,1,1)
   const sq = (x: string) => g.op('Mul', [x, x]);
-
-  // Likely background = small raw difference; loose so an exposure change still counts.
-  const d0 = sumC(sq(g.op('Sub', [Is, Bs])));
+  const sample = (x: string) =>
+    g.op('DequantizeLinear', [g.op('Slice', [x, g.int64([0, 0]), g.int64([Hp, Wp]), g.int64([1, 2]), g.int64([k, k])]), f(1 / 255), g.uint8(0)]);
+  const Ip = sample(S);
+  const Bpt = sample(Bp);
+  // Likely background = small raw difference; loose so an exposure change still counts. The gain
+  // is quantised to 1/GAIN_SCALE so the full-resolution difference can use it in integers.
+  const d0 = sumC(sq(g.op('Sub', [Ip, Bpt])));
   const w0 = g.op('Exp', [g.op('Mul', [d0, f(-1 / (2 * 0.08 * 0.08))])]);
-  const gainNum = sumHW(g.op('Mul', [w0, g.op('Mul', [Is, Bs])]));
-  const gainDen = g.op('Add', [sumHW(g.op('Mul', [w0, sq(Bs)])), f(1e-6)]);
-  const gain = g.op('Clip', [g.op('Div', [gainNum, gainDen]), f(0.5), f(2)]); // (3,1,1)
+  const gainNum = sumHW(g.op('Mul', [w0, g.op('Mul', [Ip, Bpt])]));
+  const gainDen = g.op('Add', [sumHW(g.op('Mul', [w0, sq(Bpt)])), f(1e-6)]);
+  const gainSteps = g.op('Round', [g.op('Mul', [g.op('Clip', [g.op('Div', [gainNum, gainDen]), f(0.5), f(GAIN_MAX)]), f(GAIN_SCALE)])]);
+  const gain = g.op('Mul', [gainSteps, f(1 / GAIN_SCALE)]); // (3,1,1)
 
-  const Ds = g.op('Sub', [Is, g.op('Mul', [Bs, gain])]);
+  // --- full resolution, in integers: D = I - gain * B and its L1 norm --------------------------
+  // One 1x1 ConvInteger over [frame; plate] (a uint8 GEMM) instead of two dequantisations and
+  // float arithmetic. Weights around a zero point of 128: +GAIN_SCALE for the frame's channel,
+  // -round(GAIN_SCALE * gain) for the plate's, so D comes out in levels x GAIN_SCALE.
+  const X6 = g.op('Unsqueeze', [g.op('Concat', [S, Bp], { axis: 0 }), axes(0)]);
+  const frameWeights = g.float([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3, 1, 1]);
+  const plateWeights = g.op('Mul', [g.float([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3, 1, 1]), g.op('Reshape', [g.op('Neg', [gainSteps]), g.int64([3, 1, 1, 1])])]);
+  const weights = g.op('Add', [g.op('Concat', [g.op('Mul', [frameWeights, f(GAIN_SCALE)]), plateWeights], { axis: 1 }), f(128)]);
+  const Dint = g.op('ConvInteger', [X6, g.op('QuantizeLinear', [weights, f(1), g.uint8(0)]), '', g.uint8(128)]); // int32 (1,3,Hp,Wp)
+  const Gint = g.op('ReduceL1', [Dint, axes(1)], { keepdims: 1 }); // int32 (1,1,Hp,Wp)
+  // Low-resolution difference after the exposure match (exact block sums in int32), and frame.
+  const Ds = g.op('Mul', [g.op('Cast', [reduceBlocks(g, 'ReduceSum', Dint, 3, geo)], { to: 1 }), f(1 / (GAIN_SCALE * 255 * k * k))]);
+  const Is = g.op('Add', [Ds, g.op('Mul', [Bs, gain])]);
+
+  // --- low resolution: noise level, coarse alpha ----------------------------------------------
   const d1 = sumC(sq(Ds)); // squared colour distance after exposure match, (1,h,w)
   // Noise variance per channel from the residual on confident background (robust weighting).
   const w1 = g.op('Exp', [g.op('Mul', [d1, f(-1 / (2 * 0.04 * 0.04))])]);
@@ -173,40 +234,55 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const sumAll = (x: string) => g.op('ReduceSum', [x], { keepdims: 0 });
   const sumC1 = (x: string) => g.op('ReduceSum', [x, axes(1)], { keepdims: 1 }); // channels of NCHW
 
-  // --- guide G = |D|_1 at full resolution and its low-resolution mean --------------------------
-  const D = g.op('Sub', [I, g.op('Mul', [B, gain])]); // (3,Hp,Wp)
-  // Under heavy sensor noise the guide's own noise would pass into alpha near edges, so it is
-  // smoothed (3x3) in proportion to the measured noise; clean footage keeps its finest detail
-  // (hair). The per-pixel noise of D is about sqrt(noiseVar) * k (low resolution averages k^2).
+  // --- guide G = |I - B|_1 at full resolution and its low-resolution mean ------------------------
+  // Full resolution keeps G in integer units (levels x GAIN_SCALE, no scaling pass); the low
+  // resolution works in 0..3 and the coefficients are rescaled before upsampling.
+  const gUnit = 1 / (255 * GAIN_SCALE);
+  // Under heavy sensor noise the guide's own noise passes into alpha near edges, so the guide is
+  // smoothed (3x3) in proportion to the measured noise; clean footage skips the pass entirely and
+  // keeps its finest detail (hair). The per-pixel noise of D is about sqrt(noiseVar) * k.
   const noiseFull = g.op('Mul', [g.op('Sqrt', [noiseVarRaw]), f(k * 255)]); // levels, per channel of D
   const smoothing = g.op('Clip', [g.op('Mul', [g.op('Sub', [noiseFull, f(s.guideNoise[0])]), f(1 / (s.guideNoise[1] - s.guideNoise[0]))]), f(0), f(1)]);
-  const delta = g.float([0, 0, 0, 0, 1, 0, 0, 0, 0], [1, 1, 3, 3]);
-  const kernel = g.op('Add', [g.op('Mul', [delta, g.op('Sub', [f(1), smoothing])]), g.op('Mul', [g.float(new Array(9).fill(1 / 9), [1, 1, 3, 3]), smoothing])]);
-  const G = g.op('Squeeze', [g.op('Conv', [nchw(sumC(g.op('Abs', [D]))), g.op('Reshape', [kernel, g.int64([1, 1, 3, 3])])], { pads: [1, 1, 1, 1] }), axes(0)]); // (1,Hp,Wp)
-  const Gs = nchw(downsample(G, 1)); // (1,1,h,w)
+  const Graw = g.op('Cast', [Gint], { to: 1 }); // (1,1,Hp,Wp)
+  const noisy = g.op('Greater', [g.op('Reshape', [smoothing, g.int64([])]), f(0.02)]);
+  const G = g.op('Squeeze', [
+    g.ifElse(noisy, 'float', [1, 1, Hp, Wp],
+      (b) => {
+        const blurred = b.op('AveragePool', [Graw], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], count_include_pad: 0 });
+        return b.op('Add', [Graw, b.op('Mul', [b.op('Sub', [blurred, Graw]), smoothing])]);
+      },
+      (b) => b.op('Identity', [Graw]),
+    ),
+    axes(0),
+  ]); // (1,Hp,Wp)
+  const Gs = g.op('Mul', [nchw(reduceBlocks(g, 'ReduceMean', G, 1, geo)), f(gUnit)]); // (1,1,h,w) in 0..3
 
   // Semi-transparency from the plate's texture: where the subject is see-through, the plate's
   // texture shows through scaled by (1 - alpha), so the slope of frame on plate over a window is
   // 1 - alpha. Trusted only deep inside confident regions (the window must not straddle an edge)
   // and shrunk towards opaque where the plate has too little texture to tell.
-  const rt = s.textureRadius;
-  const Bg4 = nchw(mul(Bs, gain)); // (1,3,h,w)
-  const Is4 = nchw(Is);
-  const mB = boxR(Bg4, rt);
-  const mI = boxR(Is4, rt);
-  const covIB = sumC1(sub(boxR(mul(Is4, Bg4), rt), mul(mI, mB)));
-  const varB = sumC1(sub(boxR(mul(Bg4, Bg4), rt), mul(mB, mB)));
-  const varI = sumC1(sub(boxR(mul(Is4, Is4), rt), mul(mI, mI)));
+  // These are wide-window statistics, so they are taken at half the low resolution (1/8 of the
+  // box-filter work) and the result brought back up.
+  const rt = Math.max(1, Math.round(s.textureRadius / 2));
+  const half = (x: string) => g.op('AveragePool', [x], { kernel_shape: [2, 2], strides: [2, 2] });
+  const up = (x: string) => g.op('Resize', [x, '', '', g.int64([1, 1, h, w])], { mode: 'linear' });
+  const Bg2 = half(nchw(mul(Bs, gain))); // (1,3,h/2,w/2)
+  const Is2 = half(nchw(Is));
+  const mB = boxR(Bg2, rt);
+  const mI = boxR(Is2, rt);
+  const covIB = sumC1(sub(boxR(mul(Is2, Bg2), rt), mul(mI, mB)));
+  const varB = sumC1(sub(boxR(mul(Bg2, Bg2), rt), mul(mB, mB)));
+  const varI = sumC1(sub(boxR(mul(Is2, Is2), rt), mul(mI, mI)));
   const slopeTex = g.op('Clip', [sub(f(1), div(covIB, add(varB, f(s.textureReg)))), f(0), f(1)]);
   // Only as far as the plate explains the frame (R^2): a textured subject whose shading happens to
   // follow the plate's gradients must not turn see-through.
   const explained = div(mul(covIB, covIB), add(mul(varI, add(varB, f(s.textureReg))), f(1e-12)));
   const alphaTex = sub(f(1), mul(ramp(explained, s.textureR2[0], s.textureR2[1]), sub(f(1), slopeTex)));
-  const deep = erode(conf, rt);
+  const deep = half(erode(conf, s.textureRadius));
   // Spread the deep estimate over the whole confident region (normalised convolution with a
   // prior of "opaque" where no deep estimate is near).
-  const spread = (x: string) => boxR(x, rt + 2);
-  const alphaIn = div(add(spread(mul(deep, alphaTex)), f(0.02)), add(spread(deep), f(0.02)));
+  const spread = (x: string) => boxR(x, rt + 1);
+  const alphaIn = up(div(add(spread(mul(deep, alphaTex)), f(0.02)), add(spread(deep), f(0.02))));
 
   // Edges: alpha is proportional to G, over the local subject contrast M = G / alpha measured on
   // nearby interior pixels (a global value where none is near); gNoise is G's level on background.
@@ -238,7 +314,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   }
 
   if (spec.debug) {
-    const dbg = { conf, significant, alphaTex, explained, alphaIn, firstGuess, interior, alphaProj, coarse };
+    const dbg = { conf, significant, alphaIn, firstGuess, interior, alphaProj, coarse };
     for (const [name, value] of Object.entries(dbg)) g.output(`debug_${name}`, value, 'float', [1, 1, h, w]);
   }
 
@@ -284,7 +360,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
       k > 1 ? g.op('Resize', [x, '', '', g.int64([1, 1, Hp, Wp])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }) : x,
       axes(0),
     ]);
-  const A = upsample(lowA!);
+  const A = upsample(g.op('Mul', [lowA!, f(gUnit)]));
   const Bc = upsample(lowB!); // (1,Hp,Wp) each
   const q = g.op('Add', [g.op('Mul', [A, G]), Bc]); // alpha, unclamped
   const crop = (x: string, c: number) =>
@@ -294,11 +370,12 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
 
   if (spec.foreground) {
     // F = I + D * (1 - alpha) / alpha, with alpha bounded below: where alpha is tiny the colour
-    // does not show and the division would only amplify noise.
+    // does not show and the division would only amplify noise. In levels, quantised with scale 1.
     const alpha = g.op('Clip', [q, f(s.minAlphaForeground), f(1)]);
-    const c = g.op('Sub', [g.op('Reciprocal', [alpha]), f(1)]);
-    const F = g.op('Add', [I, g.op('Mul', [D, c])]);
-    const F8 = crop(g.op('QuantizeLinear', [F, f(1 / 255), g.uint8(0)]), 3);
+    const c = g.op('Mul', [g.op('Sub', [g.op('Reciprocal', [alpha]), f(1)]), f(1 / GAIN_SCALE)]); // D is in levels x GAIN_SCALE
+    const Df = g.op('Squeeze', [g.op('Cast', [Dint], { to: 1 }), axes(0)]);
+    const F = g.op('Add', [g.op('Cast', [S], { to: 1 }), g.op('Mul', [Df, c])]);
+    const F8 = crop(g.op('QuantizeLinear', [F, f(1), g.uint8(0)]), 3);
     const planes = g.op('Reshape', [g.op('Concat', [F8, alpha8], { axis: 0 }), g.int64([4, H * W])]);
     const rgba = g.op('Reshape', [g.op('Transpose', [planes], { perm: [1, 0] }), g.int64([H, W, 4])]);
     g.output('fgr', rgba, 'uint8', [H, W, 4]);

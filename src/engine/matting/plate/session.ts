@@ -6,7 +6,7 @@ import { MattingInputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type ProviderName } from '../providers.js';
 import type { Frame, MatteResult, MattingSession, ProviderFallback, RunOptions } from '../types.js';
-import { buildPlateGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
+import { buildPlateGraph, buildPlatePrepGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
 import { checkFrame } from '../frames.js';
 
 interface Compiled {
@@ -15,13 +15,22 @@ interface Compiled {
   readonly errorHeight: number;
 }
 
-/** Sizes kept compiled at once: a job uses one, a still-matting folder a few. */
-const CACHE_LIMIT = 4;
+/** A plate turned into the frame graph's plate inputs (planar uint8, low-resolution float). */
+interface PreparedPlate {
+  readonly feeds: { bgr_planar: ort.Tensor; bgr_low: ort.Tensor };
+}
+
+/** Graphs kept compiled at once (a size needs a frame graph and a plate graph): a job uses one
+ * size, a folder of stills a few. */
+const CACHE_LIMIT = 6;
 
 export class PlateSession implements MattingSession {
   readonly kind = 'plate' as const;
   readonly needsPlate = true;
   private readonly cache = new Map<string, Promise<Compiled>>();
+  // Plates are prepared once per plate buffer and size: a clip or a live session passes the same
+  // plate for every frame. Weak keys: a plate nobody holds any more is forgotten.
+  private readonly plates = new WeakMap<Uint8Array, Map<string, Promise<PreparedPlate>>>();
   private lastProvider: ProviderName = 'cpu';
   private lastFallbacks: readonly ProviderFallback[] = [];
   private disposed = false;
@@ -46,7 +55,17 @@ export class PlateSession implements MattingSession {
   }
 
   private compiled(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<Compiled> {
-    const key = `${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`;
+    return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, async () => {
+      const graph = buildPlateGraph({ width, height, channels, foreground, settings: this.settings });
+      const opened = await openOrtSession(graph.bytes, this.providers);
+      this.lastProvider = opened.provider;
+      this.lastFallbacks = opened.fallbacks;
+      return { session: opened.session, errorWidth: graph.errorWidth, errorHeight: graph.errorHeight };
+    });
+  }
+
+  /** Least-recently-used cache of compiled graphs (frame graphs and plate-preparation graphs). */
+  private cached(key: string, build: () => Promise<Compiled>): Promise<Compiled> {
     let entry = this.cache.get(key);
     if (entry) {
       // Refresh its place in the insertion-ordered map (least recently used goes first).
@@ -54,13 +73,7 @@ export class PlateSession implements MattingSession {
       this.cache.set(key, entry);
       return entry;
     }
-    entry = (async () => {
-      const graph = buildPlateGraph({ width, height, channels, foreground, settings: this.settings });
-      const opened = await openOrtSession(graph.bytes, this.providers);
-      this.lastProvider = opened.provider;
-      this.lastFallbacks = opened.fallbacks;
-      return { session: opened.session, errorWidth: graph.errorWidth, errorHeight: graph.errorHeight };
-    })();
+    entry = build();
     entry.catch(() => this.cache.delete(key));
     this.cache.set(key, entry);
     while (this.cache.size > CACHE_LIMIT) {
@@ -69,6 +82,34 @@ export class PlateSession implements MattingSession {
       void old.then((c) => c.session.release()).catch(() => undefined);
     }
     return entry;
+  }
+
+  private preparedPlate(bgr: Frame): Promise<PreparedPlate> {
+    const { width: W, height: H, channels: C } = bgr;
+    const key = `${W}x${H}x${C}`;
+    let perSize = this.plates.get(bgr.data);
+    if (!perSize) {
+      perSize = new Map();
+      this.plates.set(bgr.data, perSize);
+    }
+    let prepared = perSize.get(key);
+    if (!prepared) {
+      prepared = (async () => {
+        const prep = await this.cached(`prep:${key}`, async () => {
+          const opened = await openOrtSession(buildPlatePrepGraph(W, H, C, this.settings), this.providers);
+          return { session: opened.session, errorWidth: 0, errorHeight: 0 };
+        });
+        const out = await prep.session.run({ bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]) });
+        const planar = out.bgr_planar;
+        const low = out.bgr_low;
+        if (!planar || !low) throw new Error('plate preparation graph produced no outputs');
+        return { feeds: { bgr_planar: planar, bgr_low: low } };
+      })();
+      const forget = perSize;
+      prepared.catch(() => forget.delete(key));
+      perSize.set(key, prepared);
+    }
+    return prepared;
   }
 
   async run(src: Frame, bgr?: Frame, options: RunOptions = {}): Promise<MatteResult> {
@@ -87,11 +128,8 @@ export class PlateSession implements MattingSession {
     }
     const foreground = options.foreground ?? true;
     const { width: W, height: H, channels: C } = src;
-    const c = await this.compiled(W, H, C, foreground);
-    const out = await c.session.run({
-      src: new ort.Tensor('uint8', src.data, [H, W, C]),
-      bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]),
-    });
+    const [c, plate] = await Promise.all([this.compiled(W, H, C, foreground), this.preparedPlate(bgr)]);
+    const out = await c.session.run({ src: new ort.Tensor('uint8', src.data, [H, W, C]), ...plate.feeds });
     const tensor = (name: string): Uint8Array => {
       const t = out[name];
       if (!t) throw new Error(`plate graph produced no "${name}" output`);

@@ -65,7 +65,7 @@ describe('bgmv2 contract', () => {
     for (const n of original.graph!.node!) expect(names.has(n.name!)).toBe(true);
     expect(model.graph!.node!.length).toBeGreaterThan(officialNodes);
     const session = await ort.InferenceSession.create(spliced.bytes);
-    expect(session.inputNames.sort()).toEqual([IO.frame, IO.pads, IO.plate].sort());
+    expect([...session.inputNames].sort()).toEqual([IO.frame, IO.pads, IO.plate].sort());
     await session.release();
 
     const noErr = spliceBgmv2(decodeModel(buildBgmv2Fixture({ debugOutputs: false }), 'x'), 'x');

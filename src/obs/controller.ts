@@ -14,6 +14,8 @@ export const MATTE_SUFFIX = ' (CleanPlate matte)';
 /** Where the controller remembers each source's plate id (the dock and the CLI share it). */
 const PLATE_SLOT_PREFIX = 'cleanplate.background.';
 const PROFILE_REALM = 'OBS_WEBSOCKET_DATA_REALM_PROFILE';
+/** Where a hidden original's position is kept until the matte is removed (survives restarts). */
+const HIDDEN_SLOT_PREFIX = 'cleanplate.hidden.';
 
 export function matteLayerName(sourceName: string): string {
   return sourceName + MATTE_SUFFIX;
@@ -79,7 +81,11 @@ export interface ControllerOptions {
 }
 
 export interface AddMatteOptions {
-  /** Hide the original source in the scene (the layer carries the subject). */
+  /**
+   * Hide the original source in the scene (the layer carries the subject). It is moved off the
+   * canvas rather than disabled: OBS stops updating sources that are not shown, which would
+   * freeze the screenshots the matte is made from. Removing the matte moves it back.
+   */
   readonly hideOriginal?: boolean;
   readonly model?: string;
   /** Matte at this width (height follows the source's aspect) instead of the source's own size. */
@@ -96,6 +102,7 @@ interface Matte {
 }
 
 interface SceneItemRef {
+  readonly name: string;
   readonly scene: string;
   readonly id: number;
   readonly index: number;
@@ -219,7 +226,7 @@ export class ObsController {
   private async findItem(scene: string, sourceName: string): Promise<SceneItemRef | undefined> {
     const sceneItems = (await this.call('GetSceneItemList', { sceneName: scene })).sceneItems as { sourceName: string; sceneItemId: number; sceneItemIndex: number }[];
     const item = sceneItems.find((i) => i.sourceName === sourceName);
-    return item ? { scene, id: item.sceneItemId, index: item.sceneItemIndex } : undefined;
+    return item ? { name: sourceName, scene, id: item.sceneItemId, index: item.sceneItemIndex } : undefined;
   }
 
   /** The source's item in the current scene; a clear error when it is not there. */
@@ -386,22 +393,50 @@ export class ObsController {
       layer = await this.findItem(source.scene, m.layer);
       if (!layer) throw new ControllerError('obs_request_failed', `OBS did not add "${m.layer}" to "${source.scene}"`);
     }
-    await this.call('SetSceneItemTransform', { sceneName: source.scene, sceneItemId: layer.id, sceneItemTransform: await this.layerTransform(source, m) });
+    const hiddenAt = await this.hiddenPosition(m.source);
+    await this.call('SetSceneItemTransform', { sceneName: source.scene, sceneItemId: layer.id, sceneItemTransform: await this.layerTransform(source, m, hiddenAt) });
     // Indices count from the bottom; the source's may have moved when the layer was added.
     const fresh = (await this.findItem(source.scene, m.source))!;
     if (layer.index !== fresh.index + 1) {
       await this.call('SetSceneItemIndex', { sceneName: source.scene, sceneItemId: layer.id, sceneItemIndex: layer.index > fresh.index ? fresh.index + 1 : fresh.index });
     }
-    if (m.options.hideOriginal) await this.call('SetSceneItemEnabled', { sceneName: source.scene, sceneItemId: source.id, sceneItemEnabled: false });
+    if (m.options.hideOriginal && !hiddenAt) await this.hideOriginal(source);
+  }
+
+  private async hiddenPosition(sourceName: string): Promise<{ x: number; y: number } | undefined> {
+    const { slotValue } = await this.call('GetPersistentData', { realm: PROFILE_REALM, slotName: HIDDEN_SLOT_PREFIX + sourceName });
+    const v = slotValue as { x?: unknown; y?: unknown } | null;
+    return v && typeof v.x === 'number' && typeof v.y === 'number' ? { x: v.x, y: v.y } : undefined;
+  }
+
+  /** Moves the original far off the canvas (still enabled, so it keeps updating); remembers where it was. */
+  private async hideOriginal(source: SceneItemRef): Promise<void> {
+    const { transform } = await this.sourceSize(source);
+    const x = Number(transform.positionX);
+    const y = Number(transform.positionY);
+    await this.call('SetPersistentData', { realm: PROFILE_REALM, slotName: HIDDEN_SLOT_PREFIX + source.name, slotValue: { x, y } });
+    const { baseWidth } = await this.call('GetVideoSettings');
+    const away = -4 * Math.max(baseWidth, Number(transform.width) || 0, 4096);
+    await this.call('SetSceneItemTransform', { sceneName: source.scene, sceneItemId: source.id, sceneItemTransform: { positionX: away, positionY: y } });
+  }
+
+  /** Puts a hidden original back where it was. */
+  private async showOriginal(sourceName: string): Promise<void> {
+    const at = await this.hiddenPosition(sourceName);
+    if (!at) return;
+    const item = await this.findItem(await this.currentScene(), sourceName);
+    if (item) await this.call('SetSceneItemTransform', { sceneName: item.scene, sceneItemId: item.id, sceneItemTransform: { positionX: at.x, positionY: at.y } });
+    await this.call('SetPersistentData', { realm: PROFILE_REALM, slotName: HIDDEN_SLOT_PREFIX + sourceName, slotValue: {} });
   }
 
   /** The source's transform, rescaled when the matte is smaller than the source. */
-  private async layerTransform(source: SceneItemRef, m: Matte): Promise<Record<string, number | string>> {
+  private async layerTransform(source: SceneItemRef, m: Matte, hiddenAt: { x: number; y: number } | undefined): Promise<Record<string, number | string>> {
     const { transform: t, width } = await this.sourceSize(source);
     const k = width / m.session.width; // source pixels per matte pixel
     const out: Record<string, number | string> = {
-      positionX: Number(t.positionX),
-      positionY: Number(t.positionY),
+      // A hidden original sits off the canvas: the layer goes where it was.
+      positionX: hiddenAt?.x ?? Number(t.positionX),
+      positionY: hiddenAt?.y ?? Number(t.positionY),
       rotation: Number(t.rotation),
       alignment: Number(t.alignment),
       scaleX: Number(t.scaleX) * k,
@@ -434,10 +469,7 @@ export class ObsController {
       // OBS removes inputs once nothing holds them any more: wait so "removed" means gone.
       for (let i = 0; i < 50 && (await this.inputs()).some((x) => x.inputName === layer); i++) await new Promise((r) => setTimeout(r, 100));
     }
-    if (m?.options.hideOriginal) {
-      const item = await this.findItem(await this.currentScene(), sourceName);
-      if (item) await this.call('SetSceneItemEnabled', { sceneName: item.scene, sceneItemId: item.id, sceneItemEnabled: true });
-    }
+    await this.showOriginal(sourceName);
     this.log(`removed the live matte of "${sourceName}"`);
   }
 

@@ -77,6 +77,13 @@ export function uploadBackground(engine: EngineEndpoint, image: Uint8Array, type
   return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: new Blob([image as Uint8Array<ArrayBuffer>], { type }) });
 }
 
+/** A stored plate as an image (for thumbnails). */
+export async function fetchBackgroundImage(engine: EngineEndpoint, id: string): Promise<Blob> {
+  const res = await fetch(`${engine.url}${API_PREFIX}/backgrounds/${encodeURIComponent(id)}/image`, { headers: { authorization: `Bearer ${engine.token}` } });
+  if (!res.ok) throw new EngineError('http_error', `plate ${id}: engine answered ${res.status}`, res.status);
+  return res.blob();
+}
+
 interface Pending<T> {
   resolve(value: T): void;
   reject(err: Error): void;

@@ -8,6 +8,7 @@ import { healthRoutes } from './health.js';
 import { jobRoutes } from './jobs.js';
 import { matteRoutes } from './matte.js';
 import { modelRoutes } from './models.js';
+import { obsDockRoutes } from './obs-dock.js';
 
 export type RouteFactory = (ctx: EngineContext) => Router;
 
@@ -19,4 +20,4 @@ export const apiRoutes: RouteFactory[] = [
   jobRoutes,
 ];
 
-export const pageRoutes: RouteFactory[] = [];
+export const pageRoutes: RouteFactory[] = [obsDockRoutes];

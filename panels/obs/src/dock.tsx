@@ -1,0 +1,230 @@
+// The CleanPlate dock (OBS: Docks > Custom Browser Docks, URL http://127.0.0.1:7470/obs/): the
+// same ObsController the CLI runs, with buttons. It talks to OBS over obs-websocket and to the
+// engine that served it over HTTP/WS, with the token the engine embedded in the page.
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
+import { ObsController, type ControllerStatus, type VideoSource } from '../../../src/obs/controller.js';
+import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
+
+const STORE_KEY = 'cleanplate.obs';
+
+interface Settings {
+  url: string;
+  password: string;
+}
+
+function loadSettings(): Settings {
+  const query = new URLSearchParams(location.search);
+  let saved: Partial<Settings> = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(STORE_KEY) ?? '{}') as Partial<Settings>;
+  } catch {
+    // unreadable: defaults
+  }
+  return {
+    url: query.get('obs') ?? saved.url ?? 'ws://127.0.0.1:4455',
+    password: query.get('password') ?? saved.password ?? '',
+  };
+}
+
+function engineEndpoint(): EngineEndpoint {
+  const token = document.querySelector<HTMLMetaElement>('meta[name="cleanplate-token"]')?.content ?? '';
+  return { url: location.origin, token };
+}
+
+const browserWebSocket = (url: string, protocols: string[]): WebSocketLike => new WebSocket(url, protocols) as unknown as WebSocketLike;
+
+const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${Math.round(v)} ms`);
+
+export function Dock(): ReactElement {
+  const [settings, setSettings] = useState<Settings>(loadSettings);
+  const [controller, setController] = useState<ObsController | undefined>();
+  const [status, setStatus] = useState<ControllerStatus | undefined>();
+  const [sources, setSources] = useState<VideoSource[]>([]);
+  const [source, setSource] = useState('');
+  const [hideOriginal, setHideOriginal] = useState(false);
+  const [matteWidth, setMatteWidth] = useState(0);
+  const [plate, setPlate] = useState<string | undefined>();
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState('');
+  const engine = useRef(engineEndpoint());
+
+  const act = useCallback(async (label: string, work: () => Promise<void>) => {
+    setBusy(label);
+    setError('');
+    try {
+      await work();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy('');
+    }
+  }, []);
+
+  const refreshSources = useCallback(async (c: ObsController) => {
+    const list = (await c.listVideoSources()).filter((s) => s.inCurrentScene);
+    setSources(list);
+    setSource((current) => (list.some((s) => s.name === current) ? current : (list[0]?.name ?? '')));
+  }, []);
+
+  const connect = (): Promise<void> =>
+    act('Connecting', async () => {
+      await controller?.close();
+      localStorage.setItem(STORE_KEY, JSON.stringify(settings));
+      const c = new ObsController({
+        obsUrl: settings.url,
+        ...(settings.password ? { obsPassword: settings.password } : {}),
+        engine: engine.current,
+        webSocket: browserWebSocket,
+      });
+      await c.connect();
+      setController(c);
+      await refreshSources(c);
+    });
+
+  // Status once a second while connected; the plate thumbnail of the chosen source.
+  useEffect(() => {
+    if (!controller) return;
+    let live = true;
+    const tick = (): void => {
+      controller.status().then((s) => live && setStatus(s), () => undefined);
+    };
+    tick();
+    const timer = setInterval(tick, 1000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [controller]);
+
+  const showPlate = useCallback(async (c: ObsController, name: string) => {
+    const id = name ? await c.backgroundOf(name).catch(() => undefined) : undefined;
+    const blob = id ? await fetchBackgroundImage(engine.current, id).catch(() => undefined) : undefined;
+    setPlate((old) => {
+      if (old) URL.revokeObjectURL(old);
+      return blob ? URL.createObjectURL(blob) : undefined;
+    });
+  }, []);
+
+  useEffect(() => {
+    if (controller && source) void showPlate(controller, source);
+  }, [controller, source, showPlate]);
+
+  const matte = status?.mattes.find((m) => m.source === source);
+  const connected = status?.obs === 'connected';
+
+  return (
+    <main>
+      <h1>CleanPlate</h1>
+
+      <section aria-label="OBS connection">
+        <label>
+          OBS WebSocket
+          <input value={settings.url} onChange={(e) => setSettings({ ...settings, url: e.target.value })} />
+        </label>
+        <label>
+          Password
+          <input type="password" value={settings.password} onChange={(e) => setSettings({ ...settings, password: e.target.value })} />
+        </label>
+        <button onClick={() => void connect()} disabled={!!busy}>
+          {controller ? 'Reconnect' : 'Connect'}
+        </button>
+        <p className={`state ${status?.obs ?? 'disconnected'}`} role="status">
+          {status ? `OBS ${status.obsVersion ?? ''} ${status.obs}` : 'not connected'}
+        </p>
+      </section>
+
+      {controller && (
+        <section aria-label="Source">
+          <label>
+            Video source
+            <select value={source} onChange={(e) => setSource(e.target.value)}>
+              {sources.map((s) => (
+                <option key={s.name} value={s.name}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <button onClick={() => void act('Refreshing', () => refreshSources(controller))} disabled={!!busy || !connected}>
+            Refresh
+          </button>
+
+          <h2>1. Background</h2>
+          <p className="hint">Step out of the picture, then capture.</p>
+          <button
+            onClick={() =>
+              void act('Capturing', async () => {
+                await controller.captureBackground(source);
+                await showPlate(controller, source);
+              })
+            }
+            disabled={!!busy || !connected || !source}
+          >
+            Capture background
+          </button>
+          {plate ? <img className="plate" src={plate} alt={`clean plate of ${source}`} /> : <p className="hint">No background captured yet.</p>}
+
+          <h2>2. Live matte</h2>
+          <label className="inline">
+            <input type="checkbox" checked={hideOriginal} onChange={(e) => setHideOriginal(e.target.checked)} disabled={!!matte} />
+            Hide the original source
+          </label>
+          <label>
+            Matte size
+            <select value={matteWidth} onChange={(e) => setMatteWidth(Number(e.target.value))} disabled={!!matte}>
+              <option value={0}>Source size</option>
+              <option value={1280}>1280 wide</option>
+              <option value={960}>960 wide</option>
+              <option value={640}>640 wide (fastest)</option>
+            </select>
+          </label>
+          {matte ? (
+            <button onClick={() => void act('Removing', () => controller.removeLiveMatte(source))} disabled={!!busy}>
+              Remove live matte
+            </button>
+          ) : (
+            <button
+              onClick={() =>
+                void act('Adding', async () => {
+                  await controller.addLiveMatte(source, { hideOriginal, ...(matteWidth ? { width: matteWidth } : {}) });
+                  setStatus(await controller.status());
+                })
+              }
+              disabled={!!busy || !connected || !source || !plate}
+            >
+              Add live matte
+            </button>
+          )}
+
+          {matte && (
+            <dl className="stats" aria-label="Live matte status">
+              <dt>Layer</dt>
+              <dd>{matte.layer}</dd>
+              <dt>Size</dt>
+              <dd>
+                {matte.session.width}x{matte.session.height}
+              </dd>
+              <dt>Matted</dt>
+              <dd data-testid="fps">{matte.stats ? `${matte.stats.fps} fps` : '–'}</dd>
+              <dt>Latency</dt>
+              <dd>
+                {ms(matte.stats?.latencyMs.median)} median, {ms(matte.stats?.latencyMs.p95)} p95
+              </dd>
+              <dt>Dropped</dt>
+              <dd>{matte.stats ? `${Math.round(matte.stats.dropRate * 100)}%` : '–'}</dd>
+              <dt>Screenshots</dt>
+              <dd>{matte.shotRate}/s</dd>
+            </dl>
+          )}
+        </section>
+      )}
+
+      {busy && <p className="busy">{busy}…</p>}
+      {(error || (status && status.obs !== 'connected' && status.lastError)) && (
+        <p className="error" role="alert">
+          {error || status?.lastError}
+        </p>
+      )}
+    </main>
+  );
+}

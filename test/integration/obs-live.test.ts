@@ -188,7 +188,7 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
       for (let c = 0; c < 3; c++) diff += Math.abs(plate!.data[i * plate!.channels + c]! - still.data[i * still.channels + c]!);
     }
     expect(diff / (media.width * media.height * 3)).toBeLessThan(6);
-  });
+  }, 120_000);
 
   it('adds a live matte layer above the source with its transform, alpha ~1 on the subject and ~0 elsewhere', async () => {
     const added = await controller.addLiveMatte(SOURCE);
@@ -226,7 +226,7 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     expect(stats.latencyMs.median).toBeGreaterThan(0);
     expect(stats.streamClients).toBe(1); // OBS's media source is playing the stream
     expect(status.mattes[0]!.shotRate).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('reconnects after OBS restarts mid-session and the layer resumes', async () => {
     const before = (await controller.status()).mattes[0]!.session.sessionId;
@@ -244,7 +244,7 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     expect(check.overSubject).toBeGreaterThan(0.9);
     expect(check.overBackground).toBeLessThan(0.1);
     expect(log.some((l) => /reconnecting/.test(l))).toBe(true);
-  });
+  }, 180_000);
 
   it('removes the live matte', async () => {
     await controller.removeLiveMatte(SOURCE);
@@ -311,5 +311,5 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     const usage = await cli('run', '--url', obs.url);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/needs --source NAME/);
-  });
+  }, 300_000);
 });

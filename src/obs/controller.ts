@@ -30,6 +30,7 @@ export type ControllerErrorCode =
   | 'no_background' // add before capture
   | 'already_live'
   | 'not_live'
+  | 'unsupported' // this OBS lacks what was asked for (a Browser Source in Debian's build)
   | 'obs_request_failed';
 
 export class ControllerError extends Error {
@@ -88,6 +89,11 @@ export interface AddMatteOptions {
    */
   readonly hideOriginal?: boolean;
   readonly model?: string;
+  /**
+   * media (default): a Media Source playing the engine's NUT stream, in every OBS build.
+   * browser: a Browser Source showing the engine's layer page (official builds only).
+   */
+  readonly layer?: 'media' | 'browser';
   /** Matte at this width (height follows the source's aspect) instead of the source's own size. */
   readonly width?: number;
   readonly fps?: number;
@@ -313,6 +319,12 @@ export class ObsController {
     const item = await this.sourceItem(sourceName);
     const backgroundId = await this.backgroundOf(sourceName);
     if (!backgroundId) throw new ControllerError('no_background', `no background captured for "${sourceName}" yet: step out of the picture and capture it first`);
+    if (options.layer === 'browser') {
+      const { inputKinds } = await this.call('GetInputKindList', { unversioned: true });
+      if (!inputKinds.includes('browser_source')) {
+        throw new ControllerError('unsupported', 'this OBS has no Browser Source (builds without CEF, e.g. Debian\'s, lack it): use the media layer, which works everywhere');
+      }
+    }
     const size = await this.sourceSize(item);
     const width = Math.min(size.width, options.width ?? size.width);
     const height = Math.round((size.height * width) / size.width);
@@ -365,31 +377,18 @@ export class ObsController {
   /** Creates the layer (or points an existing one at the stream) and places it above the source. */
   private async ensureLayer(m: Matte): Promise<void> {
     const source = await this.sourceItem(m.source);
-    const settings = {
-      is_local_file: false,
-      input: m.session.streamUrl,
-      input_format: m.session.streamFormat,
-      // Low latency: no demuxer buffering, no network buffer; reconnect fast if the stream blips.
-      ffmpeg_options: 'fflags=nobuffer',
-      buffering_mb: 0,
-      reconnect_delay_sec: 1,
-      hw_decode: false,
-      looping: false,
-      restart_on_activate: false,
-      close_when_inactive: false,
-      // A stream that ends (engine stopped) leaves nothing behind rather than a frozen subject.
-      clear_on_media_end: true,
-    };
+    const kind = m.options.layer === 'browser' ? 'browser_source' : 'ffmpeg_source';
+    const settings = kind === 'browser_source' ? this.browserLayerSettings(m) : this.mediaLayerSettings(m);
     const exists = (await this.inputs()).some((i) => i.inputName === m.layer);
     if (exists) {
       await this.call('SetInputSettings', { inputName: m.layer, inputSettings: settings, overlay: true });
       // The stream URL may be new (a new session): reopen the media.
-      await this.call('TriggerMediaInputAction', { inputName: m.layer, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }).catch(() => undefined);
+      if (kind === 'ffmpeg_source') await this.call('TriggerMediaInputAction', { inputName: m.layer, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }).catch(() => undefined);
     }
     let layer = await this.findItem(source.scene, m.layer);
     if (!layer) {
       if (exists) await this.call('CreateSceneItem', { sceneName: source.scene, sourceName: m.layer, sceneItemEnabled: true });
-      else await this.call('CreateInput', { sceneName: source.scene, inputName: m.layer, inputKind: 'ffmpeg_source', inputSettings: settings, sceneItemEnabled: true });
+      else await this.call('CreateInput', { sceneName: source.scene, inputName: m.layer, inputKind: kind, inputSettings: settings, sceneItemEnabled: true });
       layer = await this.findItem(source.scene, m.layer);
       if (!layer) throw new ControllerError('obs_request_failed', `OBS did not add "${m.layer}" to "${source.scene}"`);
     }
@@ -427,6 +426,40 @@ export class ObsController {
     const item = await this.findItem(await this.currentScene(), sourceName);
     if (item) await this.call('SetSceneItemTransform', { sceneName: item.scene, sceneItemId: item.id, sceneItemTransform: { positionX: at.x, positionY: at.y } });
     await this.call('SetPersistentData', { realm: PROFILE_REALM, slotName: HIDDEN_SLOT_PREFIX + sourceName, slotValue: {} });
+  }
+
+  /** The layer as a Media Source playing the session's NUT stream (every OBS build). */
+  private mediaLayerSettings(m: Matte): Record<string, string | number | boolean> {
+    return {
+      is_local_file: false,
+      input: m.session.streamUrl,
+      input_format: m.session.streamFormat,
+      // Low latency: no demuxer buffering, no network buffer; reconnect fast if the stream blips.
+      ffmpeg_options: 'fflags=nobuffer',
+      buffering_mb: 0,
+      reconnect_delay_sec: 1,
+      hw_decode: false,
+      looping: false,
+      restart_on_activate: false,
+      close_when_inactive: false,
+      // A stream that ends (engine stopped) leaves nothing behind rather than a frozen subject.
+      clear_on_media_end: true,
+    };
+  }
+
+  /** The layer as a Browser Source showing the engine's layer page (builds with CEF). */
+  private browserLayerSettings(m: Matte): Record<string, string | number | boolean> {
+    return {
+      url: `${this.options.engine.url}/obs/layer.html?session=${m.session.sessionId}`,
+      width: m.session.width,
+      height: m.session.height,
+      fps_custom: true,
+      fps: m.session.fps,
+      reroute_audio: false,
+      shutdown: false,
+      restart_when_active: false,
+      css: '',
+    };
   }
 
   /** The source's transform, rescaled when the matte is smaller than the source. */

@@ -234,7 +234,9 @@ export interface LiveOpenRequest {
 export type LiveClientMessage =
   | LiveOpenRequest
   | { readonly type: 'stats'; readonly sessionId: number }
-  | { readonly type: 'close'; readonly sessionId: number };
+  | { readonly type: 'close'; readonly sessionId: number }
+  /** Receive the session's mattes as binary rgba frames (any session: e.g. a browser-source page). */
+  | { readonly type: 'watch'; readonly sessionId: number };
 
 export interface LiveSessionInfo {
   readonly sessionId: number;
@@ -289,6 +291,7 @@ export type LiveServerMessage =
   | ({ readonly type: 'opened'; readonly requestId?: string } & LiveSessionInfo)
   | ({ readonly type: 'stats' } & LiveStats)
   | { readonly type: 'closed'; readonly sessionId: number }
+  | { readonly type: 'watching'; readonly sessionId: number; readonly width: number; readonly height: number }
   | {
       readonly type: 'ack';
       readonly sessionId: number;

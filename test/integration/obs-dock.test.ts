@@ -12,7 +12,9 @@ import { matteLayerName } from '../../src/obs/controller.js';
 import { dataUriBytes } from '../../src/obs/frame-loop.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { rawRequest, startTestEngine, type TestEngine } from '../support/engine.js';
-import { decodeRaw } from '../support/images.js';
+import WebSocket from 'ws';
+import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { decodeRaw, meanIn, texturedPlate, toPng, withSquare } from '../support/images.js';
 import { findSubject, makeLiveMedia, SUBJECT_RGB } from '../support/live-media.js';
 import { obsAvailable, ObsInstance } from '../support/obs.js';
 
@@ -187,4 +189,41 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 30_000 }).toMatch(/refused the password/);
   });
+
+  it('draws a live session\'s mattes with alpha on the layer page (for Browser Sources)', async () => {
+    const W = 160;
+    const H = 96;
+    const plate = texturedPlate(W, H, 3);
+    const square = { x: 50, y: 20, size: 48, color: [230, 40, 170] as const };
+    const endpoint = { url: engine.url, token: engine.token };
+    const live = await LiveConnection.connect(endpoint, (url, protocols) => new WebSocket(url, protocols) as unknown as WebSocketLike);
+    try {
+      const { id } = await uploadBackground(endpoint, await toPng(plate));
+      const session = await live.openSession({ backgroundId: id, width: W, height: H });
+      const layerPage = await browser.newPage({ viewport: { width: W, height: H } });
+      try {
+        await layerPage.goto(`${engine.url}/obs/layer.html?session=${session.sessionId}`);
+        await expect.poll(() => layerPage.locator('body').getAttribute('data-state'), { timeout: 30_000 }).toBe('watching');
+        const frame = await toPng(withSquare(plate, square));
+        let shot: Awaited<ReturnType<typeof decodeRaw>> | undefined;
+        await expect
+          .poll(
+            async () => {
+              live.sendFrame(session.sessionId, 1, Date.now(), 'png', W, H, frame);
+              shot = await decodeRaw(await layerPage.screenshot({ omitBackground: true }));
+              return meanIn(shot, { x: square.x + 10, y: square.y + 10, w: square.size - 20, h: square.size - 20 }, 3);
+            },
+            { timeout: 60_000, interval: 500 },
+          )
+          .toBeGreaterThan(240);
+        expect(shot!.channels).toBe(4);
+        expect(meanIn(shot!, { x: 110, y: 10, w: 40, h: 70 }, 3)).toBeLessThan(15); // transparent over the background
+        expect(Math.abs(meanIn(shot!, { x: square.x + 10, y: square.y + 10, w: 20, h: 20 }, 0) - square.color[0])).toBeLessThan(20);
+      } finally {
+        await layerPage.close();
+      }
+    } finally {
+      live.disconnect();
+    }
+  }, 120_000);
 });

@@ -191,6 +191,10 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
   }, 120_000);
 
   it('adds a live matte layer above the source with its transform, alpha ~1 on the subject and ~0 elsewhere', async () => {
+    // Debian's OBS has no Browser Source: asking for that layer is a clear error, nothing left open.
+    await expect(controller.addLiveMatte(SOURCE, { layer: 'browser' })).rejects.toMatchObject({ code: 'unsupported', message: expect.stringContaining('Browser Source') });
+    expect((await controller.status()).mattes).toEqual([]);
+
     const added = await controller.addLiveMatte(SOURCE);
     expect(added.layer).toBe(`${SOURCE} (CleanPlate matte)`);
     expect(added.session).toMatchObject({ width: media.width, height: media.height, streamFormat: 'nut' });

@@ -43,6 +43,7 @@ export function Dock(): ReactElement {
   const [source, setSource] = useState('');
   const [hideOriginal, setHideOriginal] = useState(false);
   const [matteWidth, setMatteWidth] = useState(0);
+  const [layerKind, setLayerKind] = useState<'media' | 'browser'>('media');
   const [plate, setPlate] = useState<string | undefined>();
   const [busy, setBusy] = useState('');
   const [error, setError] = useState('');
@@ -178,6 +179,13 @@ export function Dock(): ReactElement {
               <option value={640}>640 wide (fastest)</option>
             </select>
           </label>
+          <label>
+            Layer
+            <select value={layerKind} onChange={(e) => setLayerKind(e.target.value as 'media' | 'browser')} disabled={!!matte}>
+              <option value="media">Media Source (every OBS)</option>
+              <option value="browser">Browser Source (official OBS builds)</option>
+            </select>
+          </label>
           {matte ? (
             <button onClick={() => void act('Removing', () => controller.removeLiveMatte(source))} disabled={!!busy}>
               Remove live matte
@@ -186,7 +194,7 @@ export function Dock(): ReactElement {
             <button
               onClick={() =>
                 void act('Adding', async () => {
-                  await controller.addLiveMatte(source, { hideOriginal, ...(matteWidth ? { width: matteWidth } : {}) });
+                  await controller.addLiveMatte(source, { hideOriginal, layer: layerKind, ...(matteWidth ? { width: matteWidth } : {}) });
                   setStatus(await controller.status());
                 })
               }

@@ -32,6 +32,8 @@ options:
   --hide-original    run: hide the source while its matte layer shows
   --width N          run: matte at this width (height keeps the aspect), e.g. 640 for speed
   --model ID         run: model id (default: the engine's default)
+  --layer KIND       run: media (default: a Media Source, every OBS build) or browser (a
+                     Browser Source showing the engine's layer page; official builds only)
   --keep             run: leave the layer in the scene on exit
   --duration S       run: stop after S seconds instead of waiting for Ctrl-C
 
@@ -82,6 +84,7 @@ export const obsCommand: Command = {
           'hide-original': { type: 'boolean' },
           width: { type: 'string' },
           model: { type: 'string' },
+          layer: { type: 'string' },
           keep: { type: 'boolean' },
           duration: { type: 'string' },
         },
@@ -101,6 +104,7 @@ export const obsCommand: Command = {
     if (needsSource && !v.source) throw new UsageError(`obs ${action} needs --source NAME (see "cleanplate obs sources")`);
     const width = v.width === undefined ? undefined : Number(v.width);
     if (width !== undefined && !(Number.isInteger(width) && width >= 16 && width <= 4096)) throw new UsageError(`--width must be an integer from 16 to 4096, got "${v.width}"`);
+    if (v.layer !== undefined && v.layer !== 'media' && v.layer !== 'browser') throw new UsageError(`--layer must be media or browser, got "${v.layer}"`);
     const duration = v.duration === undefined ? undefined : Number(v.duration);
     if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration must be a positive number of seconds, got "${v.duration}"`);
 
@@ -126,6 +130,7 @@ export const obsCommand: Command = {
         keep: v.keep ?? false,
         ...(width !== undefined ? { width } : {}),
         ...(v.model !== undefined ? { model: v.model } : {}),
+        ...(v.layer !== undefined ? { layer: v.layer as 'media' | 'browser' } : {}),
         ...(duration !== undefined ? { duration } : {}),
       });
     } catch (err) {
@@ -146,6 +151,7 @@ interface RunOptions {
   readonly keep: boolean;
   readonly width?: number;
   readonly model?: string;
+  readonly layer?: 'media' | 'browser';
   readonly duration?: number;
 }
 
@@ -174,6 +180,7 @@ async function runAction(controller: ObsController, action: Action, source: stri
         hideOriginal: o.hideOriginal,
         ...(o.width !== undefined ? { width: o.width } : {}),
         ...(o.model !== undefined ? { model: o.model } : {}),
+        ...(o.layer !== undefined ? { layer: o.layer } : {}),
       });
       out(`live matte "${added.layer}" on ${added.session.streamUrl} (${added.session.width}x${added.session.height}); Ctrl-C stops`);
       await new Promise<void>((resolve) => {

@@ -10,7 +10,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveServerMessage } from '../../shared/api.js';
-import { decodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
+import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { LIVE_MAX_SIDE, validateOpen, type LiveService } from '../services/live.js';
 import { isLoopbackHost } from './security.js';
@@ -74,6 +74,8 @@ export function attachLiveWebSocket(server: Server, options: LiveWsOptions): () 
 function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
   /** Sessions this connection opened: only they accept its frames, and they end with it. */
   const mine = new Map<number, { session: LiveSession; timer?: NodeJS.Timeout }>();
+  /** Sessions this connection watches (gets the mattes of), with their unsubscribe. */
+  const watching = new Map<number, () => void>();
   const send = (msg: LiveServerMessage): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   };
@@ -102,7 +104,7 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
       msg = parsed as Record<string, unknown>;
     } catch {
-      throw new LiveError('bad_message', 'text messages must be JSON objects with a "type" ("open", "stats" or "close")');
+      throw new LiveError('bad_message', 'text messages must be JSON objects with a "type" ("open", "stats", "close" or "watch")');
     }
     switch (msg.type) {
       case 'open': {
@@ -133,8 +135,28 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
         send({ type: 'closed', sessionId: id });
         return;
       }
+      case 'watch': {
+        const session = typeof msg.sessionId === 'number' ? live.get(msg.sessionId) : undefined;
+        if (!session) throw new LiveError('unknown_session', `no open session ${JSON.stringify(msg.sessionId)} to watch`);
+        if (watching.has(session.id)) return;
+        const { width, height } = session.info;
+        const unwatch = session.watch({
+          onMatte: (fg, seq, timestamp) => {
+            // A viewer that cannot keep up skips mattes rather than queueing them.
+            if (ws.readyState !== ws.OPEN || ws.bufferedAmount > 2 * fg.data.byteLength) return;
+            ws.send(encodeLiveFrame({ sessionId: session.id, seq, timestamp, format: 'rgba', width, height }, fg.data));
+          },
+          onEnd: () => {
+            watching.delete(session.id);
+            send({ type: 'closed', sessionId: session.id });
+          },
+        });
+        watching.set(session.id, unwatch);
+        send({ type: 'watching', sessionId: session.id, width, height });
+        return;
+      }
       default:
-        throw new LiveError('bad_message', `unknown message type ${JSON.stringify(msg.type)} (expected "open", "stats" or "close")`);
+        throw new LiveError('bad_message', `unknown message type ${JSON.stringify(msg.type)} (expected "open", "stats", "close" or "watch")`);
     }
   };
 
@@ -160,6 +182,8 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
   });
   ws.on('error', (err) => log?.(`live: connection error: ${err.message}`));
   ws.on('close', () => {
+    for (const unwatch of watching.values()) unwatch();
+    watching.clear();
     for (const id of [...mine.keys()]) void closeSession(id);
   });
 }

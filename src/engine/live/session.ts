@@ -53,7 +53,14 @@ export interface LiveSessionHooks {
   onAck?(seq: number, status: 'taken' | 'dropped' | 'rejected', waitedMs?: number): void;
 }
 
+export interface LiveWatcher {
+  /** A new matte: straight-alpha RGBA at the session's size. */
+  onMatte(foreground: Frame, seq: number, timestamp: number): void;
+  onEnd(): void;
+}
+
 export class LiveSession {
+  private readonly watchers = new Set<LiveWatcher>();
   private readonly slot = new LatestSlot<PendingFrame>();
   private readonly latency = new SampleWindow();
   private readonly engineLatency = new SampleWindow();
@@ -113,6 +120,7 @@ export class LiveSession {
         if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
         this.stream.setFrame(result.foreground.data);
         this.served(pending);
+        for (const w of this.watchers) w.onMatte(result.foreground, pending.frame.seq, pending.frame.timestamp);
       } catch (err) {
         if (this.closed) return;
         this.reject(asLiveError(err, pending.frame.seq));
@@ -170,9 +178,17 @@ export class LiveSession {
   }
 
   /** Stops taking frames, waits for the frame in the model (if any), closes the stream. */
+  /** Gets every matte as it is served (the browser-source page); returns the unsubscribe. */
+  watch(watcher: LiveWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.watchers) w.onEnd();
+    this.watchers.clear();
     this.slot.close();
     await this.loopDone;
     await this.stream.close();

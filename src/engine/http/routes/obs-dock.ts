@@ -1,6 +1,7 @@
 // GET /obs/: the OBS dock page (panels/obs, built by `npm run build`) with the engine's token
-// embedded, so a Custom Browser Dock needs nothing but the URL. The page is readable only by
-// same-origin pages: the Host guard stops DNS rebinding and CORS lets no other site read it.
+// embedded, so a Custom Browser Dock needs nothing but the URL. GET /obs/layer.html?session=N:
+// a live session's mattes drawn with alpha, for OBS builds that have a Browser Source. Only
+// same-origin pages can read them: the Host guard stops DNS rebinding, CORS every other site.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,8 +20,9 @@ export function obsDockRoutes(ctx: EngineContext, distDir = DOCK_DIST_DIR): Rout
   const notBuilt = (): HttpError => new HttpError(404, 'not_found', 'the OBS dock page is not built: run "npm run build" in the CleanPlate folder, then reload');
 
   router.get('/obs', (_req, res) => res.redirect(301, '/obs/'));
-  router.get('/obs/', async (_req, res) => {
-    const file = path.join(distDir, 'index.html');
+  // The dock, and the matte layer page (for Browser Sources): both with the token embedded.
+  router.get(['/obs/', '/obs/layer.html'], async (req, res) => {
+    const file = path.join(distDir, req.path === '/obs/' ? 'index.html' : 'layer.html');
     if (!existsSync(file)) throw notBuilt();
     const html = (await readFile(file, 'utf8')).replace(TOKEN_PLACEHOLDER, ctx.token);
     res.setHeader('Cache-Control', 'no-store'); // the token changes at every engine start

@@ -149,11 +149,19 @@ export class LiveConnection {
     return this.ws.bufferedAmount;
   }
 
-  openSession(req: Omit<LiveOpenRequest, 'type' | 'requestId'>): Promise<LiveSessionInfo> {
+  /** Opens a session; the first open of a model or size can take seconds (model load). */
+  openSession(req: Omit<LiveOpenRequest, 'type' | 'requestId'>, timeoutMs = 120_000): Promise<LiveSessionInfo> {
     const requestId = String(this.nextRequest++);
     return new Promise((resolve, reject) => {
       if (!this.open) return reject(new EngineError('engine_unreachable', this.closedReason!));
-      this.opens.set(requestId, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.opens.delete(requestId);
+        reject(new EngineError('timeout', `the engine did not open the live session within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.opens.set(requestId, {
+        resolve: (v) => (clearTimeout(timer), resolve(v)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
       this.ws.send(JSON.stringify({ ...req, type: 'open', requestId } satisfies LiveOpenRequest));
     });
   }

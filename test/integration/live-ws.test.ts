@@ -141,8 +141,8 @@ describe('WS /v1/live', () => {
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_message' });
     ws.send(JSON.stringify({ type: 'dance' }));
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_message', message: expect.stringContaining('dance') });
-    ws.send(JSON.stringify({ type: 'open', backgroundId, width: 10_000, height: H }));
-    expect(await next()).toMatchObject({ type: 'error', code: 'bad_message', message: expect.stringContaining('width') });
+    ws.send(JSON.stringify({ type: 'open', backgroundId, width: 10_000, height: H, requestId: 'w' }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'bad_message', requestId: 'w', message: expect.stringContaining('width') });
     ws.send(JSON.stringify({ type: 'open', backgroundId: '0123456789abcdef01234567', width: W, height: H, requestId: 'x' }));
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_background', requestId: 'x' });
     ws.send(JSON.stringify({ type: 'open', backgroundId, model: 'nope', width: W, height: H }));

@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveServerMessage } from '../../shared/api.js';
+import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { LIVE_MAX_SIDE, validateOpen, type LiveService } from '../services/live.js';
@@ -108,7 +108,14 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
     }
     switch (msg.type) {
       case 'open': {
-        const req = validateOpen(msg);
+        const requestId = typeof msg.requestId === 'string' ? msg.requestId : undefined;
+        let req: LiveOpenRequest;
+        try {
+          req = validateOpen(msg);
+        } catch (err) {
+          sendError(err, requestId !== undefined ? { requestId } : {});
+          return;
+        }
         try {
           const session = await live.open(req, {
             onFrameError: (err) => sendError(err, { sessionId: session.id }),

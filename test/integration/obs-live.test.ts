@@ -99,7 +99,7 @@ interface AlphaCheck {
 
 /**
  * Source and matte layer screenshotted back to back. The layer lags the source a little and the
- * subject moves ~17 px/s, so alpha is measured in the subject's core (25 px in from its sides)
+ * subject moves ~11 px/s, so alpha is measured in the subject's core (25 px in from its sides)
  * and over background at least 45 px away from it.
  */
 async function alphaCheck(): Promise<AlphaCheck | undefined> {

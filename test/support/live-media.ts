@@ -24,7 +24,7 @@ export const SUBJECT_RGB = [224, 40, 160] as const;
 /** Texture: smooth colour waves, far from the subject's magenta everywhere. */
 const TEXTURE = "geq=r='70+40*sin(X/9)':g='120+30*cos(Y/7)':b='130+35*sin((X+Y)/11)'";
 
-export async function makeLiveMedia(dir: string, width = 320, height = 180, loopSeconds = 10, emptySeconds = 3): Promise<LiveMedia> {
+export async function makeLiveMedia(dir: string, width = 320, height = 180, loopSeconds = 14, emptySeconds = 3): Promise<LiveMedia> {
   const { ffmpeg } = await mediaTools();
   const run = (args: string[]): Promise<unknown> => promisify(execFile)(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
   const still = path.join(dir, 'plate.png');

@@ -11,6 +11,7 @@
 // nodes), so the added nodes use only operators whose form is the same from opset 11 on.
 import onnxProto from 'onnx-proto';
 import { GraphBuilder } from '../onnx/graph-builder.js';
+import { namesIn, prefixNames } from '../onnx/splice.js';
 import { checkBgmv2Contract, ModelContractError, type Bgmv2Contract, type ModelProto } from './contract.js';
 
 const { onnx } = onnxProto;
@@ -85,28 +86,6 @@ function buildPost(hasError: boolean): ModelProto {
   return onnx.ModelProto.decode(g.toBytes());
 }
 
-type Graph = NonNullable<ModelProto['graph']>;
-
-/** Gives every name the wrapper made up a prefix, so it cannot meet a name of the official graph. */
-function prefixNames(graph: Graph, tag: string): Graph {
-  const rename = (n: string) => (n === '' || SHARED.has(n) ? n : `${PREFIX}${tag}/${n}`);
-  for (const node of graph.node ?? []) {
-    node.input = (node.input ?? []).map(rename);
-    node.output = (node.output ?? []).map(rename);
-    node.name = rename(node.name ?? '');
-  }
-  for (const t of graph.initializer ?? []) t.name = rename(t.name ?? '');
-  return graph;
-}
-
-function namesIn(graph: Graph): Set<string> {
-  const names = new Set<string>();
-  for (const v of [...(graph.input ?? []), ...(graph.output ?? []), ...(graph.valueInfo ?? [])]) names.add(v.name ?? '');
-  for (const t of graph.initializer ?? []) names.add(t.name ?? '');
-  for (const n of graph.node ?? []) for (const o of n.output ?? []) names.add(o);
-  return names;
-}
-
 export interface SplicedModel {
   readonly bytes: Uint8Array;
   readonly contract: Bgmv2Contract;
@@ -125,8 +104,8 @@ export function spliceBgmv2(model: ModelProto, label: string): SplicedModel {
       throw new ModelContractError(`${label}: its graph already uses the name "${name}", which CleanPlate's wrapper needs`);
     }
   }
-  const pre = prefixNames(buildPre().graph!, 'pre');
-  const post = prefixNames(buildPost(contract.hasError).graph!, 'post');
+  const pre = prefixNames(buildPre().graph!, PREFIX, 'pre', SHARED);
+  const post = prefixNames(buildPost(contract.hasError).graph!, PREFIX, 'post', SHARED);
   const weights = new Set((graph.initializer ?? []).map((t) => t.name));
 
   graph.input = [

@@ -40,13 +40,14 @@ function attribute(name: string, value: AttrValue): Attribute {
   return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });
 }
 
-function valueInfo(name: string, dtype: DTypeName, dims: Dim[]) {
+/** dims null: a tensor of unknown rank (e.g. a converted graph's input that takes any shape). */
+function valueInfo(name: string, dtype: DTypeName, dims: Dim[] | null) {
   return onnx.ValueInfoProto.create({
     name,
     type: {
       tensorType: {
         elemType: DType[dtype],
-        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+        ...(dims === null ? {} : { shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } }),
       },
     },
   });
@@ -86,13 +87,13 @@ export class GraphBuilder {
     return this.op('If', [cond], { then_branch: { graph: branch('then', thenBranch) }, else_branch: { graph: branch('else', elseBranch) } });
   }
 
-  input(name: string, dtype: DTypeName, dims: Dim[]): string {
+  input(name: string, dtype: DTypeName, dims: Dim[] | null): string {
     this.inputs.push(valueInfo(name, dtype, dims));
     return name;
   }
 
   /** Declares `value` (a name produced by op/constant) as a graph output called `name`. */
-  output(name: string, value: string, dtype: DTypeName, dims: Dim[]): void {
+  output(name: string, value: string, dtype: DTypeName, dims: Dim[] | null): void {
     // Always through an Identity: a branch output must be produced inside its own subgraph.
     this.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [value], output: [name], name: this.fresh('out') }));
     this.outputs.push(valueInfo(name, dtype, dims));
@@ -124,6 +125,14 @@ export class GraphBuilder {
     const data = typeof values === 'number' ? [values] : values;
     const name = this.fresh('u');
     this.inits.push(onnx.TensorProto.create({ name, dataType: DType.uint8, dims: dims ?? (typeof values === 'number' ? [] : [data.length]), rawData: Uint8Array.from(data) }));
+    return name;
+  }
+
+  /** An initializer stored as raw little-endian bytes: compact and fast to encode for large weights. */
+  raw(dtype: 'float' | 'int32' | 'int64' | 'uint8' | 'bool', data: Float32Array | Int32Array | BigInt64Array | Uint8Array, dims: number[], hint = 'w'): string {
+    const name = this.fresh(hint);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.inits.push(onnx.TensorProto.create({ name, dataType: DType[dtype], dims, rawData: bytes }));
     return name;
   }
 

@@ -111,10 +111,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearTimeout(cut);
       await closeLiveConnections();
       await live.closeAll();
+      await closed;
+      clearTimeout(cut);
       await matting.dispose();
       if (configFile) await removeConfigIfOurs(configFile, token);
     })());

@@ -41,7 +41,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-function gaussian(rand: () => number): number {
+/** A standard normal sample (Box-Muller) from a uniform PRNG. */
+export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
 }

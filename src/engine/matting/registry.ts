@@ -1,10 +1,12 @@
 // The models the engine can run: the manifest plus, per kind, the code that opens a session.
+import type { ModelInfo as WireModelInfo } from '../../shared/api.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MattingInputError } from './errors.js';
 import { defaultModelsDir, loadManifest, type ManifestEntry } from './manifest.js';
 import { openBgmv2Session } from './bgmv2/session.js';
 import { openPlateSession } from './plate/session.js';
+import { openRvmSession } from './rvm/session.js';
 import type { MattingSession, ModelKind } from './types.js';
 
 export interface ModelContext {
@@ -18,19 +20,12 @@ export type SessionOpener = (entry: ManifestEntry, ctx: ModelContext) => Promise
 const openers: Partial<Record<ModelKind, SessionOpener>> = {
   plate: openPlateSession,
   bgmv2: openBgmv2Session,
+  rvm: openRvmSession,
 };
 
-export interface ModelInfo {
-  readonly id: string;
-  readonly kind: ModelKind;
-  readonly default: boolean;
-  /** False when the model's file is missing (not fetched yet) or its kind is not supported. */
-  readonly available: boolean;
-  readonly unavailableReason?: string;
-  readonly needsPlate: boolean;
-  readonly licence: string;
-  readonly source: string;
-  readonly description?: string;
+/** What the registry knows of a model: the wire description (less the provider, which only an
+ * open session knows) plus the manifest's settings. */
+export interface ModelInfo extends Omit<WireModelInfo, 'provider'> {
   readonly settings: Record<string, unknown>;
 }
 
@@ -79,6 +74,8 @@ export class ModelRegistry {
       return `none of its variants (${e.variants.join(', ')}) is present: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
     }
     if (e.file !== null && !existsSync(path.join(this.modelsDir, e.file))) {
+      // rvm is converted on the user's machine (GPL-3.0 weights are never shipped or downloaded as ONNX).
+      if (e.kind === 'rvm') return `model file models/${e.file} is missing: run "npm run models:rvm" (converts RVM's weights on this machine)`;
       return `model file models/${e.file} is missing: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
     }
     return undefined;

@@ -16,9 +16,28 @@ export interface Plane {
   readonly height: number;
 }
 
+/**
+ * The memory a recurrent model (rvm) carries from one frame to the next of the same clip or live
+ * stream. The caller owns it: one per clip job or live session (several can share one model
+ * session), `reset()` on a seek or a cut. Models without memory ignore it; a frame run without
+ * one is matted on its own.
+ */
+export class FrameSequence {
+  /** Model-specific state; only the model that wrote it reads it. */
+  state: unknown;
+
+  reset(): void {
+    this.state = undefined;
+  }
+}
+
 /** What the caller wants computed: skipping the foreground makes alpha-only work (luma mattes) cheaper. */
 export interface RunOptions {
   readonly foreground?: boolean;
+  /** Consecutive frames of one clip or stream (see FrameSequence). */
+  readonly sequence?: FrameSequence;
+  /** For models that run a downsampled pass (rvm): its scale, overriding the model's own choice. */
+  readonly downsampleRatio?: number;
 }
 
 export interface MatteResult {

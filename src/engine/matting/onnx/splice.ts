@@ -14,15 +14,23 @@ export function decodeWrapper(bytes: Uint8Array): GraphProto {
   return onnx.ModelProto.decode(bytes).graph!;
 }
 
-/** Gives every name in `graph` except the shared ones `${prefix}${tag}/`. */
+/** Gives every name in `graph` (and in its If branches) except the shared ones `${prefix}${tag}/`. */
 export function prefixNames(graph: GraphProto, prefix: string, tag: string, shared: ReadonlySet<string>): GraphProto {
   const rename = (n: string) => (n === '' || shared.has(n) ? n : `${prefix}${tag}/${n}`);
-  for (const node of graph.node ?? []) {
-    node.input = (node.input ?? []).map(rename);
-    node.output = (node.output ?? []).map(rename);
-    node.name = rename(node.name ?? '');
-  }
-  for (const t of graph.initializer ?? []) t.name = rename(t.name ?? '');
+  const visit = (g: GraphProto) => {
+    for (const node of g.node ?? []) {
+      node.input = (node.input ?? []).map(rename);
+      node.output = (node.output ?? []).map(rename);
+      node.name = rename(node.name ?? '');
+      for (const a of node.attribute ?? []) {
+        if (a.g) visit(a.g);
+        for (const sub of a.graphs ?? []) visit(sub);
+      }
+    }
+    for (const t of g.initializer ?? []) t.name = rename(t.name ?? '');
+    for (const v of [...(g.input ?? []), ...(g.output ?? [])]) if (g !== graph) v.name = rename(v.name ?? '');
+  };
+  visit(graph);
   return graph;
 }
 

@@ -2,12 +2,9 @@
 // typed by the shared wire types (src/shared), never engine internals. Runs in Node (the CLI;
 // pass the `ws` package's WebSocket) and in the browser (the dock; the global WebSocket).
 import {
-  API_PREFIX,
   LIVE_PATH,
   LIVE_PROTOCOL,
   LIVE_TOKEN_PROTOCOL_PREFIX,
-  type ApiError,
-  type Background,
   type LiveErrorCode,
   type LiveFrameFormat,
   type LiveOpenRequest,
@@ -15,6 +12,7 @@ import {
   type LiveSessionInfo,
   type LiveStats,
 } from '../shared/api.js';
+import { EngineError, type EngineEndpoint } from '../shared/engine-client.js';
 import { encodeLiveFrame } from '../shared/live-frame.js';
 
 /** The part of the WebSocket API used here: the browser's and `ws`'s both fit. */
@@ -32,57 +30,8 @@ export interface WebSocketLike {
 
 export type WebSocketFactory = (url: string, protocols: string[]) => WebSocketLike;
 
-export interface EngineEndpoint {
-  /** http://127.0.0.1:PORT */
-  readonly url: string;
-  readonly token: string;
-}
-
-/** An error the engine reported (HTTP error body or a live `error` message). */
-export class EngineError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
-
-async function engineFetch<T>(engine: EngineEndpoint, route: string, init: RequestInit = {}): Promise<T> {
-  const headers = new Headers(init.headers);
-  headers.set('authorization', `Bearer ${engine.token}`);
-  let res: Response;
-  try {
-    res = await fetch(`${engine.url}${API_PREFIX}${route}`, { ...init, headers });
-  } catch (err) {
-    throw new EngineError('engine_unreachable', `the CleanPlate engine at ${engine.url} is not reachable (is it running? "npm start"): ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    let body: Partial<ApiError> = {};
-    try {
-      body = JSON.parse(text) as ApiError;
-    } catch {
-      // not JSON: fall through to the status line
-    }
-    throw new EngineError(body.error?.code ?? 'http_error', body.error?.message ?? `engine answered ${res.status} ${res.statusText}`, res.status);
-  }
-  return JSON.parse(text) as T;
-}
-
-/** Stores a clean plate (an encoded image, e.g. an OBS PNG screenshot). */
-export function uploadBackground(engine: EngineEndpoint, image: Uint8Array, type = 'image/png'): Promise<Background> {
-  return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: new Blob([image as Uint8Array<ArrayBuffer>], { type }) });
-}
-
-/** A stored plate as an image (for thumbnails). */
-export async function fetchBackgroundImage(engine: EngineEndpoint, id: string): Promise<Blob> {
-  const res = await fetch(`${engine.url}${API_PREFIX}/backgrounds/${encodeURIComponent(id)}/image`, { headers: { authorization: `Bearer ${engine.token}` } });
-  if (!res.ok) throw new EngineError('http_error', `plate ${id}: engine answered ${res.status}`, res.status);
-  return res.blob();
-}
+// The HTTP part (endpoint, errors, plates) is the shared client's; re-exported for the OBS code.
+export { EngineError, fetchBackgroundImage, uploadBackground, type EngineEndpoint } from '../shared/engine-client.js';
 
 interface Pending<T> {
   resolve(value: T): void;

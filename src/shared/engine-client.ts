@@ -1,0 +1,162 @@
+// A small typed client for the engine's HTTP API (health, models, plates, clip jobs and their
+// server-sent events), over the wire types of api.ts. Runs wherever fetch does: Node 20 (CLI,
+// tests), the OBS dock and the Premiere panel. Callers never build raw JSON or parse error
+// bodies: failures are EngineErrors with the engine's code and message.
+import {
+  API_PREFIX,
+  type ApiError,
+  type Background,
+  type BackgroundFromMediaRequest,
+  type BackgroundRecord,
+  type Health,
+  type JobEvent,
+  type JobList,
+  type JobRecord,
+  type JobRequest,
+  type ModelList,
+} from './api.js';
+
+export interface EngineEndpoint {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  readonly token: string;
+}
+
+/** An error the engine reported (HTTP error body or a live `error` message), or `engine_unreachable`. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+function unreachable(engine: EngineEndpoint, err: unknown): EngineError {
+  return new EngineError('engine_unreachable', `the CleanPlate engine at ${engine.url} is not reachable (is it running? "npm start"): ${err instanceof Error ? err.message : String(err)}`);
+}
+
+async function errorFrom(res: Response): Promise<EngineError> {
+  const text = await res.text().catch(() => '');
+  let body: Partial<ApiError> = {};
+  try {
+    body = JSON.parse(text) as ApiError;
+  } catch {
+    // not JSON: fall through to the status line
+  }
+  return new EngineError(body.error?.code ?? 'http_error', body.error?.message ?? `engine answered ${res.status} ${res.statusText}`, res.status);
+}
+
+async function send(engine: EngineEndpoint, route: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${engine.token}`);
+  let res: Response;
+  try {
+    res = await fetch(`${engine.url}${API_PREFIX}${route}`, { ...init, headers });
+  } catch (err) {
+    throw unreachable(engine, err);
+  }
+  if (!res.ok) throw await errorFrom(res);
+  return res;
+}
+
+/** A JSON request to `/v1<route>`; the parsed body, or an EngineError. */
+export async function engineFetch<T>(engine: EngineEndpoint, route: string, init: RequestInit = {}): Promise<T> {
+  const res = await send(engine, route, init);
+  return JSON.parse(await res.text()) as T;
+}
+
+const postJson = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+export function getHealth(engine: EngineEndpoint, signal?: AbortSignal): Promise<Health> {
+  return engineFetch<Health>(engine, '/health', signal ? { signal } : {});
+}
+
+export function listModels(engine: EngineEndpoint): Promise<ModelList> {
+  return engineFetch<ModelList>(engine, '/models');
+}
+
+/** Stores a clean plate (an encoded image, e.g. an OBS PNG screenshot). */
+export function uploadBackground(engine: EngineEndpoint, image: Uint8Array, type = 'image/png'): Promise<Background> {
+  return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: new Blob([image as Uint8Array<ArrayBuffer>], { type }) });
+}
+
+/** Stores a plate taken from a file on the engine's disk: a video frame at `timeSeconds`, or a still image. */
+export function backgroundFromMedia(engine: EngineEndpoint, req: BackgroundFromMediaRequest): Promise<Background> {
+  return engineFetch<Background>(engine, '/backgrounds', postJson(req));
+}
+
+export function getBackground(engine: EngineEndpoint, id: string): Promise<BackgroundRecord> {
+  return engineFetch<BackgroundRecord>(engine, `/backgrounds/${encodeURIComponent(id)}`);
+}
+
+/** A stored plate as an image (for thumbnails). */
+export async function fetchBackgroundImage(engine: EngineEndpoint, id: string): Promise<Blob> {
+  return (await send(engine, `/backgrounds/${encodeURIComponent(id)}/image`)).blob();
+}
+
+export function createJob(engine: EngineEndpoint, req: JobRequest): Promise<JobRecord> {
+  return engineFetch<JobRecord>(engine, '/jobs', postJson(req));
+}
+
+export function getJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
+  return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}`);
+}
+
+export function listJobs(engine: EngineEndpoint): Promise<JobList> {
+  return engineFetch<JobList>(engine, '/jobs');
+}
+
+export function cancelJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
+  return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+}
+
+export function rerunJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
+  return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}/rerun`, { method: 'POST' });
+}
+
+const TERMINAL_EVENTS: readonly JobEvent['type'][] = ['done', 'failed', 'cancelled', 'interrupted'];
+
+/**
+ * A job's server-sent events (EventSource cannot send the token, so this reads the stream with
+ * fetch), ending after the terminal event. A stream that breaks before it (the engine stopped)
+ * throws an EngineError `engine_unreachable`.
+ */
+export async function* jobEvents(engine: EngineEndpoint, id: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
+  const res = await send(engine, `/jobs/${encodeURIComponent(id)}/events`, signal ? { signal } : {});
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        if (signal?.aborted) return;
+        throw unreachable(engine, err);
+      }
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trimStart())
+          .join('\n');
+        if (!data) continue; // a keep-alive comment
+        const event = JSON.parse(data) as JobEvent;
+        yield event;
+        if (TERMINAL_EVENTS.includes(event.type)) return;
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  if (!signal?.aborted) throw new EngineError('engine_unreachable', `the engine closed job ${id}'s event stream before the job ended (did it stop?)`);
+}

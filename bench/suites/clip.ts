@@ -105,38 +105,69 @@ export default async function clipBench(): Promise<void> {
       await encoder.finish();
       return span.count;
     });
-    let busy: StageTimes | undefined;
-    const e2e = await measure(async () => {
-      busy = (await runClipJob(tools, matting, plan)).times;
-      return span.count;
-    });
+    const e2eRun = async (service: MattingService): Promise<{ m: Awaited<ReturnType<typeof measure>>; busy: StageTimes }> => {
+      let busy: StageTimes | undefined;
+      const m = await measure(async () => {
+        busy = (await runClipJob(tools, service, plan)).times;
+        return span.count;
+      });
+      return { m, busy: busy! };
+    };
+    const e2e = await e2eRun(matting);
+
+    // The same model with one onnxruntime thread, leaving a core to ffmpeg: shows whether the
+    // pipeline overlaps decode and encode with inference when the CPU has room for it.
+    const saved = process.env.CLEANPLATE_THREADS;
+    process.env.CLEANPLATE_THREADS = '1';
+    const single = new MattingService(registry);
+    let model1: Awaited<ReturnType<typeof measure>>;
+    let e2e1: Awaited<ReturnType<typeof e2eRun>>;
+    try {
+      await single.run(plan.modelId, first[0]!, plan.plate, { foreground: true });
+      model1 = await measure(async () => {
+        for (const f of first) await single.run(plan.modelId, f, plan.plate, { foreground: true });
+        return first.length;
+      });
+      e2e1 = await e2eRun(single);
+    } finally {
+      await single.dispose();
+      if (saved === undefined) delete process.env.CLEANPLATE_THREADS;
+      else process.env.CLEANPLATE_THREADS = saved;
+    }
 
     const rate = (m: { frames: number; ms: number }): number => fps(m.frames, m.ms);
     const cpu = (m: Parameters<typeof cpuPerFrameMs>[0]): string => {
       const v = cpuPerFrameMs(m);
       return v === undefined ? '' : `  ${v.toFixed(0).padStart(4)} ms CPU/frame`;
     };
+    const cores = os.availableParallelism();
     const sequential = 1 / (1 / rate(decode) + 1 / rate(model) + 1 / rate(encode));
-    console.log(`load average before the e2e run: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine slows every figure)`);
     console.log(`decode-only      ${rate(decode).toFixed(1).padStart(6)} fps${cpu(decode)}`);
-    console.log(`model-only       ${rate(model).toFixed(1).padStart(6)} fps${cpu(model)}   (alpha only: ${rate(alphaOnly).toFixed(1)} fps)`);
     console.log(`encode-only      ${rate(encode).toFixed(1).padStart(6)} fps${cpu(encode)}   (prores_aw 4444 + alpha, incl. RGBA->YUVA 10-bit)`);
-    console.log(`end-to-end       ${rate(e2e).toFixed(1).padStart(6)} fps${cpu(e2e)}   (stages one after another would give ${sequential.toFixed(1)} fps)`);
-    console.log(`ratio end-to-end / model-only = ${(rate(e2e) / rate(model)).toFixed(2)}   (goal >= 0.9)`);
-    if (busy) {
-      const pct = (v: number): string => `${((v / e2e.ms) * 100).toFixed(0)}%`;
-      console.log(`model stage in the job: running ${pct(busy.transform)}, starved for decoded frames ${pct(busy.transformStarved)}, blocked by the encoder ${pct(busy.transformBlocked)}; ${(busy.transform / span.count).toFixed(0)} ms/frame vs ${(model.ms / model.frames).toFixed(0)} alone`);
-    }
+    const report = (label: string, m: typeof model, alpha: typeof model | undefined, job: typeof e2e): void => {
+      const pct = (v: number): string => `${((v / job.m.ms) * 100).toFixed(0)}%`;
+      console.log(`-- model on ${label}`);
+      console.log(`model-only       ${rate(m).toFixed(1).padStart(6)} fps${cpu(m)}${alpha ? `   (alpha only: ${rate(alpha).toFixed(1)} fps)` : ''}`);
+      console.log(`end-to-end       ${rate(job.m).toFixed(1).padStart(6)} fps${cpu(job.m)}`);
+      console.log(`ratio end-to-end / model-only = ${(rate(job.m) / rate(m)).toFixed(2)}   (goal >= 0.9)`);
+      console.log(
+        `model stage in the job: running ${pct(job.busy.transform)}, starved for decoded frames ${pct(job.busy.transformStarved)}, ` +
+          `blocked by the encoder ${pct(job.busy.transformBlocked)}; ${(job.busy.transform / span.count).toFixed(0)} ms/frame vs ${(m.ms / m.frames).toFixed(0)} alone`,
+      );
+    };
+    report(`all ${cores} cores (default)`, model, alphaOnly, e2e);
     const [cm, cd, ce] = [cpuPerFrameMs(model), cpuPerFrameMs(decode), cpuPerFrameMs(encode)];
     if (cm !== undefined && cd !== undefined && ce !== undefined) {
       // With every core busy, a frame costs the sum of the stages' CPU time: that bounds the ratio.
-      const cores = os.availableParallelism();
       const cpuBoundFps = (cores * 1000) / (cm + cd + ce);
       console.log(
-        `CPU bound on ${cores} cores: ${cm.toFixed(0)} + ${cd.toFixed(0)} + ${ce.toFixed(0)} ms CPU per frame (model + decode + encode) -> at most ` +
-          `${Math.min(cpuBoundFps, rate(model)).toFixed(1)} fps end-to-end, ratio <= ${Math.min(1, cpuBoundFps / rate(model)).toFixed(2)}`,
+        `CPU bound: ${cm.toFixed(0)} + ${cd.toFixed(0)} + ${ce.toFixed(0)} ms CPU per frame (model + decode + encode) on ${cores} cores -> at most ` +
+          `${Math.min(cpuBoundFps, rate(model)).toFixed(1)} fps end-to-end, ratio <= ${Math.min(1, cpuBoundFps / rate(model)).toFixed(2)}; ` +
+          `stages one after another: ${sequential.toFixed(1)} fps`,
       );
     }
+    report('1 thread (CLEANPLATE_THREADS=1), a core left for ffmpeg', model1, undefined, e2e1);
   } finally {
     await matting.dispose();
     await rm(dir, { recursive: true, force: true });

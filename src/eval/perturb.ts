@@ -180,11 +180,21 @@ const RGB_YUV = 'scale=flags=bicubic+accurate_rnd+full_chroma_int';
 
 /**
  * An H.264 round trip through the real ffmpeg (libx264, yuv420p as delivered video is), via a
- * temporary file. Odd sizes are padded for 4:2:0 and cropped back. One frame, so it is coded intra.
+ * temporary file. Frames of one size go through one encode as a clip of key frames only: none is
+ * predicted from another (a plate is far from the frame in a real clip), one ffmpeg start for all.
+ * Odd sizes are padded for 4:2:0 and cropped back.
  */
-export async function h264RoundTrip(frame: Frame, o: H264Options): Promise<Frame> {
-  const { width: W, height: H } = frame;
-  const rgb = frame.channels === 3 ? frame.data : Uint8Array.from({ length: W * H * 3 }, (_, i) => frame.data[Math.floor(i / 3) * 4 + (i % 3)]!);
+export async function h264RoundTrip(frames: readonly Frame[], o: H264Options): Promise<Frame[]> {
+  const first = frames[0];
+  if (!first) return [];
+  const { width: W, height: H } = first;
+  if (frames.some((f) => f.width !== W || f.height !== H)) throw new Error('h264RoundTrip: frames must share one size');
+  const bytes = W * H * 3;
+  const rgb = new Uint8Array(bytes * frames.length);
+  frames.forEach((f, n) => {
+    if (f.channels === 3) rgb.set(f.data, n * bytes);
+    else for (let i = 0; i < W * H; i++) rgb.set(f.data.subarray(4 * i, 4 * i + 3), n * bytes + 3 * i);
+  });
   const { ffmpeg } = await mediaTools();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-h264-'));
   try {
@@ -192,12 +202,13 @@ export async function h264RoundTrip(frame: Frame, o: H264Options): Promise<Frame
     const mp4 = path.join(dir, 'out.mp4');
     await writeFile(raw, rgb);
     await runTool(ffmpeg.path, [
-      ...['-v', 'error', '-nostdin', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-i', raw],
-      ...['-vf', `pad=ceil(iw/2)*2:ceil(ih/2)*2,${RGB_YUV},format=yuv420p`, '-c:v', 'libx264', '-preset', o.preset ?? 'veryfast', '-crf', String(o.crf), '-pix_fmt', 'yuv420p', mp4],
+      ...['-v', 'error', '-nostdin', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-r', '25', '-i', raw],
+      ...['-vf', `pad=ceil(iw/2)*2:ceil(ih/2)*2,${RGB_YUV},format=yuv420p`, '-c:v', 'libx264', '-preset', o.preset ?? 'veryfast', '-crf', String(o.crf)],
+      ...['-g', '1', '-bf', '0', '-pix_fmt', 'yuv420p', mp4],
     ]);
-    const out = await runTool(ffmpeg.path, ['-v', 'error', '-nostdin', '-i', mp4, '-vf', `${RGB_YUV},format=rgb24,crop=${W}:${H}:0:0`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
-    if (out.length !== W * H * 3) throw new Error(`H.264 round trip returned ${out.length} bytes, expected ${W * H * 3}`);
-    return { data: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), width: W, height: H, channels: 3 };
+    const out = await runTool(ffmpeg.path, ['-v', 'error', '-nostdin', '-i', mp4, '-vf', `${RGB_YUV},format=rgb24,crop=${W}:${H}:0:0`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+    if (out.length !== rgb.length) throw new Error(`H.264 round trip returned ${out.length} bytes, expected ${rgb.length}`);
+    return frames.map((_, n) => ({ data: new Uint8Array(out.buffer, out.byteOffset + n * bytes, bytes), width: W, height: H, channels: 3 as const }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

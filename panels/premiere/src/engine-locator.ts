@@ -1,0 +1,60 @@
+// Finding the engine: its config file (port + token, written at every start) in the per-user
+// config folder, with the same rules as the engine's own (src/engine/config.ts; a test keeps the
+// two in step), read through CEP's Node. Then one health request says whether it answers.
+import type { EngineConfigFile, Health } from '../../../src/shared/api.js';
+import { getHealth, type EngineEndpoint } from '../../../src/shared/engine-client.js';
+import type { CepNode } from './cep.js';
+
+export interface PlatformInfo {
+  readonly platform: string;
+  readonly env: Record<string, string | undefined>;
+  readonly homedir: string;
+}
+
+function join(platform: string, ...parts: string[]): string {
+  const sep = platform === 'win32' ? '\\' : '/';
+  return parts.map((p, i) => (i === 0 ? p.replace(/[\\/]+$/, '') : p.replace(/^[\\/]+|[\\/]+$/g, ''))).join(sep);
+}
+
+/** Where the engine writes engine.json on this platform. */
+export function engineConfigPath({ platform, env, homedir }: PlatformInfo): string {
+  let dir: string;
+  if (env.CLEANPLATE_CONFIG_DIR) dir = env.CLEANPLATE_CONFIG_DIR;
+  else if (platform === 'win32') dir = join(platform, env.APPDATA ?? join(platform, homedir, 'AppData', 'Roaming'), 'cleanplate');
+  else if (platform === 'darwin') dir = join(platform, homedir, 'Library', 'Application Support', 'cleanplate');
+  else dir = join(platform, env.XDG_CONFIG_HOME || join(platform, homedir, '.config'), 'cleanplate');
+  return join(platform, dir, 'engine.json');
+}
+
+export type EngineLookup =
+  | { readonly state: 'connected'; readonly endpoint: EngineEndpoint; readonly health: Health }
+  | { readonly state: 'not_running'; readonly reason: string; readonly configPath: string }
+  | { readonly state: 'no_node'; readonly reason: string };
+
+function readText(node: CepNode, file: string): Promise<string> {
+  return new Promise((resolve, reject) => node.require('fs').readFile(file, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
+}
+
+/** Reads engine.json and asks the engine for its health (3 s timeout). */
+export async function locateEngine(node: CepNode | undefined): Promise<EngineLookup> {
+  if (!node) return { state: 'no_node', reason: 'Node.js is not enabled for this panel (its manifest needs --enable-nodejs), so it cannot read the engine\'s address.' };
+  const configPath = engineConfigPath({ platform: node.process.platform, env: node.process.env, homedir: node.require('os').homedir() });
+  let config: EngineConfigFile;
+  try {
+    config = JSON.parse(await readText(node, configPath)) as EngineConfigFile;
+  } catch {
+    return { state: 'not_running', reason: 'The CleanPlate engine is not running.', configPath };
+  }
+  const endpoint = { url: `http://127.0.0.1:${config.port}`, token: config.token };
+  // (AbortSignal.timeout is newer than CEP 11's Chromium 88.)
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 3000);
+  try {
+    const health = await getHealth(endpoint, abort.signal);
+    return { state: 'connected', endpoint, health };
+  } catch {
+    return { state: 'not_running', reason: `The CleanPlate engine does not answer on port ${config.port} (it stopped without cleaning up, or is starting).`, configPath };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,497 @@
+// The CleanPlate panel in Premiere: engine status, the selected clip, its clean plate
+// (recaptured from the playhead frame or a chosen file), model and output, Apply matte with
+// progress and cancel, then the matte imported and placed above the clip; recent jobs. The
+// engine is reached only over HTTP/SSE (src/shared/engine-client.ts), Premiere only through the
+// host script (evalTS).
+import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
+import type { ClipDescription, MatteMode, SelectionInfo } from '../../../host/src/api.js';
+import type { JobProgress, JobRecord, ModelInfo } from '../../../src/shared/api.js';
+import {
+  backgroundFromMedia,
+  cancelJob,
+  createJob,
+  EngineError,
+  fetchBackgroundImage,
+  getJob,
+  jobEvents,
+  listModels,
+  rerunJob,
+  type EngineEndpoint,
+} from '../../../src/shared/engine-client.js';
+import { chooseFile, evalTS, listenTS } from './cep.js';
+import { clipRef, jobRange, matteOutput, OUTPUT_OF_MODE, type JobMemo, type PanelMemory, type PlateMemo } from './clip-jobs.js';
+import { locateEngine, type EngineLookup } from './engine-locator.js';
+import { progressText, timecode } from './format.js';
+
+interface JobView extends JobMemo {
+  readonly record?: JobRecord;
+  readonly progress?: JobProgress;
+  /** The engine stopped answering while the job ran: waiting for it to come back. */
+  readonly lostContact?: boolean;
+}
+
+const ACTIVE = ['queued', 'running'];
+const PLATE_TYPES = ['png', 'jpg', 'jpeg', 'tif', 'tiff', 'webp', 'mov', 'mp4', 'mxf'];
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function baseName(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
+function stateLabel(job: JobView): string {
+  if (job.lostContact) return 'engine stopped';
+  const s = job.record?.state;
+  if (s === 'done') return job.placed ? `placed on ${job.placed.trackName}` : job.placeError ? 'not placed' : 'done';
+  return s ?? 'unknown';
+}
+
+export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
+  const [engine, setEngine] = useState<EngineLookup | { state: 'looking' }>({ state: 'looking' });
+  const endpoint = useRef<EngineEndpoint | undefined>(undefined);
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [model, setModel] = useState('');
+  const [mode, setMode] = useState<MatteMode>('cutout');
+  const [selection, setSelection] = useState<SelectionInfo | null>(null);
+  const [hostProblem, setHostProblem] = useState('');
+  const [plate, setPlate] = useState<{ memo: PlateMemo; url?: string } | undefined>();
+  const [plateVersion, setPlateVersion] = useState(0);
+  const [jobs, setJobs] = useState<JobView[]>(() => memory.jobs());
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
+  const watching = useRef(new Set<string>());
+
+  const updateJob = useCallback((id: string, change: Partial<JobView>) => {
+    setJobs((list) => list.map((j) => (j.id === id ? { ...j, ...change } : j)));
+    const { record: _r, progress: _p, lostContact: _l, ...memo } = change;
+    if (Object.keys(memo).length > 0) memory.updateJob(id, memo);
+  }, [memory]);
+
+  // ---- engine -------------------------------------------------------------------------------
+  const refreshEngine = useCallback(async (): Promise<EngineEndpoint | undefined> => {
+    const found = await locateEngine(window.cep_node);
+    const before = endpoint.current;
+    endpoint.current = found.state === 'connected' ? found.endpoint : undefined;
+    setEngine(found);
+    if (found.state === 'connected' && (before?.url !== found.endpoint.url || before.token !== found.endpoint.token)) {
+      listModels(found.endpoint).then(
+        (list) => {
+          setModels(list.models);
+          setModel((m) => m || (list.models.find((x) => x.default)?.id ?? list.models[0]?.id ?? ''));
+        },
+        () => undefined,
+      );
+    }
+    return endpoint.current;
+  }, []);
+
+  const connected = engine.state === 'connected';
+  useEffect(() => {
+    void refreshEngine();
+  }, [refreshEngine]);
+  useEffect(() => {
+    const timer = setInterval(() => void refreshEngine(), connected ? 5000 : 2500);
+    return () => clearInterval(timer);
+  }, [connected, refreshEngine]);
+
+  // ---- selection ----------------------------------------------------------------------------
+  const refreshSelection = useCallback(async () => {
+    try {
+      setSelection(await evalTS('getSelection'));
+      setHostProblem('');
+    } catch (err) {
+      setHostProblem(messageOf(err));
+    }
+  }, []);
+  useEffect(() => {
+    void refreshSelection();
+    const off = listenTS('selectionChanged', () => void refreshSelection());
+    const onFocus = (): void => void refreshSelection();
+    window.addEventListener('focus', onFocus);
+    return () => {
+      off();
+      window.removeEventListener('focus', onFocus);
+    };
+  }, [refreshSelection]);
+
+  const clips = selection?.clips ?? [];
+  const usable = clips.filter((c) => !c.refusal);
+  const current: ClipDescription | undefined = usable[0] ?? clips[0];
+  const fps = selection?.sequence?.fps ?? 25;
+
+  // ---- plate of the current clip ------------------------------------------------------------
+  useEffect(() => {
+    const memo = current ? memory.plate(current.mediaPath) : undefined;
+    let url: string | undefined;
+    let live = true;
+    setPlate(memo ? { memo } : undefined);
+    if (memo && endpoint.current) {
+      fetchBackgroundImage(endpoint.current, memo.backgroundId).then(
+        (blob) => {
+          url = URL.createObjectURL(blob);
+          if (live) setPlate({ memo, url });
+        },
+        (err: unknown) => {
+          if (err instanceof EngineError && err.status === 404 && live) {
+            memory.setPlate(current!.mediaPath, undefined);
+            setPlate(undefined);
+            setNotice('The engine no longer has the plate stored for this clip: recapture the background.');
+          }
+        },
+      );
+    }
+    return () => {
+      live = false;
+      if (url) URL.revokeObjectURL(url);
+    };
+  }, [current?.mediaPath, connected, plateVersion, memory]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // ---- jobs ---------------------------------------------------------------------------------
+  const place = useCallback(async (job: JobMemo, record: JobRecord) => {
+    const mattePath = matteOutput(record, job.mode);
+    if (!mattePath) return updateJob(job.id, { placeError: 'The job finished without the matte file.' });
+    try {
+      const placed = await evalTS('placeMatte', { clip: job.clip, mattePath, mode: job.mode });
+      updateJob(job.id, { placed, placeError: undefined });
+      setNotice(`Matte for "${job.clipName}" placed on ${placed.trackName} (${timecode(placed.startTicks, fps)}-${timecode(placed.endTicks, fps)}), in the bin "${placed.binName}".${job.mode === 'trackMatte' ? ` Apply Track Matte Key (Luma, Matte: ${placed.trackName}) to the clip and hide ${placed.trackName}.` : ''}`);
+    } catch (err) {
+      updateJob(job.id, { placeError: messageOf(err) });
+      setError(`The matte for "${job.clipName}" was rendered (${mattePath}) but not placed: ${messageOf(err)}`);
+    }
+  }, [fps, updateJob]);
+
+  const finished = useCallback(async (job: JobMemo, record: JobRecord) => {
+    updateJob(job.id, { record, lostContact: false, progress: record.progress });
+    switch (record.state) {
+      case 'done':
+        await place(job, record);
+        return;
+      case 'failed':
+        setError(`The matte for "${job.clipName}" failed: ${record.error?.message ?? 'unknown error'}. Nothing was imported.`);
+        return;
+      case 'cancelled':
+        setNotice(`Cancelled "${job.clipName}": nothing was imported.`);
+        return;
+      case 'interrupted':
+        setError(`The engine stopped while rendering "${job.clipName}": nothing was imported. Press Run again to render it again.`);
+        return;
+    }
+  }, [place, updateJob]);
+
+  const watch = useCallback(async (job: JobMemo) => {
+    if (watching.current.has(job.id)) return;
+    watching.current.add(job.id);
+    try {
+      for (;;) {
+        const ep = endpoint.current ?? (await refreshEngine());
+        if (ep) {
+          try {
+            for await (const event of jobEvents(ep, job.id)) {
+              if (event.type === 'progress') updateJob(job.id, { progress: event.progress, lostContact: false });
+              else if (event.type === 'snapshot' || event.type === 'state') updateJob(job.id, { record: event.job, progress: event.job.progress, lostContact: false });
+              else return await finished(job, event.job);
+            }
+          } catch (err) {
+            if (!(err instanceof EngineError) || err.code !== 'engine_unreachable') {
+              updateJob(job.id, { placeError: messageOf(err) });
+              return setError(messageOf(err));
+            }
+          }
+          // The stream broke: the engine stopped. It may come back (new port and token): ask it then.
+          updateJob(job.id, { lostContact: true });
+          setError(`Lost contact with the engine while rendering "${job.clipName}". Waiting for it to come back...`);
+        }
+        await new Promise((r) => setTimeout(r, 1500));
+        const back = await refreshEngine();
+        if (!back) continue;
+        try {
+          const record = await getJob(back, job.id);
+          setError('');
+          if (!ACTIVE.includes(record.state)) return await finished(job, record);
+        } catch (err) {
+          if (err instanceof EngineError && err.code === 'unknown_job') {
+            updateJob(job.id, { lostContact: false });
+            return setError(`The engine that came back does not know the job for "${job.clipName}" (another data folder?). Nothing was imported.`);
+          }
+        }
+      }
+    } finally {
+      watching.current.delete(job.id);
+    }
+  }, [finished, refreshEngine, updateJob]);
+
+  // Jobs remembered from before: fetch their state once the engine answers; follow the active ones.
+  const loaded = useRef(false);
+  useEffect(() => {
+    if (!connected || loaded.current || !endpoint.current) return;
+    loaded.current = true;
+    const ep = endpoint.current;
+    for (const job of memory.jobs()) {
+      getJob(ep, job.id).then(
+        (record) => {
+          updateJob(job.id, { record, progress: record.progress });
+          if (ACTIVE.includes(record.state)) void watch(job);
+        },
+        () => undefined,
+      );
+    }
+  }, [connected, memory, updateJob, watch]);
+
+  const act = useCallback(async (label: string, work: () => Promise<void>) => {
+    setBusy(label);
+    setError('');
+    setNotice('');
+    try {
+      await work();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy('');
+    }
+  }, []);
+
+  const needEngine = (): EngineEndpoint => {
+    if (!endpoint.current) throw new Error('The CleanPlate engine is not running: start it (npm start in the CleanPlate folder), then try again.');
+    return endpoint.current;
+  };
+
+  const recaptureFromPlayhead = (): Promise<void> =>
+    act('Recapturing', async () => {
+      const ep = needEngine();
+      const frame = await evalTS('getPlayheadFrame');
+      const bg = await backgroundFromMedia(ep, { mediaPath: frame.clip.mediaPath, timeSeconds: frame.sourceSeconds });
+      memory.setPlate(frame.clip.mediaPath, { backgroundId: bg.id, label: `frame ${timecode(frame.sourceTicks, frame.clip.mediaFps ?? fps)} of ${baseName(frame.clip.mediaPath)}` });
+      setPlateVersion((v) => v + 1);
+      setNotice(`Background recaptured from ${timecode(frame.sequenceTicks, fps)} on the timeline.`);
+    });
+
+  const plateFromFile = (): Promise<void> =>
+    act('Reading plate', async () => {
+      const ep = needEngine();
+      if (!current || current.refusal) throw new Error('Select the clip the clean plate belongs to first.');
+      const file = chooseFile('Choose a clean plate (the scene without the subject)', PLATE_TYPES);
+      if (!file) return;
+      const bg = await backgroundFromMedia(ep, { mediaPath: file });
+      memory.setPlate(current.mediaPath, { backgroundId: bg.id, label: baseName(file) });
+      setPlateVersion((v) => v + 1);
+      setNotice(`Plate for "${current.name}": ${baseName(file)} (${bg.width}x${bg.height}).`);
+    });
+
+  const apply = (): Promise<void> =>
+    act('Starting', async () => {
+      const ep = needEngine();
+      if (usable.length === 0) throw new Error(clips[0]?.refusal?.message ?? 'Select a clip on the timeline first.');
+      const needsPlate = models.find((m) => m.id === model)?.needsPlate ?? true;
+      for (const clip of usable) {
+        const stored = memory.plate(clip.mediaPath);
+        if (needsPlate && !stored) {
+          throw new Error(`No background for "${clip.name}" yet: park the playhead on a frame without the subject and press Recapture background, or choose a clean-plate file.`);
+        }
+        // Refuse early (no free track above) rather than render a matte that cannot be placed.
+        await evalTS('planPlacement', clipRef(clip));
+        let record: JobRecord;
+        try {
+          record = await createJob(ep, {
+            mediaPath: clip.mediaPath,
+            range: jobRange(clip),
+            ...(needsPlate && stored ? { background: { id: stored.backgroundId } } : {}),
+            ...(model ? { model } : {}),
+            outputs: [OUTPUT_OF_MODE[mode]],
+          });
+        } catch (err) {
+          if (err instanceof EngineError && err.code === 'unknown_background') {
+            memory.setPlate(clip.mediaPath, undefined);
+            setPlateVersion((v) => v + 1);
+          }
+          throw new Error(`The engine refused the matte for "${clip.name}": ${messageOf(err)}`);
+        }
+        const memo: JobMemo = { id: record.id, clipName: clip.name, clip: clipRef(clip), mode };
+        memory.saveJob(memo);
+        setJobs((list) => [{ ...memo, record, progress: record.progress }, ...list.filter((j) => j.id !== memo.id)]);
+        void watch(memo);
+      }
+    });
+
+  const cancel = (job: JobView): Promise<void> =>
+    act('Cancelling', async () => {
+      try {
+        await cancelJob(needEngine(), job.id);
+      } catch (err) {
+        if (!(err instanceof EngineError && err.code === 'job_not_active')) throw err;
+      }
+    });
+
+  const runAgain = (job: JobView): Promise<void> =>
+    act('Starting', async () => {
+      const record = await rerunJob(needEngine(), job.id);
+      const memo: JobMemo = { id: record.id, clipName: job.clipName, clip: job.clip, mode: job.mode };
+      memory.saveJob(memo);
+      setJobs((list) => [{ ...memo, record, progress: record.progress }, ...list]);
+      void watch(memo);
+    });
+
+  const placeAgain = (job: JobView): Promise<void> => act('Placing', async () => (job.record ? place(job, job.record) : undefined));
+
+  const active = jobs.filter((j) => j.record && ACTIVE.includes(j.record.state));
+  const availableModels = models.filter((m) => m.available);
+
+  return (
+    <main>
+      <header>
+        <h1>CleanPlate</h1>
+        <span className={`engine-badge ${engine.state}`} aria-label="Engine status">
+          {engine.state === 'connected' ? `Engine ${engine.health.version} · ${engine.health.providers.inUse[0] ?? 'cpu'}` : engine.state === 'looking' ? 'Looking for the engine...' : 'Engine not running'}
+        </span>
+      </header>
+
+      {engine.state !== 'connected' && engine.state !== 'looking' && (
+        <section className="card engine-off" aria-label="Engine">
+          <p>{engine.reason}</p>
+          {engine.state === 'not_running' && (
+            <p>
+              Start it: open a terminal in the CleanPlate folder and run <code>npm start</code>. This panel connects by itself once it runs.
+            </p>
+          )}
+          <button type="button" onClick={() => void refreshEngine()}>
+            Check again
+          </button>
+        </section>
+      )}
+
+      <section className="card" aria-label="Selected clip">
+        <h2>
+          Clip
+          <button type="button" className="link" onClick={() => void refreshSelection()}>
+            Refresh
+          </button>
+        </h2>
+        {hostProblem ? (
+          <p className="warn">{hostProblem}</p>
+        ) : !selection?.sequence ? (
+          <p className="hint">Open a sequence and select a clip.</p>
+        ) : clips.length === 0 ? (
+          <p className="hint">Select a clip on the timeline of "{selection.sequence.name}".</p>
+        ) : (
+          <ul className="clips">
+            {clips.map((c) => (
+              <li key={c.nodeId} className={c.refusal ? 'refused' : ''}>
+                <strong>{c.name}</strong> <span className="track">{c.trackName}</span>
+                <div className="sub">
+                  source {timecode(c.inTicks, c.mediaFps ?? fps)}-{timecode(c.outTicks, c.mediaFps ?? fps)} · at {timecode(c.startTicks, fps)}
+                  {c.speed !== 1 ? ` · ${Math.round(c.speed * 100)}%` : ''}
+                </div>
+                {c.refusal && <p className="warn">{c.refusal.message}</p>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <section className="card" aria-label="Background plate">
+        <h2>Background</h2>
+        <div className="plate">
+          {plate?.url ? <img src={plate.url} alt="Plate in use" /> : <div className="plate-empty">{plate ? 'loading...' : 'no plate yet'}</div>}
+          <p className="sub">{plate ? plate.memo.label : 'Park the playhead on a frame without the subject, or pick a clean-plate file.'}</p>
+        </div>
+        <div className="row">
+          <button type="button" disabled={!!busy || !connected} onClick={() => void recaptureFromPlayhead()}>
+            Recapture background
+          </button>
+          <button type="button" className="secondary" disabled={!!busy || !connected} onClick={() => void plateFromFile()}>
+            Choose plate file...
+          </button>
+        </div>
+      </section>
+
+      <section className="card" aria-label="Matte">
+        <h2>Matte</h2>
+        <label className="field">
+          Model
+          <select value={model} onChange={(e) => setModel(e.target.value)} disabled={availableModels.length === 0}>
+            {models.map((m) => (
+              <option key={m.id} value={m.id} disabled={!m.available} title={m.unavailableReason ?? m.description ?? ''}>
+                {m.id}
+                {m.available ? '' : ' (not installed)'}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset className="field">
+          <legend>Output</legend>
+          <label>
+            <input type="radio" name="mode" checked={mode === 'cutout'} onChange={() => setMode('cutout')} /> Cut-out (ProRes 4444 with alpha)
+          </label>
+          <label>
+            <input type="radio" name="mode" checked={mode === 'trackMatte'} onChange={() => setMode('trackMatte')} /> Track Matte (luma matte)
+          </label>
+        </fieldset>
+        <button type="button" className="primary" disabled={!!busy || !connected || usable.length === 0} onClick={() => void apply()}>
+          Apply matte{usable.length > 1 ? ` to ${usable.length} clips` : ''}
+        </button>
+      </section>
+
+      {active.map((job) => {
+        const p = job.progress ?? job.record!.progress;
+        const pct = p.framesTotal > 0 ? Math.round((100 * p.framesDone) / p.framesTotal) : 0;
+        return (
+          <section key={job.id} className="card progress" aria-label="Progress">
+            <div className="sub">
+              {job.clipName}: {job.lostContact ? 'waiting for the engine...' : job.record!.state === 'queued' ? 'queued' : 'rendering'}
+            </div>
+            <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
+              <div style={{ width: `${pct}%` }} />
+            </div>
+            <div className="row">
+              <span className="sub">{progressText(p)}</span>
+              <button type="button" className="secondary" disabled={job.lostContact} onClick={() => void cancel(job)}>
+                Cancel
+              </button>
+            </div>
+          </section>
+        );
+      })}
+
+      {busy && <p className="busy">{busy}...</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {notice && (
+        <p role="status" className="notice">
+          {notice}
+        </p>
+      )}
+
+      <section className="card" aria-label="Recent jobs">
+        <h2>Recent jobs</h2>
+        {jobs.length === 0 ? (
+          <p className="hint">None yet.</p>
+        ) : (
+          <ul className="jobs">
+            {jobs.map((job) => (
+              <li key={job.id} data-state={job.lostContact ? 'lost' : (job.record?.state ?? 'unknown')}>
+                <span className="job-name">{job.clipName}</span>
+                <span className={`state ${job.record?.state ?? ''}`}>{stateLabel(job)}</span>
+                {(job.record?.state === 'interrupted' || job.record?.state === 'failed' || job.record?.state === 'cancelled') && (
+                  <button type="button" className="link" disabled={!!busy || !connected} onClick={() => void runAgain(job)}>
+                    Run again
+                  </button>
+                )}
+                {job.record?.state === 'done' && !job.placed && (
+                  <button type="button" className="link" disabled={!!busy} onClick={() => void placeAgain(job)}>
+                    Place
+                  </button>
+                )}
+                {job.placeError && <div className="sub warn">{job.placeError}</div>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </main>
+  );
+}

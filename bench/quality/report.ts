@@ -68,14 +68,15 @@ export function markdownReport(r: QualityResults, o: { perImage: boolean }): str
     out.push(
       `### Temporal stability (${t.frames} frames ${t.width}x${t.height}, static subject, sensor noise read ${t.read} + shot ${t.shot}/level fresh every frame, fixed plate)`,
       '',
-      'Mean |alpha(t) - alpha(t-1)| x1e3 (alpha in 0..1). The naive key keeps the oracle threshold of the first frame.',
+      'Mean |alpha(t) - alpha(t-1)| x1e3 (alpha in 0..1). The naive key keeps the oracle threshold of the first frame; clip models ' +
+        '(rvm) carry their state from frame to frame. SAD per frame says whether a steady matte is also a right one.',
       '',
-      row(['model', 'background', 'subject (true alpha > 0)', 'all pixels', 'all / naive']),
-      rule(5),
+      row(['model', 'background', 'subject (true alpha > 0)', 'all pixels', 'all / naive', 'SAD per frame']),
+      rule(6),
     );
     const base = naive ? r.temporal.flicker[naive] : undefined;
     for (const [model, fl] of Object.entries(r.temporal.flicker)) {
-      out.push(row([model, f(fl.background, 3), f(fl.subject, 3), f(fl.all, 3), base ? f(fl.all / base.all) : '-']));
+      out.push(row([model, f(fl.background, 3), f(fl.subject, 3), f(fl.all, 3), base ? f(fl.all / base.all) : '-', f(fl.sad)]));
     }
     out.push('');
   }

@@ -1,5 +1,5 @@
 // The shape of bench-results/quality/results.json (also what the Markdown report is made from).
-import type { Flicker, TemporalOptions } from './temporal.js';
+import type { ClipScores, TemporalOptions } from './temporal.js';
 
 /** The BGMv2 paper's metrics for one alpha (and foreground) against the ground truth. */
 export interface Scores {
@@ -73,7 +73,7 @@ export interface QualityResults {
   readonly models: ModelEntry[];
   readonly sharedData: { readonly dir: string | null; readonly notes: string[] };
   readonly sets: SetResult[];
-  readonly temporal: { readonly options: TemporalOptions; readonly flicker: Record<string, Flicker> } | null;
+  readonly temporal: { readonly options: TemporalOptions; readonly flicker: Record<string, ClipScores> } | null;
   readonly capturePairs: { readonly images: PairResult[]; readonly contactSheet: string } | null;
   readonly checks: Check[];
 }

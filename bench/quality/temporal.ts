@@ -2,6 +2,7 @@
 // the sensor noise changes from frame to frame. Everything a model changes between frames is
 // flicker: mean |alpha(t) - alpha(t-1)| over the background, over the subject, and overall.
 import type { Plane } from '../../src/engine/matting/types.js';
+import { sad } from '../../src/eval/metrics.js';
 import { composite, sensorNoise } from '../../src/eval/perturb.js';
 import { makeScene } from '../../src/eval/synthetic.js';
 import type { ModelVariant } from './variants.js';
@@ -22,6 +23,12 @@ export interface Flicker {
   readonly background: number;
   readonly subject: number;
   readonly all: number;
+}
+
+/** Flicker, and how right the mattes are (a model that finds nothing never flickers). */
+export interface ClipScores extends Flicker {
+  /** Mean SAD (/1000) of a frame's alpha against the truth. */
+  readonly sad: number;
 }
 
 /** Accumulates frame-to-frame alpha change over the regions of a fixed ground truth. */
@@ -65,21 +72,24 @@ export function temporalScene(o: TemporalOptions) {
 }
 
 /** Flicker of each variant on the clip; the plate is captured once (its own noise, fixed). */
-export async function measureFlicker(variants: readonly ModelVariant[], o: TemporalOptions = defaultTemporal): Promise<Map<string, Flicker>> {
+export async function measureFlicker(variants: readonly ModelVariant[], o: TemporalOptions = defaultTemporal): Promise<Map<string, ClipScores>> {
   const scene = temporalScene(o);
   const clean = composite(scene);
   const plate = sensorNoise(scene.plate, { read: o.read, shot: o.shot, seed: 1000 });
   const frameAt = (t: number) => sensorNoise(clean, { read: o.read, shot: o.shot, seed: 2000 + t });
-  const out = new Map<string, Flicker>();
+  const out = new Map<string, ClipScores>();
   for (const v of variants) {
     const first = frameAt(0);
     const model = v.forClip?.({ frame: first, plate, truth: scene.alpha }) ?? v;
     const meter = new FlickerMeter(scene.alpha);
+    let sadSum = 0;
     for (let t = 0; t < o.frames; t++) {
       const frame = t === 0 ? first : frameAt(t);
-      meter.add((await model.run(frame, plate)).alpha);
+      const { alpha } = await model.run(frame, plate);
+      meter.add(alpha);
+      sadSum += sad(alpha, scene.alpha);
     }
-    out.set(v.name, meter.result());
+    out.set(v.name, { ...meter.result(), sad: sadSum / o.frames });
   }
   return out;
 }

@@ -105,6 +105,7 @@ describe('quality bench on tiny images', () => {
     const flicker = results.temporal!.flicker;
     expect(Object.keys(flicker)).toEqual([NAIVE, ...installed()]);
     expect(flicker[NAIVE]!.all).toBeGreaterThan(0);
+    for (const fl of Object.values(flicker)) expect(fl.sad).toBeGreaterThan(0);
     expect(results.checks.find((c) => c.what === 'flicker')).toBeDefined();
   });
 

@@ -4,30 +4,10 @@
 // into the host whose names, arguments and results come from host/src/api.ts, and listenTS for
 // the host's typed events.
 import { HOST_EVENT_PREFIX, type HostApi, type HostEvents } from '../../../host/src/api.js';
+import type { AdobeCep, CepEvent, CepFs, CepNode } from './cep-types.js';
 import { HostError, hostCallScript, readHostReply } from './host-script.js';
 
-export interface CepEvent {
-  readonly type: string;
-  /** A string as dispatched by ExtendScript (JSON here). */
-  readonly data: unknown;
-}
-
-export interface AdobeCep {
-  evalScript(script: string, callback: (result: string) => void): void;
-  addEventListener(type: string, listener: (event: CepEvent) => void, obj?: unknown): void;
-  removeEventListener(type: string, listener: (event: CepEvent) => void, obj?: unknown): void;
-}
-
-export interface CepNode {
-  require(id: 'fs'): { readFile(path: string, encoding: 'utf8', callback: (err: Error | null, text: string) => void): void };
-  require(id: 'os'): { homedir(): string };
-  readonly process: { readonly platform: string; readonly env: Record<string, string | undefined> };
-}
-
-export interface CepFs {
-  /** err 0 = ok; data = chosen paths (empty when cancelled). */
-  showOpenDialogEx(allowMultiple: boolean, chooseDirectory: boolean, title: string, initialPath: string, fileTypes: string[]): { err: number; data: string[] };
-}
+export type { AdobeCep, CepEvent, CepFs, CepNode } from './cep-types.js';
 
 declare global {
   interface Window {

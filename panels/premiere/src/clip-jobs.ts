@@ -42,11 +42,17 @@ export interface JobMemo {
   readonly placeError?: string;
 }
 
+/** The part of localStorage used (a Map-backed stand-in works in tests). */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 const PLATES_KEY = 'cleanplate.premiere.plates';
 const JOBS_KEY = 'cleanplate.premiere.jobs';
 const MAX_JOBS = 12;
 
-function read<T>(storage: Storage, key: string, fallback: T): T {
+function read<T>(storage: KeyValueStore, key: string, fallback: T): T {
   try {
     return (JSON.parse(storage.getItem(key) ?? 'null') as T | null) ?? fallback;
   } catch {
@@ -55,7 +61,7 @@ function read<T>(storage: Storage, key: string, fallback: T): T {
 }
 
 export class PanelMemory {
-  constructor(private readonly storage: Storage) {}
+  constructor(private readonly storage: KeyValueStore) {}
 
   plate(mediaPath: string): PlateMemo | undefined {
     return read<Record<string, PlateMemo>>(this.storage, PLATES_KEY, {})[mediaPath];

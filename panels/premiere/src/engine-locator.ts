@@ -3,7 +3,7 @@
 // two in step), read through CEP's Node. Then one health request says whether it answers.
 import type { EngineConfigFile, Health } from '../../../src/shared/api.js';
 import { getHealth, type EngineEndpoint } from '../../../src/shared/engine-client.js';
-import type { CepNode } from './cep.js';
+import type { CepNode } from './cep-types.js';
 
 export interface PlatformInfo {
   readonly platform: string;

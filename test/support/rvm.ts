@@ -5,6 +5,7 @@ import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../../src/engine/matting/types.js';
+import { gaussian, rng } from '../../src/eval/synthetic.js';
 import { convertRvm } from '../../src/engine/models/rvm/build.js';
 import { obtainRvmSource, RVM_PACKAGE, type RvmSourceFiles } from '../../src/engine/models/rvm/package.js';
 import { makeModelsDir } from './bgmv2-models.js';
@@ -62,4 +63,23 @@ export function personFrame(width: number, height: number, shift = 0, background
     }
   }
   return { data, width, height, channels: 3 };
+}
+
+/**
+ * The figure as a capture with known alpha: frame and empty-room plate with independent sensor
+ * noise (8-bit levels), and the figure's mask as ground truth (its edges are hard).
+ */
+export function personScene(width: number, height: number, noise: number, seed: number): { frame: Frame; plate: Frame; alpha: Float32Array } {
+  const clean = personFrame(width, height);
+  const room = personFrame(width, height, 10_000);
+  const alpha = new Float32Array(width * height);
+  for (let i = 0; i < alpha.length; i++) {
+    const k = i * 3;
+    alpha[i] = clean.data[k] !== room.data[k] || clean.data[k + 1] !== room.data[k + 1] || clean.data[k + 2] !== room.data[k + 2] ? 1 : 0;
+  }
+  const noisy = (f: Frame, s: number): Frame => {
+    const rand = rng(s);
+    return { ...f, data: Uint8Array.from(f.data, (v) => Math.max(0, Math.min(255, Math.round(v + noise * gaussian(rand))))) };
+  };
+  return { frame: noisy(clean, seed), plate: noisy(room, seed + 7919), alpha };
 }

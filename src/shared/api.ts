@@ -149,6 +149,48 @@ export interface BackgroundList {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Plate alignment (stills, clip jobs, live sessions; models that take a plate)
+//
+// A hand-held or nudged camera, focus breathing or auto-exposure leave the plate off the frame
+// by pixels and levels. Before the model runs, the engine can warp the plate onto the frame (a
+// homography from feature matches on the background) and match its exposure (per-channel gain
+// and offset); the strip of frame the warped plate does not cover is filled from the frame itself,
+// so it mattes as background.
+
+/**
+ * auto: a cheap check per frame; align only when the camera moved or the exposure changed (a
+ * tripod clip pays almost nothing). on: estimate on every frame. off: use the plate as given.
+ */
+export type AlignMode = 'auto' | 'off' | 'on';
+export const ALIGN_MODES: readonly AlignMode[] = ['auto', 'off', 'on'];
+export const DEFAULT_ALIGN_MODE: AlignMode = 'auto';
+
+/** What alignment did over a still, a job or a live session. */
+export interface AlignReport {
+  readonly mode: AlignMode;
+  /** Frames seen. */
+  readonly frames: number;
+  /** Frames on which the camera motion was estimated (the costly step; auto skips it when nothing moved). */
+  readonly framesEstimated: number;
+  /** Frames matted with a changed plate (warped and/or exposure-matched). */
+  readonly framesAligned: number;
+  readonly framesWarped: number;
+  readonly framesExposureMatched: number;
+  /** Mean over warped frames of the plate's mean corner shift, pixels (0 when none was warped). */
+  readonly meanShiftPx: number;
+  readonly maxShiftPx: number;
+  /** Largest share of the frame the warped plate left uncovered (filled from the frame: mattes as background). */
+  readonly maxUncoveredFraction: number;
+  /** The last exposure match applied (frame = gain * plate + offset, 8-bit levels), per channel R, G, B. */
+  readonly gain?: readonly [number, number, number];
+  readonly offset?: readonly [number, number, number];
+  /** Milliseconds spent aligning, all frames together. */
+  readonly ms: number;
+  /** E.g. the frame and the plate have nothing in common: the plate was used as given. Deduplicated. */
+  readonly warnings: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
 // POST /v1/matte (one still image)
 //
 // multipart/form-data fields:
@@ -158,6 +200,7 @@ export interface BackgroundList {
 //   model          text, optional: model id (default: the engine's default model)
 //   outputs        text, optional: comma list of MatteOutput (default "alpha")
 //   compositeColor text, optional: #rrggbb behind the subject in "composite" (default #00ff00)
+//   align          text, optional: AlignMode (default "auto")
 
 export type MatteOutput = 'alpha' | 'foreground' | 'composite';
 export const MATTE_OUTPUTS: readonly MatteOutput[] = ['alpha', 'foreground', 'composite'];
@@ -169,6 +212,7 @@ export interface MatteFields {
   readonly model?: string;
   readonly outputs?: string;
   readonly compositeColor?: string;
+  readonly align?: string;
 }
 
 export interface MatteResponse {
@@ -183,6 +227,8 @@ export interface MatteResponse {
    * is RGBA with straight alpha, composite is RGB (the foreground over compositeColor).
    */
   readonly outputs: Partial<Record<MatteOutput, string>>;
+  /** What plate alignment did; absent for models that take no plate. */
+  readonly align?: AlignReport;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -229,6 +275,8 @@ export interface LiveOpenRequest {
   readonly statsIntervalMs?: number;
   /** Send an `ack` for every frame (flow control: request new frames as the model takes them). */
   readonly acks?: boolean;
+  /** Plate alignment (default "auto"). */
+  readonly align?: AlignMode;
 }
 
 export type LiveClientMessage =
@@ -274,6 +322,8 @@ export interface LiveStats {
   readonly engineMs: LatencySummary;
   /** Players connected to streamUrl right now. */
   readonly streamClients: number;
+  /** Plate alignment so far; absent for models that take no plate. */
+  readonly align?: AlignReport;
 }
 
 export type LiveErrorCode =
@@ -368,6 +418,8 @@ export interface JobRequest {
   /** Default: a "CleanPlate Mattes" folder beside the media. */
   readonly outputDir?: string;
   readonly compositeOver?: CompositeOver;
+  /** Plate alignment per frame, temporally smoothed (default "auto"). */
+  readonly align?: AlignMode;
 }
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
@@ -418,6 +470,8 @@ export interface JobRecord {
   readonly error?: { readonly code: string; readonly message: string };
   /** The job this one re-runs. */
   readonly rerunOf?: string;
+  /** What plate alignment did (filled as the job runs; final when done). Absent for models without a plate. */
+  readonly align?: AlignReport;
 }
 
 export interface JobList {

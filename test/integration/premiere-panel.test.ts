@@ -37,15 +37,15 @@ beforeAll(async () => {
   dist = await buildPremiere();
   await mkdir(ARTIFACTS, { recursive: true });
   dir = await mkdtemp(path.join(os.tmpdir(), 'cp-ppro-panel-'));
-  // take.mp4: 2 s at 25 fps with sound, the first 10 frames without the subject.
-  const subject = await makeClip(dir, 'subject', { frames: 40, rate: '25' });
+  // take.mp4: 3 s at 25 fps with sound, the first 10 frames without the subject.
+  const subject = await makeClip(dir, 'subject', { frames: 65, rate: '25' });
   takePlate = subject.platePath;
   take = path.join(dir, 'take.mp4');
   await runCapture('ffmpeg', [
     '-hide_banner', '-v', 'error',
     '-loop', '1', '-framerate', '25', '-t', String(PLATE_FRAMES / 25), '-i', subject.platePath,
     '-i', subject.path,
-    '-f', 'lavfi', '-t', '2', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-f', 'lavfi', '-t', '3', '-i', 'sine=frequency=440:sample_rate=48000',
     '-filter_complex', '[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[v]',
     '-map', '[v]', '-map', '2:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-g', '12', '-r', '25', '-c:a', 'aac', '-y', take,
   ]);
@@ -155,7 +155,7 @@ async function alphaMean(file: string, frame: number, rect: { x: number; y: numb
 
 describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM and a real engine', () => {
   it('recaptures the background from the playhead frame, applies the matte with progress, imports and places it frame-exactly', async () => {
-    const p = await panelOn(take, engineEnv(engine), 50);
+    const p = await panelOn(take, engineEnv(engine), 75);
     const { page, seq, clip, project } = p;
     await connected(page);
     await page.getByLabel('Selected clip').getByText('Select a clip on the timeline').waitFor();
@@ -165,7 +165,7 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
     seq.select(clip);
     const clipCard = page.getByLabel('Selected clip');
     await clipCard.getByText('take.mp4').waitFor();
-    expect(await clipCard.textContent()).toMatch(/V1.*source 00:00:00:00-00:00:02:00 · at 00:00:01:00/);
+    expect(await clipCard.textContent()).toMatch(/V1.*source 00:00:00:00-00:00:03:00 · at 00:00:01:00/);
     await shot(page, '02-clip-selected');
 
     // Playhead on a frame where the subject is not in the picture (source frame 4).
@@ -182,7 +182,7 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
     const before = JSON.stringify(project.state());
     await page.getByRole('button', { name: 'Apply matte' }).click();
     await progressed(page, 1);
-    expect(await page.getByLabel('Progress').textContent()).toMatch(/take\.mp4: rendering.*frames \d+\/50/);
+    expect(await page.getByLabel('Progress').textContent()).toMatch(/take\.mp4: rendering.*frames \d+\/75/);
     await shot(page, '04-progress');
 
     const placedNotice = page.getByRole('status').getByText(/Matte for "take.mp4" placed on V3/);
@@ -195,12 +195,12 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
     const bin = project.rootItem.items.find((i) => i.name === 'CleanPlate Mattes')!;
     expect(bin.items).toHaveLength(1);
     const matte = bin.items[0]!.getMediaPath();
-    expect(matte).toMatch(/CleanPlate Mattes[\\/]take_f0-49_prores4444\.mov$/);
+    expect(matte).toMatch(/CleanPlate Mattes[\\/]take_f0-74_prores4444\.mov$/);
     const v3 = seq.videoTrackList[2]!.items;
     expect(v3.map((c) => [c.startTicks, c.endTicks])).toEqual([[clip.startTicks, clip.endTicks]]);
     expect(seq.videoTrackList[1]!.items.map((c) => c.name)).toEqual(['Lower third']);
     expect(seq.videoTrackList[0]!.items).toEqual([clip]);
-    expect(project.log).toEqual([`importFiles ${matte}`, 'overwriteClip Video 3 take_f0-49_prores4444.mov']);
+    expect(project.log).toEqual([`importFiles ${matte}`, 'overwriteClip Video 3 take_f0-74_prores4444.mov']);
     // A real matte: where the subject is (source frame 20 = subject frame 10), opaque; elsewhere clear.
     const rect = subjectRect(20 - PLATE_FRAMES, W, H);
     expect(await alphaMean(matte, 20, rect, true)).toBeGreaterThan(200);
@@ -209,7 +209,7 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
 
   it('engine not running: says how to start it, changes nothing, and connects by itself once it runs', async () => {
     const empty = await mkdtemp(path.join(dir, 'no-engine-'));
-    const p = await panelOn(take, { CLEANPLATE_CONFIG_DIR: empty }, 50);
+    const p = await panelOn(take, { CLEANPLATE_CONFIG_DIR: empty }, 75);
     const { page, seq, clip, project } = p;
     seq.select(clip);
     const card = page.getByLabel('Engine', { exact: true });

@@ -393,7 +393,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
       <section className="card" aria-label="Background plate">
         <h2>Background</h2>
         <div className="plate">
-          {plate?.url ? <img src={plate.url} alt="Plate in use" /> : <div className="plate-empty">{plate ? 'loading...' : 'no plate yet'}</div>}
+          {plate?.url ? <img src={plate.url} alt="Plate in use" /> : <div className="plate-empty">{!plate ? 'no plate yet' : connected ? 'loading...' : 'engine offline'}</div>}
           <p className="sub">{plate ? plate.memo.label : 'Park the playhead on a frame without the subject, or pick a clean-plate file.'}</p>
         </div>
         <div className="row">

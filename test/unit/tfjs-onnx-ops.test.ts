@@ -103,6 +103,19 @@ describe('tfjs -> onnx converter: elementwise and shape ops', () => {
     }
   });
 
+  it('maps Minimum/Maximum against a scalar constant (clip_by_value) on either side', async () => {
+    const t = new TfGraph();
+    const x = t.placeholder('x', [2, 3]);
+    t.float('hi', [], [1]);
+    t.float('lo', [], [0]);
+    t.op('clipped', 'Maximum', [t.op('min', 'Minimum', [x, 'hi']), 'lo']);
+    t.op('flipped', 'Minimum', ['lo', x]);
+    const xv = [-2, -0.25, 0, 0.5, 1, 3];
+    const out = await runOnnx(await t.session({ clipped: 'clipped', flipped: 'flipped' }), { x: { data: xv, dims: [2, 3] } });
+    expect(out.clipped).toEqual({ data: [0, 0, 0, 0.5, 1, 1], dims: [2, 3] });
+    expect(out.flipped).toEqual({ data: [-2, -0.25, 0, 0, 0, 0], dims: [2, 3] });
+  });
+
   it('reads uint8-quantized constants as q * scale + min', async () => {
     const t = new TfGraph();
     const x = t.placeholder('x', [4]);

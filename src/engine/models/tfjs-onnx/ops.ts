@@ -114,6 +114,20 @@ function binary(onnxOp: string, resultBool = false): Mapper {
   };
 }
 
+/** Minimum/Maximum; against a scalar constant as Clip, which onnxruntime runs far faster than a broadcasting Min/Max. */
+function minMax(onnxOp: 'Min' | 'Max'): Mapper {
+  const plain = binary(onnxOp);
+  return (ctx) => {
+    const a = input(ctx, 0);
+    const b = input(ctx, 1);
+    const scalar = (v: Val) => v.tensor?.dtype === 'float32' && v.tensor.shape.length === 0;
+    const [x, c] = scalar(b) && !scalar(a) ? [a, b] : scalar(a) && !scalar(b) ? [b, a] : [undefined, undefined];
+    if (!x || !c || x.dtype !== 'float32') return plain(ctx);
+    const bound = ctx.g.float(c.tensor!.data[0]!);
+    return [val('float32', ctx.g.op('Clip', onnxOp === 'Min' ? [ctx.name(x), '', bound] : [ctx.name(x), bound]))];
+  };
+}
+
 function relu6(ctx: OpContext, x: string): string {
   return ctx.g.op('Clip', [x, ctx.g.float(0), ctx.g.float(6)]);
 }
@@ -427,8 +441,8 @@ const MAPPERS: Record<string, Mapper> = {
   Sub: binary('Sub'),
   Mul: binary('Mul'),
   RealDiv: binary('Div'),
-  Minimum: binary('Min'),
-  Maximum: binary('Max'),
+  Minimum: minMax('Min'),
+  Maximum: minMax('Max'),
   Pow: binary('Pow'),
   Equal: binary('Equal', true),
   Less: binary('Less', true),

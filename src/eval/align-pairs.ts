@@ -1,9 +1,10 @@
 // Capture pairs with a known camera motion between plate and frame, for plate-alignment tests
 // and benchmarks. The background is a textured scene evaluated analytically at any point, so the
 // plate is rendered exactly where a homography puts it (no resampling that alignment would have
-// to undo), and the subject comes from makeScene's ground truth. Plain JS loops: eval code.
+// to undo), and the subject comes from makeScene's ground truth. The plate stays put and the
+// camera moves: the same seed gives the same plate whatever the warp. Plain JS loops: eval code.
 import type { Frame } from '../engine/matting/types.js';
-import { apply, type Homography } from '../engine/align/homography.js';
+import { apply, invert, type Homography } from '../engine/align/homography.js';
 import { makeScene, rng } from './synthetic.js';
 
 export interface AlignPairOptions {
@@ -107,20 +108,22 @@ export function makeAlignPair(o: AlignPairOptions): AlignPair {
   const acc = [0, 0, 0];
   const tmp = [0, 0, 0];
   const identity = (x: number, y: number): [number, number] => [x, y];
-  const throughWarp = (x: number, y: number) => apply(warp, x, y);
+  // Plate content at p shows in the frame at warp(p): the frame at x sees the scene at warp^-1(x).
+  const back = invert(warp);
+  const throughWarp = (x: number, y: number) => apply(back, x, y);
   // An unrelated frame shows another place: the same kind of texture from another seed.
   const frameSeed = o.unrelated ? seed + 1000 : seed;
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const i = y * W + x;
       const a = scene ? scene.alpha[i]! : 0;
-      pixel(identity, x, y, W, H, frameSeed, acc, tmp);
+      pixel(throughWarp, x, y, W, H, frameSeed, acc, tmp);
       for (let c = 0; c < 3; c++) {
         const f = scene ? scene.foreground[3 * i + c]! : 0;
         const v = gain[c]! * (a * f + (1 - a) * acc[c]!) * 255 + offset[c]! + noise * gaussian(rand);
         frame[3 * i + c] = Math.round(Math.min(255, Math.max(0, v)));
       }
-      pixel(throughWarp, x, y, W, H, seed, acc, tmp);
+      pixel(identity, x, y, W, H, seed, acc, tmp);
       for (let c = 0; c < 3; c++) plate[3 * i + c] = Math.round(Math.min(255, Math.max(0, acc[c]! * 255 + noise * gaussian(rand))));
     }
   }

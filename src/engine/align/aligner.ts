@@ -6,7 +6,7 @@ import type { Frame } from '../matting/types.js';
 import { estimateHomography, type EstimateOptions } from './estimate.js';
 import { maxDisplacement, meanCornerShift, IDENTITY, uncoveredFraction, type Homography } from './homography.js';
 import { fitPhotometric, isNoticeable, type Photometric } from './photometric.js';
-import { buildProbe, checkStatic, STATIC_SHIFT_PX, type Probe } from './static-check.js';
+import { buildProbe, checkStatic, type Probe } from './static-check.js';
 import { WarpSmoother } from './smoothing.js';
 import { renderAlignedPlate } from './warp.js';
 
@@ -16,6 +16,9 @@ export interface AlignerOptions {
   readonly video?: boolean;
   readonly estimate?: EstimateOptions;
 }
+
+/** A warp that moves no corner further than this only blurs the plate by resampling it. */
+const MIN_WARP_PX = 0.35;
 
 /** Probes of plates, built once per plate buffer. */
 const plateProbes = new WeakMap<Uint8Array, Probe>();
@@ -98,15 +101,21 @@ export class PlateAligner {
     this.estimated++;
     const estimate = await estimateHomography(this.plate, frame, this.options.estimate);
     if (!estimate.ok) {
-      this.warnings.add(`${estimate.reason}: the plate was used without geometric alignment`);
+      this.warnings.add(`${estimate.reason}: the plate was used as given`);
       this.smoother?.reset();
-      // Keep the last good warp in a video (a passing occlusion); a still gets the plate as given.
-      await this.apply(frame, this.options.video ? this.warp : undefined);
+      // A video keeps its last good alignment (a passing occlusion, a blurred frame); otherwise
+      // the plate is used as given rather than fitted to a frame it does not show.
+      if (!this.options.video || this.current === this.plate) {
+        this.warp = undefined;
+        this.photometric = undefined;
+        this.uncovered = 0;
+        this.current = this.plate;
+      }
+      this.probe = buildProbe(frame);
       return;
     }
     let warp: Homography | undefined = this.smoother ? this.smoother.next(estimate.warp) : estimate.warp;
-    // Below the static tolerance a warp only blurs the plate by resampling it.
-    if (maxDisplacement(warp, IDENTITY, frame.width, frame.height) <= STATIC_SHIFT_PX) warp = undefined;
+    if (maxDisplacement(warp, IDENTITY, frame.width, frame.height) <= MIN_WARP_PX) warp = undefined;
     await this.apply(frame, warp);
   }
 

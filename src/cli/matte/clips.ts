@@ -10,6 +10,7 @@ import { MediaInputError } from '../../engine/media/errors.js';
 import { mediaTools, ToolNotFoundError } from '../../engine/media/ffmpeg-locate.js';
 import { ImageInputError, parseHexColor } from '../../engine/media/image.js';
 import { DEFAULT_OUTPUT_FOLDER } from '../../engine/media/output-files.js';
+import { ALIGN_OPTION, ALIGN_USAGE, alignFrom, alignSummary } from './align-option.js';
 import { JobRequestError, planClipJob, runClipJob } from '../../engine/services/clip-job.js';
 import { MattingService } from '../../engine/services/matting-service.js';
 import { EXIT_OK, UsageError } from '../command.js';
@@ -79,6 +80,7 @@ export function clipRequest(input: string, values: OptionValues): JobRequest {
   }
   const model = str(values.model);
   const outputDir = str(values['output-dir']);
+  const align = alignFrom(values);
   return {
     mediaPath: path.resolve(input),
     ...(range ? { range } : {}),
@@ -87,6 +89,7 @@ export function clipRequest(input: string, values: OptionValues): JobRequest {
     outputs,
     ...(outputDir ? { outputDir: path.resolve(outputDir) } : {}),
     ...(compositeOver ? { compositeOver } : {}),
+    ...(align ? { align } : {}),
   };
 }
 
@@ -125,6 +128,7 @@ async function run(input: string, values: OptionValues): Promise<number> {
     try {
       const result = await runClipJob(tools, matting, plan, { signal: abort.signal, onFrame: (done) => bar.update(done) });
       bar.finish();
+      for (const line of alignSummary(result.align, path.basename(request.mediaPath))) process.stderr.write(`${line}\n`);
       for (const o of result.outputs) process.stdout.write(`${o.path}\n`);
       return EXIT_OK;
     } catch (err) {
@@ -156,6 +160,7 @@ export const clipsHandler: MatteHandler = {
     '  -m, --model <id>            model id (default: the default model)',
     '      --composite-color <hex> colour behind the subject in "composite" (default #00ff00)',
     '      --composite-over <path> or an image / video (looped) behind the subject',
+    ALIGN_USAGE,
     'Results: <clip>_f<first>-<last>_prores4444.mov (ProRes 4444, straight alpha), _matte.mov (luma matte',
     'for Track Matte Key), _png/ (RGBA frames numbered by source frame), _composite.mp4. Existing files',
     'are never replaced ("name (2).mov" instead). Paths on stdout; progress on stderr. Ctrl-C cancels.',
@@ -171,6 +176,7 @@ export const clipsHandler: MatteHandler = {
     model: { type: 'string', short: 'm' },
     'composite-color': { type: 'string' },
     'composite-over': { type: 'string' },
+    ...ALIGN_OPTION,
   },
   accepts: (input, info) => info.isFile() && VIDEO_EXTENSIONS.has(path.extname(input).toLowerCase()),
   run,

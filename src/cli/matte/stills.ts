@@ -5,7 +5,7 @@
 // --overwrite is given: a fresh name ("x.alpha (2).png") is picked instead.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteOutput } from '../../shared/api.js';
+import { DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type AlignMode, type MatteOutput } from '../../shared/api.js';
 import { writeFileAtomic } from '../../engine/fs/atomic.js';
 import { MattingInputError } from '../../engine/matting/errors.js';
 import { ModelRegistry } from '../../engine/matting/registry.js';
@@ -17,6 +17,7 @@ import { MattingService } from '../../engine/services/matting-service.js';
 import { matteStill, parseOutputs } from '../../engine/services/stills.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../command.js';
 import { ProgressBar } from '../progress.js';
+import { ALIGN_OPTION, ALIGN_USAGE, alignFrom, alignSummary } from './align-option.js';
 import type { MatteHandler, OptionValues } from './handler.js';
 
 /** File name endings taken as still images when scanning folders. */
@@ -50,6 +51,7 @@ interface Plan {
   readonly model: string;
   readonly overwrite: boolean;
   readonly folder: boolean;
+  readonly align: AlignMode | undefined;
 }
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -100,7 +102,7 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
 
   const outputDir = str(values['output-dir']);
   const outputDirFor = (image: string): string => (outputDir ? path.resolve(outputDir) : defaultOutputDir(image));
-  return { images, plates, outputDirFor, outputs, compositeColor, model, overwrite: values.overwrite === true, folder };
+  return { images, plates, outputDirFor, outputs, compositeColor, model, overwrite: values.overwrite === true, folder, align: alignFrom(values) };
 }
 
 /** Writes one output file completely before it appears under its name; returns the name used. */
@@ -177,7 +179,8 @@ async function run(input: string, values: OptionValues): Promise<number> {
         });
         const image = await decodeImage(bytes, name);
         const plate = await plateFor(file);
-        const result = await matteStill(matting, { image, ...(plate ? { plate } : {}), model: p.model, outputs: p.outputs, compositeColor: p.compositeColor });
+        const result = await matteStill(matting, { image, ...(plate ? { plate } : {}), model: p.model, outputs: p.outputs, compositeColor: p.compositeColor, ...(p.align ? { align: p.align } : {}) });
+        for (const line of alignSummary(result.align, name)) report(line);
         provider = result.provider;
         for (const output of p.outputs) {
           const written = await writeOutput(path.join(p.outputDirFor(file), `${stem(file)}.${output}.png`), result.png[output]!, p.overwrite);
@@ -220,6 +223,7 @@ export const stillsHandler: MatteHandler = {
     '  -m, --model <id>            model id (default: the default model; see models/manifest.json)',
     `      --composite-color <hex> colour behind the subject in composites (default: ${DEFAULT_COMPOSITE_COLOR})`,
     '      --overwrite             replace existing result files (default: write "name (2).png" instead)',
+    ALIGN_USAGE,
     'Results: <name>.alpha.png (greyscale), <name>.foreground.png (RGBA), <name>.composite.png; their',
     'paths are printed on stdout, progress and errors on stderr.',
   ].join('\n'),
@@ -230,6 +234,7 @@ export const stillsHandler: MatteHandler = {
     model: { type: 'string', short: 'm' },
     'composite-color': { type: 'string' },
     overwrite: { type: 'boolean' },
+    ...ALIGN_OPTION,
   },
   accepts: (input, info) => info.isDirectory() || (info.isFile() && IMAGE_EXTENSIONS.has(path.extname(input).toLowerCase())),
   run,

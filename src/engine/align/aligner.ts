@@ -1,7 +1,7 @@
 // Plate alignment for one still, clip job or live session: decides per frame whether to reuse
 // the current aligned plate (the same object, so the model's per-plate preparation is reused),
 // refresh only the exposure match, or estimate the camera motion again; keeps the report.
-import type { AlignMode, AlignReport } from '../../shared/api.js';
+import { ALIGN_MODES, type AlignMode, type AlignReport } from '../../shared/api.js';
 import type { Frame } from '../matting/types.js';
 import { estimateHomography, type EstimateOptions } from './estimate.js';
 import { maxDisplacement, meanCornerShift, IDENTITY, uncoveredFraction, type Homography } from './homography.js';
@@ -15,6 +15,10 @@ export interface AlignerOptions {
   /** Frames of one shot in order (clip jobs, live): smooth warps over time. Default false (a still). */
   readonly video?: boolean;
   readonly estimate?: EstimateOptions;
+}
+
+export function isAlignMode(value: unknown): value is AlignMode {
+  return typeof value === 'string' && (ALIGN_MODES as readonly string[]).includes(value);
 }
 
 /** A warp that moves no corner further than this only blurs the plate by resampling it. */
@@ -67,9 +71,8 @@ export class PlateAligner {
   async plateFor(frame: Frame): Promise<Frame> {
     this.frames++;
     if (this.options.mode === 'off') return this.plate;
-    if (frame.width !== this.plate.width || frame.height !== this.plate.height || frame.channels !== this.plate.channels) {
-      throw new Error(`alignment needs plate and frame of one size and layout (plate ${this.plate.width}x${this.plate.height}x${this.plate.channels}, frame ${frame.width}x${frame.height}x${frame.channels})`);
-    }
+    // A plate of another size or layout is the model's to refuse, with its own clear error.
+    if (frame.width !== this.plate.width || frame.height !== this.plate.height || frame.channels !== this.plate.channels) return this.plate;
     const started = performance.now();
     try {
       await this.update(frame);

@@ -1,7 +1,8 @@
 // One live session: frames in (latest wins), matted by the model, served as an RGBA stream.
 // Frames wait in a one-place slot while the model is busy, so a slow model drops stale frames
 // instead of building a queue; decoding happens after the slot, so dropped frames cost nothing.
-import type { LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
+import type { AlignMode, LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
+import { PlateAligner } from '../align/aligner.js';
 import type { LiveFrame } from '../../shared/live-frame.js';
 import { MattingInputError } from '../matting/errors.js';
 import { FrameSequence, type Frame } from '../matting/types.js';
@@ -81,6 +82,8 @@ export class LiveSession {
     private readonly background: Frame,
     private readonly stream: NutStreamServer,
     private readonly hooks: LiveSessionHooks,
+    /** Plate alignment mode; undefined for models that take no plate. */
+    private readonly align?: AlignMode,
   ) {
     this.loopDone = this.loop();
   }
@@ -117,7 +120,7 @@ export class LiveSession {
       this.hooks.onAck?.(pending.frame.seq, 'taken', Math.round(performance.now() - pending.arrived));
       try {
         const frame = await this.decode(pending.frame);
-        const { result } = await this.matting.run(this.info.model, frame, this.plateFor(frame.channels), { foreground: true, sequence: this.sequence });
+        const { result } = await this.matting.run(this.info.model, frame, await this.alignedPlate(frame), { foreground: true, sequence: this.sequence });
         if (this.closed) return;
         if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
         this.stream.setFrame(result.foreground.data);
@@ -131,6 +134,16 @@ export class LiveSession {
   }
 
   /** The plate with the frame's channel count (models match them); converted once per session. */
+  private aligner: PlateAligner | undefined;
+
+  /** The plate for this frame, aligned to it when the session aligns (a hand-held webcam, auto-exposure). */
+  private alignedPlate(frame: Frame): Promise<Frame> | Frame {
+    const plate = this.plateFor(frame.channels);
+    if (!this.align) return plate;
+    if (this.aligner?.plate !== plate) this.aligner = new PlateAligner(plate, { mode: this.align, video: true });
+    return this.aligner.plateFor(frame);
+  }
+
   private plateFor(channels: 3 | 4): Frame {
     if (this.background.channels === channels) return this.background;
     if (this.convertedPlate?.channels === channels) return this.convertedPlate;
@@ -176,6 +189,7 @@ export class LiveSession {
       latencyMs: this.latency.summary(),
       engineMs: this.engineLatency.summary(),
       streamClients: this.stream.clientCount,
+      ...(this.aligner ? { align: this.aligner.report() } : {}),
     };
   }
 

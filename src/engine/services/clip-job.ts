@@ -3,8 +3,9 @@
 // Persistence, queueing and events are the job service's business, not this module's.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClipOutputKind, CompositeOver, JobMedia, JobRequest } from '../../shared/api.js';
-import { CLIP_OUTPUT_KINDS, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
+import type { AlignMode, AlignReport, ClipOutputKind, CompositeOver, JobMedia, JobRequest } from '../../shared/api.js';
+import { ALIGN_MODES, CLIP_OUTPUT_KINDS, DEFAULT_ALIGN_MODE, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
+import { isAlignMode, PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import { FrameSequence, type Frame } from '../matting/types.js';
@@ -42,6 +43,7 @@ export interface ClipPlan {
   /** Output path stem, e.g. "<dir>/interview_f120-239" (kind and extension are appended). */
   readonly stem: string;
   readonly composite: CompositeBackground | undefined;
+  readonly align: AlignMode;
 }
 
 export interface PlanDeps {
@@ -112,6 +114,8 @@ export function parseJobRequest(body: unknown): JobRequest {
   }
   const model = text(body.model, 'model');
   const outputDir = text(body.outputDir, 'outputDir');
+  if (body.align !== undefined && !isAlignMode(body.align)) throw new JobRequestError('bad_field', `align must be one of ${ALIGN_MODES.join(', ')}`);
+  const align = body.align as AlignMode | undefined;
   return {
     mediaPath,
     ...(range ? { range } : {}),
@@ -120,6 +124,7 @@ export function parseJobRequest(body: unknown): JobRequest {
     ...(outputs ? { outputs } : {}),
     ...(outputDir ? { outputDir: path.resolve(outputDir) } : {}),
     ...(compositeOver ? { compositeOver } : {}),
+    ...(align ? { align } : {}),
   };
 }
 
@@ -195,7 +200,7 @@ export async function planClipJob(deps: PlanDeps, request: JobRequest): Promise<
   const composite = outputs.includes('composite') ? await checkCompositeSource(deps, request.compositeOver) : undefined;
   const base = path.basename(request.mediaPath, path.extname(request.mediaPath));
   const stem = path.join(outputDir, `${base}_f${span.first}-${span.first + span.count - 1}`);
-  return { info, span, modelId, plate, outputs, outputDir, stem, composite };
+  return { info, span, modelId, plate, outputs, outputDir, stem, composite, align: request.align ?? DEFAULT_ALIGN_MODE };
 }
 
 export interface RunHooks {
@@ -209,6 +214,8 @@ export interface RunHooks {
 export interface ClipResult {
   readonly outputs: PublishedOutput[];
   readonly times: StageTimes;
+  /** Absent when the job has no plate. */
+  readonly align?: AlignReport;
 }
 
 /** Runs a planned job; on failure or abort every temp file is removed and nothing is published. */
@@ -228,13 +235,16 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
   hooks.onTempFiles?.(encoder.tempPaths);
   // The job's frames in decode order: recurrent models (rvm) carry state from one to the next.
   const sequence = new FrameSequence();
+  // Per frame, smoothed over time; a static camera gets the same plate object every frame.
+  const aligner = plan.plate ? new PlateAligner(plan.plate, { mode: plan.align, video: true }) : undefined;
   try {
     const times = await runPipeline({
       capacity: 2,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       source: (signal) => decodeFrames(tools, info, span, { signal }),
       transform: async (frame) => {
-        const { result } = await matting.run(plan.modelId, frame, plan.plate, { foreground: fg, sequence });
+        const plate = aligner ? await aligner.plateFor(frame) : undefined;
+        const { result } = await matting.run(plan.modelId, frame, plate, { foreground: fg, sequence });
         if (fg && !result.foreground) throw new Error(`model "${plan.modelId}" returned no foreground`);
         return fg ? result.foreground!.data : result.alpha.data;
       },
@@ -243,7 +253,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
         hooks.onFrame?.(i + 1);
       },
     });
-    return { outputs: await encoder.finish(), times };
+    return { outputs: await encoder.finish(), times, ...(aligner ? { align: aligner.report() } : {}) };
   } catch (err) {
     await encoder.abort();
     throw err;

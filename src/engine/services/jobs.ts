@@ -287,7 +287,11 @@ export class JobService {
           }
         },
       });
-      await this.finish(job, { state: 'done', outputs: result.outputs.map((o) => ({ kind: o.kind, path: o.path })) });
+      await this.finish(job, {
+        state: 'done',
+        outputs: result.outputs.map((o) => ({ kind: o.kind, path: o.path })),
+        ...(result.align ? { align: result.align } : {}),
+      });
       this.log(`job ${id} done: ${result.outputs.map((o) => o.path).join(', ')}`);
     } catch (err) {
       if (abort.signal.aborted) {

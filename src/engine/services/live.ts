@@ -2,7 +2,8 @@
 // stream. The WS layer (http/live-ws.ts) owns the connections; this service owns sessions and
 // their limits, and knows nothing about sockets.
 import sharp from 'sharp';
-import type { LiveOpenRequest, LiveSessionInfo } from '../../shared/api.js';
+import { ALIGN_MODES, DEFAULT_ALIGN_MODE, type AlignMode, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
+import { isAlignMode } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../matting/types.js';
 import { LiveError, LiveSession, type LiveSessionHooks } from '../live/session.js';
@@ -43,6 +44,7 @@ export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
   if (interval !== undefined && (typeof interval !== 'number' || !(interval >= 200))) bad(`"statsIntervalMs" must be a number >= 200, got ${JSON.stringify(interval)}`);
   if (msg.requestId !== undefined && typeof msg.requestId !== 'string') bad('"requestId" must be a string');
   if (msg.acks !== undefined && typeof msg.acks !== 'boolean') bad('"acks" must be true or false');
+  if (msg.align !== undefined && !isAlignMode(msg.align)) bad(`"align" must be one of ${ALIGN_MODES.join(', ')}, got ${JSON.stringify(msg.align)}`);
   return {
     type: 'open',
     backgroundId: msg.backgroundId as string,
@@ -53,6 +55,7 @@ export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
     ...(interval !== undefined ? { statsIntervalMs: interval as number } : {}),
     ...(msg.requestId !== undefined ? { requestId: msg.requestId as string } : {}),
     ...(msg.acks !== undefined ? { acks: msg.acks as boolean } : {}),
+    ...(msg.align !== undefined ? { align: msg.align as AlignMode } : {}),
   };
 }
 
@@ -103,7 +106,7 @@ export class LiveService {
         streamUrl: stream.url,
         streamFormat: 'nut',
       };
-      const session = new LiveSession(info, this.deps.matting, plate, stream, hooks);
+      const session = new LiveSession(info, this.deps.matting, plate, stream, hooks, model.needsPlate ? (req.align ?? DEFAULT_ALIGN_MODE) : undefined);
       this.sessions.set(id, session);
       this.deps.log?.(`live ${id}: opened ${req.width}x${req.height}@${fps} model ${modelId}, stream ${stream.url}`);
       return session;

@@ -1,6 +1,7 @@
 // Matting one still image into the requested PNG outputs: shared by POST /v1/matte and the
 // `cleanplate matte` CLI so both check input and encode results the same way.
-import { MATTE_OUTPUTS, type MatteOutput } from '../../shared/api.js';
+import { DEFAULT_ALIGN_MODE, MATTE_OUTPUTS, type AlignMode, type AlignReport, type MatteOutput } from '../../shared/api.js';
+import { PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../matting/types.js';
 import { encodeCompositePng, encodePng } from '../media/image.js';
@@ -13,6 +14,8 @@ export interface StillRequest {
   readonly model?: string;
   readonly outputs: readonly MatteOutput[];
   readonly compositeColor: { r: number; g: number; b: number };
+  /** Plate alignment (default auto). */
+  readonly align?: AlignMode;
 }
 
 export interface StillResult {
@@ -22,6 +25,8 @@ export interface StillResult {
   readonly height: number;
   readonly ms: number;
   readonly png: Partial<Record<MatteOutput, Buffer>>;
+  /** Absent when the model takes no plate. */
+  readonly align?: AlignReport;
 }
 
 /** "alpha,composite" -> ['alpha', 'composite'] (deduplicated); undefined when a name is unknown or none given. */
@@ -43,8 +48,10 @@ export async function matteStill(matting: MattingService, req: StillRequest): Pr
       `the plate (background) is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: they must be the same size`,
     );
   }
+  const aligner = plate ? new PlateAligner(plate, { mode: req.align ?? DEFAULT_ALIGN_MODE }) : undefined;
+  const alignedPlate = aligner ? await aligner.plateFor(req.image) : undefined;
   const wantForeground = req.outputs.includes('foreground') || req.outputs.includes('composite');
-  const { result, modelId, provider, ms } = await matting.run(session.modelId, req.image, plate, { foreground: wantForeground });
+  const { result, modelId, provider, ms } = await matting.run(session.modelId, req.image, alignedPlate, { foreground: wantForeground });
   const png: Partial<Record<MatteOutput, Buffer>> = {};
   const foreground = result.foreground;
   if (wantForeground && !foreground) throw new Error(`model "${modelId}" returned no foreground`);
@@ -55,5 +62,13 @@ export async function matteStill(matting: MattingService, req: StillRequest): Pr
       else png.composite = await encodeCompositePng(foreground!, req.compositeColor);
     }),
   );
-  return { model: modelId, provider, width: req.image.width, height: req.image.height, ms: Math.round(ms * 10) / 10, png };
+  return {
+    model: modelId,
+    provider,
+    width: req.image.width,
+    height: req.image.height,
+    ms: Math.round(ms * 10) / 10,
+    png,
+    ...(aligner ? { align: aligner.report() } : {}),
+  };
 }

@@ -1,7 +1,8 @@
 // POST /v1/matte: one still image (+ a plate, uploaded or stored) -> alpha / foreground /
 // composite PNGs, base64 in JSON. Field rules are documented on MatteResponse in shared/api.ts.
 import { Router } from 'express';
-import { DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteResponse } from '../../../shared/api.js';
+import { ALIGN_MODES, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteResponse } from '../../../shared/api.js';
+import { isAlignMode } from '../../align/aligner.js';
 import type { Frame } from '../../matting/types.js';
 import { decodeImage, parseHexColor } from '../../media/image.js';
 import { matteStill, parseOutputs } from '../../services/stills.js';
@@ -13,7 +14,7 @@ export function matteRoutes(ctx: EngineContext): Router {
   const router = Router();
   router.post(
     '/matte',
-    requireContentType(['multipart/form-data'], 'multipart/form-data (fields: image, background or backgroundId, model, outputs, compositeColor)'),
+    requireContentType(['multipart/form-data'], 'multipart/form-data (fields: image, background or backgroundId, model, outputs, compositeColor, align)'),
     multipartFiles(['image', 'background'], ctx.maxUploadBytes),
     async (req, res) => {
       // Cheap checks first, so a bad request fails before any pixels are decoded.
@@ -23,6 +24,8 @@ export function matteRoutes(ctx: EngineContext): Router {
       const colorText = textField(req, 'compositeColor') ?? DEFAULT_COMPOSITE_COLOR;
       const compositeColor = parseHexColor(colorText);
       if (!compositeColor) throw new HttpError(400, 'bad_field', `"compositeColor" must be #rrggbb; got "${colorText}"`);
+      const alignText = textField(req, 'align') || 'auto';
+      if (!isAlignMode(alignText)) throw new HttpError(400, 'bad_field', `"align" must be one of ${ALIGN_MODES.join(', ')}; got "${alignText}"`);
       const model = textField(req, 'model') || undefined;
       if (model !== undefined && !ctx.registry.entry(model)) {
         const known = ctx.registry.list().map((m) => m.id).join(', ');
@@ -39,7 +42,7 @@ export function matteRoutes(ctx: EngineContext): Router {
       if (backgroundFile) plate = await decodeImage(backgroundFile.buffer, 'background');
       else if (backgroundId) plate = await ctx.backgrounds.frame(backgroundId);
 
-      const result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor });
+      const result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor, align: alignText });
       const body: MatteResponse = {
         model: result.model,
         provider: result.provider,
@@ -47,6 +50,7 @@ export function matteRoutes(ctx: EngineContext): Router {
         height: result.height,
         ms: result.ms,
         outputs: Object.fromEntries(Object.entries(result.png).map(([k, png]) => [k, png.toString('base64')])),
+        ...(result.align ? { align: result.align } : {}),
       };
       res.json(body);
     },

@@ -5,6 +5,7 @@ import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting
 import { PlateSession } from '../../src/engine/matting/plate/session.js';
 import type { Frame } from '../../src/engine/matting/types.js';
 import { foregroundMse, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';
+import { castShadow, sensorNoise, shiftRotate } from '../../src/eval/perturb.js';
 import { makeScene, qualityScenes, type SyntheticPair } from '../../src/eval/synthetic.js';
 
 const session = new PlateSession('plate', defaultPlateSettings, ['cpu']);
@@ -37,6 +38,37 @@ describe('plate model quality against the oracle naive difference key', () => {
   for (const scene of qualityScenes(1280, 720).filter((s) => ['thin-strands', 'camera-noise', 'semi-transparent'].includes(s.name))) {
     it(`${scene.name} at 1280x720: SAD at most half the oracle naive key's`, () => check(scene));
   }
+});
+
+describe('plate model under capture differences', () => {
+  // A clean composite, then what real capture adds: the subject's cast shadow on the background,
+  // and a plate a pixel and a half off (tripod nudged).
+  const clean = makeScene('capture', { width: 640, height: 360, noise: 0, softEdge: 3, seed: 21 });
+  const c = { plate: clean.plate, alpha: clean.alpha, foreground: clean.foreground };
+  const s = 360;
+  const cases: [string, Frame, Frame][] = [
+    ['a soft cast shadow', castShadow(c, { dx: 0.09 * s, dy: 0.03 * s, blur: 0.03 * s, strength: 0.35 }), clean.plate],
+    ['a plate shifted 1.4 px and rolled 0.15 degrees', clean.frame, shiftRotate(clean.plate, { dx: 1.4, dy: -0.8, degrees: 0.15 })],
+  ];
+  for (const [what, shot, plate] of cases) {
+    it(`${what}: SAD at most half the oracle naive key's`, async () => {
+      const frame = sensorNoise(shot, { read: 1, seed: 1 });
+      const noisyPlate = sensorNoise(plate, { read: 1, seed: 2 });
+      const { alpha } = await session.run(frame, noisyPlate, { foreground: false });
+      const naive = oracleNaiveKey(frame, noisyPlate, clean.alpha);
+      expect(sad(alpha, clean.alpha)).toBeLessThanOrEqual(0.5 * naive.sad);
+    });
+  }
+
+  it('can be told to keep shadows (settings.shadows = false): then the shadow is keyed', async () => {
+    const keep = new PlateSession('plate', { ...defaultPlateSettings, shadows: false }, ['cpu']);
+    const frame = castShadow(c, { dx: 0.09 * s, dy: 0.03 * s, blur: 0.03 * s, strength: 0.35 });
+    const suppressed = await session.run(frame, clean.plate, { foreground: false });
+    const kept = await keep.run(frame, clean.plate, { foreground: false });
+    await keep.dispose();
+    const lit = (p: { data: Uint8Array }) => p.data.reduce((n, v) => n + (v > 127 ? 1 : 0), 0);
+    expect(lit(kept.alpha)).toBeGreaterThan(lit(suppressed.alpha) * 1.2);
+  });
 });
 
 describe('plate model foreground', () => {

@@ -37,6 +37,12 @@ export interface PlateSettings {
   readonly edgeWidth: number;
   /** Guide smoothing ramps in between these noise levels (8-bit levels per channel of frame - plate). */
   readonly guideNoise: readonly [number, number];
+  /** Decide on the distance of the frame from the plate's local 3x3 range (tolerates jitter). */
+  readonly jitterTolerant: boolean;
+  /** Treat darkening that keeps the plate's colour (a cast shadow) as background. */
+  readonly shadows: boolean;
+  /** Darkest shadow accepted, as a brightness factor of the plate. */
+  readonly shadowDepth: number;
   /** Lower bound of the per-channel noise level (0..1 units) at low resolution. */
   readonly noiseFloor: number;
   /** Guided-filter window radius in low-resolution pixels, and its regulariser. */
@@ -59,11 +65,14 @@ export const defaultPlateSettings: PlateSettings = {
   zLow: 4,
   zHigh: 8,
   textureRadius: 8,
-  textureR2: [0.5, 0.9],
-  textureReg: 3 * (3 / 255) ** 2,
+  textureR2: [0.3, 0.7],
+  textureReg: 5e-5,
   contrastRadius: 4,
   edgeWidth: 8,
   guideNoise: [3, 6],
+  jitterTolerant: true,
+  shadows: true,
+  shadowDepth: 0.3,
   noiseFloor: 1.5 / 255,
   radius: 2,
   eps: 2e-4,
@@ -141,16 +150,21 @@ function reduceBlocks(g: GraphBuilder, op: 'ReduceMean' | 'ReduceSum', x: string
 
 /**
  * The plate's part, run once per plate (a clip or a live session reuses it for every frame):
- * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp) and `bgr_low` float
- * (3, h, w) in 0..1.
+ * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp), `bgr_low` float
+ * (3, h, w) in 0..1, and the low-resolution plate's local 3x3 range `bgr_low_min`/`bgr_low_max`.
  */
 export function buildPlatePrepGraph(width: number, height: number, channels: 3 | 4, settings: PlateSettings = defaultPlateSettings): Uint8Array {
   const geo = plateGeometry(width, height, settings);
   const g = new GraphBuilder('cleanplate_plate_prep');
   const planar = planarInput(g, 'bgr', geo, channels);
   const float = g.op('DequantizeLinear', [planar, g.float(1 / 255), g.uint8(0)]);
+  const low = reduceBlocks(g, 'ReduceMean', float, 3, geo);
   g.output('bgr_planar', planar, 'uint8', [3, geo.paddedHeight, geo.paddedWidth]);
-  g.output('bgr_low', reduceBlocks(g, 'ReduceMean', float, 3, geo), 'float', [3, geo.lowHeight, geo.lowWidth]);
+  g.output('bgr_low', low, 'float', [3, geo.lowHeight, geo.lowWidth]);
+  // The plate's local range (3x3 at low resolution) for jitter-tolerant decisions.
+  const pool = (x: string) => g.op('Squeeze', [g.op('MaxPool', [g.op('Unsqueeze', [x, g.int64([0])])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), g.int64([0])]);
+  g.output('bgr_low_max', pool(low), 'float', [3, geo.lowHeight, geo.lowWidth]);
+  g.output('bgr_low_min', g.op('Neg', [pool(g.op('Neg', [low]))]), 'float', [3, geo.lowHeight, geo.lowWidth]);
   return g.toBytes(`plate model plate preparation ${width}x${height}x${channels}`);
 }
 
@@ -172,6 +186,8 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const S = planarInput(g, 'src', geo, C); // uint8 (3,Hp,Wp)
   const Bp = g.input('bgr_planar', 'uint8', [3, Hp, Wp]);
   const Bs = g.input('bgr_low', 'float', [3, h, w]);
+  const BsMax = g.input('bgr_low_max', 'float', [3, h, w]);
+  const BsMin = g.input('bgr_low_min', 'float', [3, h, w]);
   const sumC = (x: string) => g.op('ReduceSum', [x, axes(0)], { keepdims: 1 }); // (1,h,w)
   const sumHW = (x: string) => g.op('ReduceSum', [x, axes(1, 2)], { keepdims: 1 }); // (c,1,1)
   const sq = (x: string) => g.op('Mul', [x, x]);
@@ -209,10 +225,32 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const w1 = g.op('Exp', [g.op('Mul', [d1, f(-1 / (2 * 0.04 * 0.04))])]);
   const noiseVarRaw = g.op('Div', [sumHW(g.op('Mul', [w1, d1])), g.op('Add', [g.op('Mul', [sumHW(w1), f(3)]), f(1e-6)])]);
   const noiseVar = g.op('Max', [noiseVarRaw, f(s.noiseFloor * s.noiseFloor)]);
-  const z = g.op('Sqrt', [g.op('Div', [d1, g.op('Mul', [noiseVar, f(3)])])]); // RMS difference in sigmas
   const nchw = (x: string) => g.op('Unsqueeze', [x, axes(0)]);
   const ramp = (x: string, lo: number, hi: number) =>
     g.op('Clip', [g.op('Mul', [g.op('Sub', [x, f(lo)]), f(1 / (hi - lo))]), f(0), f(1)]);
+  const sigmas = (dist2: string) => g.op('Sqrt', [g.op('Div', [dist2, g.op('Mul', [noiseVar, f(3)])])]); // RMS in sigmas
+
+  // Cast shadows: the subject darkens the plate behind it without changing its colour, so the
+  // frame is the plate times a brightness factor beta (Horprasert et al.'s brightness and
+  // chromaticity distortion). Where beta is in the shadow range and what is left after taking
+  // it out (the chromaticity distortion) is noise, the decision looks at that residual only.
+  // (A grey subject over a grey wall of similar texture is the price: settings.shadows = false.)
+  // A plate off by a pixel or so (hand-held, tripod nudged, compression) leaves differences along
+  // the plate's own edges. Decisions use how far the frame lies outside the plate's local range.
+  const outside = g.op('Add', [
+    g.op('Relu', [g.op('Sub', [Is, g.op('Mul', [BsMax, gain])])]),
+    g.op('Relu', [g.op('Sub', [g.op('Mul', [BsMin, gain]), Is])]),
+  ]);
+  let decisionDist = s.jitterTolerant ? sumC(sq(outside)) : d1;
+  if (s.shadows) {
+    const Bg = g.op('Mul', [Bs, gain]);
+    const beta = g.op('Div', [sumC(g.op('Mul', [Is, Bg])), g.op('Add', [sumC(sq(Bg)), f(1e-6)])]);
+    const chroma = sumC(sq(g.op('Sub', [Is, g.op('Mul', [beta, Bg])])));
+    const inRange = g.op('Mul', [ramp(beta, s.shadowDepth, s.shadowDepth + 0.1), g.op('Sub', [f(1), ramp(beta, 1, 1.05)])]);
+    const shadowLike = g.op('Mul', [inRange, g.op('Sub', [f(1), ramp(sigmas(chroma), s.zGate, s.zLow)])]);
+    decisionDist = g.op('Min', [decisionDist, g.op('Add', [d1, g.op('Mul', [shadowLike, g.op('Sub', [chroma, d1])])])]);
+  }
+  const z = sigmas(decisionDist);
   // Confident subject: a difference well above the noise. (1,1,h,w) from here on.
   const conf = nchw(ramp(z, s.zLow, s.zHigh));
   // Any difference above the noise at all.
@@ -271,9 +309,14 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const Is2 = half(nchw(Is));
   const mB = boxR(Bg2, rt);
   const mI = boxR(Is2, rt);
+  // Sensor noise inflates both variances (and so deflates the slope and R^2): take out what the
+  // measured noise puts there. Each capture carries about half of the frame-plate noise variance,
+  // and these pixels average 4 low-resolution ones; summed over 3 channels.
+  const noiseHere = g.op('Mul', [noiseVar, f((3 * 0.5) / 4)]);
+  const denoised = (v: string) => g.op('Max', [sub(v, noiseHere), f(1e-8)]);
   const covIB = sumC1(sub(boxR(mul(Is2, Bg2), rt), mul(mI, mB)));
-  const varB = sumC1(sub(boxR(mul(Bg2, Bg2), rt), mul(mB, mB)));
-  const varI = sumC1(sub(boxR(mul(Is2, Is2), rt), mul(mI, mI)));
+  const varB = denoised(sumC1(sub(boxR(mul(Bg2, Bg2), rt), mul(mB, mB))));
+  const varI = denoised(sumC1(sub(boxR(mul(Is2, Is2), rt), mul(mI, mI))));
   const slopeTex = g.op('Clip', [sub(f(1), div(covIB, add(varB, f(s.textureReg)))), f(0), f(1)]);
   // Only as far as the plate explains the frame (R^2): a textured subject whose shading happens to
   // follow the plate's gradients must not turn see-through.

@@ -279,8 +279,13 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const gUnit = 1 / (255 * GAIN_SCALE);
   // Under heavy sensor noise the guide's own noise passes into alpha near edges, so the guide is
   // smoothed (3x3) in proportion to the measured noise; clean footage skips the pass entirely and
-  // keeps its finest detail (hair). The per-pixel noise of D is about sqrt(noiseVar) * k.
-  const noiseFull = g.op('Mul', [g.op('Sqrt', [noiseVarRaw]), f(k * 255)]); // levels, per channel of D
+  // keeps its finest detail (hair).
+  // Per-pixel noise straight from the point samples (single pixels, so not reduced by averaging),
+  // robustly weighted towards background.
+  const dPoint = sumC(sq(g.op('Sub', [Ip, g.op('Mul', [Bpt, gain])])));
+  const wPoint = g.op('Exp', [g.op('Mul', [dPoint, f(-1 / (2 * 0.05 * 0.05))])]);
+  const pointVar = g.op('Div', [sumHW(g.op('Mul', [wPoint, dPoint])), g.op('Add', [g.op('Mul', [sumHW(wPoint), f(3)]), f(1e-6)])]);
+  const noiseFull = g.op('Mul', [g.op('Sqrt', [pointVar]), f(255)]); // levels, per channel of D
   const smoothing = g.op('Clip', [g.op('Mul', [g.op('Sub', [noiseFull, f(s.guideNoise[0])]), f(1 / (s.guideNoise[1] - s.guideNoise[0]))]), f(0), f(1)]);
   const Graw = g.op('Cast', [Gint], { to: 1 }); // (1,1,Hp,Wp)
   const noisy = g.op('Greater', [g.op('Reshape', [smoothing, g.int64([])]), f(0.02)]);

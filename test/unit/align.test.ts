@@ -200,6 +200,18 @@ describe('video', () => {
     expect(report.maxUncoveredFraction).toBeGreaterThan(0.01);
   });
 
+  it('the next frame of a shot is tracked from the last warp; a useless prior falls back to matching', async () => {
+    const truth: Homography = [1, 0, 9.4, 0, 1, -4.1, 0, 0, 1];
+    const pair = makeAlignPair({ width: W, height: H, warp: truth, noise: 1.5 });
+    // The previous frame's warp, 3 px off from this frame's.
+    const tracked = await estimateHomography(pair.plate, pair.frame, { prior: [1, 0, 6.5, 0, 1, -2.8, 0, 0, 1] });
+    expect(tracked).toMatchObject({ ok: true, tracked: true });
+    if (tracked.ok) expect(maxDisplacement(tracked.warp, truth, W, H)).toBeLessThanOrEqual(0.5);
+    const rescued = await estimateHomography(pair.plate, pair.frame, { prior: [1, 0, 150, 0, 1, 90, 0, 0, 1] });
+    expect(rescued).toMatchObject({ ok: true, tracked: false });
+    if (rescued.ok) expect(maxDisplacement(rescued.warp, truth, W, H)).toBeLessThanOrEqual(0.5);
+  });
+
   it('smoothing blends sub-pixel jitter and follows real motion at once', () => {
     const smoother = new WarpSmoother(W, H);
     const a = smoother.next([1, 0, 10, 0, 1, 0, 0, 0, 1]);

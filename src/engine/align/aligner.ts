@@ -44,6 +44,8 @@ export class PlateAligner {
   /** What the static check compares new frames with: the plate, then the frame of the last update. */
   private probe: Probe | undefined;
   private readonly smoother: WarpSmoother | undefined;
+  /** The last frame's raw estimate in a video: the next frame tracks from it. */
+  private lastEstimate: Homography | undefined;
   private readonly warnings = new Set<string>();
   private frames = 0;
   private estimated = 0;
@@ -102,7 +104,9 @@ export class PlateAligner {
       }
     }
     this.estimated++;
-    const estimate = await estimateHomography(this.plate, frame, this.options.estimate);
+    const prior = this.options.video ? this.lastEstimate : undefined;
+    const estimate = await estimateHomography(this.plate, frame, { ...this.options.estimate, ...(prior ? { prior } : {}) });
+    this.lastEstimate = estimate.ok ? estimate.warp : undefined;
     if (!estimate.ok) {
       this.warnings.add(`${estimate.reason}: the plate was used as given`);
       this.smoother?.reset();

@@ -11,6 +11,12 @@ export interface EstimateOptions {
   readonly maxSide?: number;
   /** ORB features kept per image (default 1500). */
   readonly features?: number;
+  /**
+   * The warp found on the previous frame of the same shot. The plate's features are then tracked
+   * from where it puts them (pyramidal Lucas-Kanade) instead of being matched afresh, which skips
+   * the frame's feature detection and matching; when tracking finds too little, matching runs.
+   */
+  readonly prior?: Homography;
 }
 
 export interface EstimateTimings {
@@ -21,6 +27,8 @@ export interface EstimateTimings {
 }
 
 interface EstimateCommon {
+  /** True when the warp came from tracking from the prior rather than from feature matching. */
+  readonly tracked: boolean;
   /** Matches that passed the ratio test, and those the robust fit kept. */
   readonly matches: number;
   readonly inliers: number;
@@ -77,13 +85,15 @@ function resized(cv: OpenCv, src: CvMat, width: number, height: number, scale: n
 }
 
 /** ORB features at the working scale and the grey image at the refinement scale. */
-function prepare(cv: OpenCv, frame: Frame, scale: number, refineScale: number, count: number): Prepared {
+function prepare(cv: OpenCv, frame: Frame, scale: number, refineScale: number, count: number, withFeatures = true): Prepared {
   return withMats(cv, 'feature detection', (keep) => {
     const rgb = keep(new cv.Mat(frame.height, frame.width, frame.channels === 4 ? cv.CV_8UC4 : cv.CV_8UC3));
     rgb.data.set(frame.data);
     const g = keep(new cv.Mat());
     cv.cvtColor(rgb, g, frame.channels === 4 ? cv.COLOR_RGBA2GRAY : cv.COLOR_RGB2GRAY);
     const fine = resized(cv, g, frame.width, frame.height, refineScale, keep);
+    const grey = { data: fine.data.slice(), width: fine.cols, height: fine.rows };
+    if (!withFeatures) return { features: { points: new Float32Array(0), descriptors: new Uint8Array(0), count: 0 }, grey };
     const small = resized(cv, g, frame.width, frame.height, scale, keep);
     // A lower FAST threshold than ORB's default 20 keeps features on soft, low-contrast scenes.
     const orb = keep(new cv.ORB(count, 1.2, 6, 31, 0, 2, 0, 31, 10));
@@ -99,7 +109,7 @@ function prepare(cv: OpenCv, frame: Frame, scale: number, refineScale: number, c
     }
     return {
       features: { points, descriptors: n > 0 ? desc.data.slice(0, n * 32) : new Uint8Array(0), count: n },
-      grey: { data: fine.data.slice(), width: fine.cols, height: fine.rows },
+      grey,
     };
   });
 }
@@ -134,7 +144,25 @@ function robustFit(cv: OpenCv, from: ArrayLike<number>, to: ArrayLike<number>, t
  * at full size. Tracking the inliers with pyramidal Lucas-Kanade at the refinement scale, from
  * where the coarse warp predicts them, gives sub-pixel pairs for a second, tighter fit.
  */
-function refine(cv: OpenCv, plate: Grey, frame: Grey, refineScale: number, coarse: Homography, platePoints: number[]): Homography | undefined {
+interface Tracking {
+  /** Pyramid levels above the refinement scale: 1 polishes a good guess, 3 follows a moving camera. */
+  readonly levels: number;
+  /** A track further than this (refinement-scale pixels) from its prediction is dropped. */
+  readonly maxDeviation: number;
+}
+
+const POLISH: Tracking = { levels: 1, maxDeviation: 3 };
+const FOLLOW: Tracking = { levels: 3, maxDeviation: 60 };
+
+function refine(
+  cv: OpenCv,
+  plate: Grey,
+  frame: Grey,
+  refineScale: number,
+  coarse: Homography,
+  platePoints: number[],
+  tracking: Tracking = POLISH,
+): { warp: Homography; inliers: number } | undefined {
   const step = Math.max(1, Math.floor(platePoints.length / 2 / REFINE_POINTS));
   const from: number[] = [];
   const guess: number[] = [];
@@ -153,7 +181,7 @@ function refine(cv: OpenCv, plate: Grey, frame: Grey, refineScale: number, coars
     const status = keep(new cv.Mat());
     const err = keep(new cv.Mat());
     const criteria = new cv.TermCriteria(cv.TermCriteria_COUNT + cv.TermCriteria_EPS, 20, 0.01);
-    cv.calcOpticalFlowPyrLK(greyMat(cv, plate, keep), greyMat(cv, frame, keep), prevPts, nextPts, status, err, new cv.Size(21, 21), 1, criteria, cv.OPTFLOW_USE_INITIAL_FLOW);
+    cv.calcOpticalFlowPyrLK(greyMat(cv, plate, keep), greyMat(cv, frame, keep), prevPts, nextPts, status, err, new cv.Size(21, 21), tracking.levels, criteria, cv.OPTFLOW_USE_INITIAL_FLOW);
     const src: number[] = [];
     const dst: number[] = [];
     const out = nextPts.data32F;
@@ -161,7 +189,7 @@ function refine(cv: OpenCv, plate: Grey, frame: Grey, refineScale: number, coars
       const dx = out[2 * i]! - guess[2 * i]!;
       const dy = out[2 * i + 1]! - guess[2 * i + 1]!;
       // A track that wandered off its prediction found something else (the subject, a repeat).
-      if (status.data[i] && Math.hypot(dx, dy) < 3) {
+      if (status.data[i] && Math.hypot(dx, dy) < tracking.maxDeviation) {
         src.push(from[2 * i]!, from[2 * i + 1]!);
         dst.push(out[2 * i]!, out[2 * i + 1]!);
       }
@@ -171,8 +199,9 @@ function refine(cv: OpenCv, plate: Grey, frame: Grey, refineScale: number, coars
   if (tracked.src.length / 2 < MIN_INLIERS) return undefined;
   const fit = robustFit(cv, tracked.src, tracked.dst, 1);
   const inliers = fit.inlier.reduce((a, b) => a + (b ? 1 : 0), 0);
-  if (!fit.h || inliers < MIN_INLIERS) return undefined;
-  return rescale(fromArray(fit.h), refineScale);
+  // Following from a prior, most tracks must agree: otherwise the prior was off and matching decides.
+  if (!fit.h || inliers < MIN_INLIERS || (tracking === FOLLOW && inliers < 0.5 * n)) return undefined;
+  return { warp: rescale(fromArray(fit.h), refineScale), inliers };
 }
 
 /**
@@ -198,14 +227,37 @@ export async function estimateHomography(plate: Frame, frame: Frame, options: Es
   const plateMs = cached.ms;
   const pp = cached.prepared;
   const pf = pp.features;
-  t = performance.now();
-  const fp = prepare(cv, frame, scale, refineScale, count);
-  const ff = fp.features;
-  const frameMs = performance.now() - t;
+  let frameMs = 0;
   let matchMs = 0;
   let fitMs = 0;
   const timings = (): EstimateTimings => ({ plateFeaturesMs: plateMs, frameFeaturesMs: frameMs, matchMs, fitMs });
-  const fail = (reason: string, matches: number, inliers: number): GeometricEstimate => ({ ok: false, reason, matches, inliers, timings: timings() });
+  const fail = (reason: string, matches: number, inliers: number): GeometricEstimate => ({ ok: false, tracked: false, reason, matches, inliers, timings: timings() });
+  const toFull = (v: number): number => (v + 0.5) / scale - 0.5;
+
+  if (options.prior && pf.count >= MIN_INLIERS) {
+    t = performance.now();
+    const grey = prepare(cv, frame, scale, refineScale, count, false).grey;
+    frameMs = performance.now() - t;
+    t = performance.now();
+    const { prior } = options;
+    const inside: number[] = [];
+    for (let i = 0; i < pf.count; i++) {
+      const x = toFull(pf.points[2 * i]!);
+      const y = toFull(pf.points[2 * i + 1]!);
+      const [fx, fy] = apply(prior, x, y);
+      if (fx >= 8 && fy >= 8 && fx <= frame.width - 9 && fy <= frame.height - 9) inside.push(x, y);
+    }
+    const followed = inside.length / 2 >= MIN_INLIERS ? refine(cv, pp.grey, grey, refineScale, prior, inside, FOLLOW) : undefined;
+    fitMs = performance.now() - t;
+    if (followed && isPlausible(followed.warp, frame.width, frame.height)) {
+      return { ok: true, tracked: true, warp: followed.warp, matches: inside.length / 2, inliers: followed.inliers, timings: timings() };
+    }
+  }
+
+  t = performance.now();
+  const fp = prepare(cv, frame, scale, refineScale, count);
+  const ff = fp.features;
+  frameMs += performance.now() - t;
 
   if (pf.count < MIN_INLIERS || ff.count < MIN_INLIERS) {
     return fail(`too little texture to align (${pf.count} features in the plate, ${ff.count} in the frame)`, 0, 0);
@@ -229,7 +281,7 @@ export async function estimateHomography(plate: Frame, frame: Frame, options: Es
     }
     return { from, to };
   });
-  matchMs = performance.now() - t;
+  matchMs += performance.now() - t;
   const matches = pairs.from.length / 2;
   if (matches < MIN_INLIERS) return fail(`the frame and the plate have too little in common (${matches} feature matches)`, matches, 0);
 
@@ -237,17 +289,16 @@ export async function estimateHomography(plate: Frame, frame: Frame, options: Es
   const fit = robustFit(cv, pairs.from, pairs.to, FIT_THRESHOLD);
   const inliers = fit.inlier.reduce((a, b) => a + (b ? 1 : 0), 0);
   if (!fit.h || inliers < MIN_INLIERS || inliers < MIN_INLIER_SHARE * matches) {
-    fitMs = performance.now() - t;
+    fitMs += performance.now() - t;
     return fail(`the frame and the plate have too little in common (${inliers} of ${matches} matches agree on one camera motion)`, matches, inliers);
   }
   const coarse = rescale(fromArray(fit.h), scale);
-  const toFull = (v: number): number => (v + 0.5) / scale - 0.5;
   const platePoints: number[] = [];
   for (let i = 0; i < matches; i++) if (fit.inlier[i]) platePoints.push(toFull(pairs.from[2 * i]!), toFull(pairs.from[2 * i + 1]!));
-  const warp = refine(cv, pp.grey, fp.grey, refineScale, coarse, platePoints) ?? coarse;
-  fitMs = performance.now() - t;
+  const warp = refine(cv, pp.grey, fp.grey, refineScale, coarse, platePoints)?.warp ?? coarse;
+  fitMs += performance.now() - t;
   if (!isPlausible(warp, frame.width, frame.height)) {
     return fail('the matches agree only on an implausible camera motion (folded, or scaled more than 2x)', matches, inliers);
   }
-  return { ok: true, warp, matches, inliers, timings: timings() };
+  return { ok: true, tracked: false, warp, matches, inliers, timings: timings() };
 }

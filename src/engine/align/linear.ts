@@ -1,4 +1,4 @@
-// Small dense linear algebra for the alignment fits (at most 8 unknowns).
+// Small numerics for the alignment fits: dense linear algebra (at most 8 unknowns) and a robust scale.
 
 /** Solves A x = b (A n x n, row-major) by Gaussian elimination with partial pivoting; undefined when singular. */
 export function solveLinear(a: number[], b: number[], n: number): number[] | undefined {
@@ -53,4 +53,18 @@ export class NormalEquations {
     for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) full[i * n + j] = full[j * n + i]!;
     return solveLinear(full, this.atb, n);
   }
+}
+
+/** Median of |values| from a histogram of 0.25-level bins (64 levels and beyond share the last): O(n), no sort. */
+export function medianAbs(values: ArrayLike<number>): number {
+  const bins = new Uint32Array(257);
+  const last = bins.length - 1;
+  for (let k = 0; k < values.length; k++) bins[Math.min(last, Math.floor(Math.abs(values[k]!) * 4))]!++;
+  let seen = 0;
+  const half = values.length / 2;
+  for (let b = 0; b <= last; b++) {
+    seen += bins[b]!;
+    if (seen >= half) return (b + 0.5) / 4;
+  }
+  return last / 4;
 }

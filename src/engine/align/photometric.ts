@@ -4,6 +4,7 @@
 // iterated least-squares fit on a sparse grid of samples leaves them out.
 import type { Frame } from '../matting/types.js';
 import { apply, invert, type Homography } from './homography.js';
+import { medianAbs } from './linear.js';
 
 export interface Photometric {
   readonly gain: readonly [number, number, number];
@@ -17,7 +18,7 @@ export type PhotometricFit =
   | { readonly ok: false; readonly reason: string };
 
 /** About this many samples are taken over the frame whatever its size. */
-const TARGET_SAMPLES = 40_000;
+const TARGET_SAMPLES = 20_000;
 /** Clipped values say nothing about the gain. */
 const DARK = 4;
 const BRIGHT = 250;
@@ -42,11 +43,6 @@ function sample(img: Frame, x: number, y: number, out: number[]): boolean {
     out[c] = top + (bottom - top) * fy;
   }
   return true;
-}
-
-function median(values: Float64Array | number[]): number {
-  const sorted = Float64Array.from(values).sort();
-  return sorted.length ? sorted[sorted.length >> 1]! : 0;
 }
 
 /**
@@ -102,7 +98,7 @@ export function fitPhotometric(plate: Frame, frame: Frame, warp?: Homography): P
     }
     // The first pass keeps the better half (the subject may cover much of the frame); later
     // passes keep what is within a few noise levels of the fit.
-    const limit = iter === 0 ? median(residual) : Math.max(3, 3 * 1.4826 * median(residual.filter((_, i) => use[i] === 1)));
+    const limit = iter === 0 ? medianAbs(residual) : Math.max(3, 3 * 1.4826 * medianAbs(residual.filter((_, i) => use[i] === 1)));
     used = 0;
     for (let i = 0; i < n; i++) {
       use[i] = residual[i]! <= limit ? 1 : 0;

@@ -7,7 +7,7 @@
 // on the subject disagree by far more than noise and are weighed out (Tukey). Only textured
 // points are used: a shift of a flat area changes nothing, so it needs no alignment either.
 import type { Frame } from '../matting/types.js';
-import { NormalEquations } from './linear.js';
+import { medianAbs, NormalEquations } from './linear.js';
 
 export interface Probe {
   readonly width: number;
@@ -37,7 +37,7 @@ export interface StaticCheck {
 
 /** Points examined for texture, and kept at most. */
 const CANDIDATES = 8000;
-const MAX_POINTS = 4000;
+const MAX_POINTS = 2500;
 /** Grey-level gradient (per pixel) below which a point carries no motion information. */
 const MIN_GRADIENT = 3;
 /**
@@ -74,11 +74,6 @@ export function buildProbe(ref: Frame): Probe {
   return { width: W, height: H, index: Uint32Array.from(keep, (p) => p[0]!), u: col(1), v: col(2), value: col(3), gx: col(4), gy: col(5) };
 }
 
-const median = (a: Float64Array): number => {
-  const s = Float64Array.from(a).sort();
-  return s.length ? s[s.length >> 1]! : 0;
-};
-
 /** How the frame differs from the probe's reference: see StaticCheck. */
 export function checkStatic(probe: Probe, frame: Frame): StaticCheck {
   if (frame.width !== probe.width || frame.height !== probe.height) throw new Error('frame and probe differ in size');
@@ -87,6 +82,7 @@ export function checkStatic(probe: Probe, frame: Frame): StaticCheck {
     // A featureless reference: no motion can be seen, and none can hurt the matte.
     return { moved: false, exposureChanged: false, shiftPx: 0, agreeing: 1, gain: 1, offset: 0 };
   }
+  const { gx, gy, u, v, value } = probe;
   const f = new Float64Array(n);
   for (let k = 0; k < n; k++) f[k] = grey(frame, probe.index[k]!);
   // theta: a, b, then the motion terms (-dx0, -dx_u, -dx_v, -dy0, -dy_u, -dy_v).
@@ -95,35 +91,27 @@ export function checkStatic(probe: Probe, frame: Frame): StaticCheck {
   const row = new Array<number>(8);
   const residuals = (t: number[]): void => {
     for (let k = 0; k < n; k++) {
-      const gx = probe.gx[k]!;
-      const gy = probe.gy[k]!;
-      const u = probe.u[k]!;
-      const v = probe.v[k]!;
-      const model = t[0]! * probe.value[k]! + t[1]! + gx * (t[2]! + t[3]! * u + t[4]! * v) + gy * (t[5]! + t[6]! * u + t[7]! * v);
+      const model = t[0]! * value[k]! + t[1]! + gx[k]! * (t[2]! + t[3]! * u[k]! + t[4]! * v[k]!) + gy[k]! * (t[5]! + t[6]! * u[k]! + t[7]! * v[k]!);
       r[k] = f[k]! - model;
     }
   };
   residuals(theta);
-  for (let iter = 0; iter < 5; iter++) {
-    const sigma = Math.max(2, 1.4826 * median(r.map(Math.abs)));
+  for (let iter = 0; iter < 3; iter++) {
+    const sigma = Math.max(2, 1.4826 * medianAbs(r));
     const c = 4.685 * sigma;
     const eq = new NormalEquations(8);
     for (let k = 0; k < n; k++) {
       const z = r[k]! / c;
-      if (Math.abs(z) >= 1) continue;
+      if (z >= 1 || z <= -1) continue;
       const w = (1 - z * z) ** 2;
-      const gx = probe.gx[k]!;
-      const gy = probe.gy[k]!;
-      const u = probe.u[k]!;
-      const v = probe.v[k]!;
-      row[0] = probe.value[k]!;
+      row[0] = value[k]!;
       row[1] = 1;
-      row[2] = gx;
-      row[3] = gx * u;
-      row[4] = gx * v;
-      row[5] = gy;
-      row[6] = gy * u;
-      row[7] = gy * v;
+      row[2] = gx[k]!;
+      row[3] = gx[k]! * u[k]!;
+      row[4] = gx[k]! * v[k]!;
+      row[5] = gy[k]!;
+      row[6] = gy[k]! * u[k]!;
+      row[7] = gy[k]! * v[k]!;
       eq.add(row, f[k]!, w);
     }
     const next = eq.solve();

@@ -27,15 +27,16 @@ const MODEL_FRAMES = 30;
 const fps = (frames: number, ms: number): number => (frames * 1000) / ms;
 
 /**
- * CPU seconds used by the whole machine so far (Linux /proc/stat; undefined elsewhere). Child
- * processes (ffmpeg) and onnxruntime's threads are all counted, so per-stage CPU costs come out
- * comparable. Other load on the machine inflates them: the bench prints the load average.
+ * CPU seconds used by this process and its finished children (Linux /proc/self/stat: utime,
+ * stime, cutime, cstime; undefined elsewhere): onnxruntime's threads and every ffmpeg the stage
+ * ran, and nothing else on the machine, so other load does not inflate the per-stage costs.
  */
-function machineCpuSeconds(): number | undefined {
+function processTreeCpuSeconds(): number | undefined {
   try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const [utime = 0, stime = 0, cutime = 0, cstime = 0] = fields.slice(11, 15);
+    return (utime + stime + cutime + cstime) / 100; // USER_HZ
   } catch {
     return undefined;
   }
@@ -43,11 +44,11 @@ function machineCpuSeconds(): number | undefined {
 
 /** Runs `work`, returning its wall time (ms) and the machine CPU seconds it took. */
 async function measure(work: () => Promise<number>): Promise<{ frames: number; ms: number; cpu: number | undefined }> {
-  const c0 = machineCpuSeconds();
+  const c0 = processTreeCpuSeconds();
   const t0 = performance.now();
   const frames = await work();
   const ms = performance.now() - t0;
-  const c1 = machineCpuSeconds();
+  const c1 = processTreeCpuSeconds();
   return { frames, ms, cpu: c0 !== undefined && c1 !== undefined ? c1 - c0 : undefined };
 }
 
@@ -142,14 +143,15 @@ export default async function clipBench(): Promise<void> {
     };
     const cores = os.availableParallelism();
     const sequential = 1 / (1 / rate(decode) + 1 / rate(model) + 1 / rate(encode));
-    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine slows every figure)`);
+    console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine slows every figure; CPU figures count this process and its ffmpeg children only)`);
     console.log(`decode-only      ${rate(decode).toFixed(1).padStart(6)} fps${cpu(decode)}`);
     console.log(`encode-only      ${rate(encode).toFixed(1).padStart(6)} fps${cpu(encode)}   (prores_aw 4444 + alpha, incl. RGBA->YUVA 10-bit)`);
     const report = (label: string, m: typeof model, alpha: typeof model | undefined, job: typeof e2e): void => {
       const pct = (v: number): string => `${((v / job.m.ms) * 100).toFixed(0)}%`;
       console.log(`-- model on ${label}`);
       console.log(`model-only       ${rate(m).toFixed(1).padStart(6)} fps${cpu(m)}${alpha ? `   (alpha only: ${rate(alpha).toFixed(1)} fps)` : ''}`);
-      console.log(`end-to-end       ${rate(job.m).toFixed(1).padStart(6)} fps${cpu(job.m)}`);
+      const used = job.m.cpu === undefined ? '' : `   (used ${(job.m.cpu / (job.m.ms / 1000)).toFixed(2)} of ${cores} cores)`;
+      console.log(`end-to-end       ${rate(job.m).toFixed(1).padStart(6)} fps${cpu(job.m)}${used}`);
       console.log(`ratio end-to-end / model-only = ${(rate(job.m) / rate(m)).toFixed(2)}   (goal >= 0.9)`);
       console.log(
         `model stage in the job: running ${pct(job.busy.transform)}, starved for decoded frames ${pct(job.busy.transformStarved)}, ` +

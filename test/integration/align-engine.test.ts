@@ -8,8 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { Homography } from '../../src/engine/align/homography.js';
 import { validateOpen } from '../../src/engine/services/live.js';
+import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { makeAlignPair, type AlignPair } from '../../src/eval/align-pairs.js';
 import type { JobRecord, MatteResponse } from '../../src/shared/api.js';
 import { errorOf, form, startTestEngine, type TestEngine } from '../support/engine.js';
@@ -158,8 +160,29 @@ describe('clip jobs align', () => {
   });
 });
 
-describe('live open align', () => {
-  it('takes auto, on and off and refuses anything else', () => {
+describe('live sessions align', () => {
+  it('a live session aligns the stored plate to a hand-held camera and reports it in stats', async () => {
+    const backgroundId = (await uploadBackground({ url: t.url, token: t.token }, platePng)).id;
+    const live = await LiveConnection.connect({ url: t.url, token: t.token }, (url, protocols) => new WebSocket(url, protocols) as unknown as WebSocketLike);
+    try {
+      for (const align of [undefined, 'off'] as const) {
+        const info = await live.openSession({ backgroundId, width: W, height: H, ...(align ? { align } : {}) });
+        live.sendFrame(info.sessionId, 1, Date.now(), 'png', W, H, framePng);
+        await expect.poll(async () => (await live.stats(info.sessionId)).matted, { timeout: 30_000 }).toBe(1);
+        const stats = await live.stats(info.sessionId);
+        if (align === 'off') expect(stats.align).toMatchObject({ mode: 'off', frames: 1, framesAligned: 0 });
+        else {
+          expect(stats.align).toMatchObject({ mode: 'auto', frames: 1, framesEstimated: 1, framesWarped: 1, warnings: [] });
+          expect(stats.align!.meanShiftPx).toBeGreaterThan(8);
+        }
+        await live.closeSession(info.sessionId);
+      }
+    } finally {
+      live.disconnect();
+    }
+  });
+
+  it('the open message takes auto, on and off and refuses anything else', () => {
     const base = { type: 'open', backgroundId: 'b', width: 320, height: 180 };
     expect(validateOpen({ ...base, align: 'on' })).toMatchObject({ align: 'on' });
     expect(validateOpen(base)).not.toHaveProperty('align');

@@ -40,6 +40,7 @@ export class PlateAligner {
   private current: Frame;
   private warp: Homography | undefined;
   private photometric: Photometric | undefined;
+  private exposureFitted = false;
   private uncovered = 0;
   /** What the static check compares new frames with: the plate, then the frame of the last update. */
   private probe: Probe | undefined;
@@ -94,6 +95,8 @@ export class PlateAligner {
   }
 
   private async update(frame: Frame): Promise<void> {
+    // Whether the exposure may differ from what the current gain/offset was fitted for.
+    let exposureChanged = true;
     if (this.options.mode === 'auto') {
       const check = checkStatic(this.probe ?? plateProbe(this.plate), frame);
       if (!check.moved && !check.exposureChanged) return;
@@ -102,6 +105,7 @@ export class PlateAligner {
         await this.apply(frame, this.warp);
         return;
       }
+      exposureChanged = check.exposureChanged || !this.exposureFitted;
     }
     this.estimated++;
     const prior = this.options.video ? this.lastEstimate : undefined;
@@ -115,6 +119,7 @@ export class PlateAligner {
       if (!this.options.video || this.current === this.plate) {
         this.warp = undefined;
         this.photometric = undefined;
+        this.exposureFitted = false;
         this.uncovered = 0;
         this.current = this.plate;
       }
@@ -123,14 +128,22 @@ export class PlateAligner {
     }
     let warp: Homography | undefined = this.smoother ? this.smoother.next(estimate.warp) : estimate.warp;
     if (maxDisplacement(warp, IDENTITY, frame.width, frame.height) <= MIN_WARP_PX) warp = undefined;
-    await this.apply(frame, warp);
+    await this.apply(frame, warp, exposureChanged);
   }
 
-  /** Fits the exposure match under `warp`, renders the aligned plate, and makes `frame` the reference. */
-  private async apply(frame: Frame, warp: Homography | undefined): Promise<void> {
-    const fit = fitPhotometric(this.plate, frame, warp);
-    if (!fit.ok) this.warnings.add(`${fit.reason}: exposure not matched`);
-    const photometric = fit.ok && isNoticeable(fit.photometric) ? fit.photometric : undefined;
+  /**
+   * Fits the exposure match under `warp` (or keeps the current one when the exposure did not
+   * change: a moving camera rarely changes it), renders the aligned plate, and makes `frame` the
+   * static check's reference.
+   */
+  private async apply(frame: Frame, warp: Homography | undefined, refitExposure = true): Promise<void> {
+    let photometric = this.photometric;
+    if (refitExposure) {
+      const fit = fitPhotometric(this.plate, frame, warp);
+      if (!fit.ok) this.warnings.add(`${fit.reason}: exposure not matched`);
+      photometric = fit.ok && isNoticeable(fit.photometric) ? fit.photometric : undefined;
+      this.exposureFitted = fit.ok;
+    }
     this.warp = warp;
     this.photometric = photometric;
     this.uncovered = warp ? uncoveredFraction(warp, frame.width, frame.height) : 0;

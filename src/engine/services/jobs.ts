@@ -13,6 +13,7 @@ import { providerOrder } from '../matting/providers.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import { removeTemps } from '../media/encode.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
+import { stopProcessesWriting } from '../media/orphans.js';
 import type { BackgroundStore } from './backgrounds.js';
 import { jobMedia, planClipJob, runClipJob, type ClipPlan } from './clip-job.js';
 import type { MattingService } from './matting-service.js';
@@ -104,6 +105,8 @@ export class JobService {
         continue;
       }
       if (ACTIVE.includes(record.state)) {
+        const orphans = await stopProcessesWriting(record.tempPaths ?? []);
+        if (orphans.length) this.log(`stopped ${orphans.length} encoder(s) left running by the interrupted job ${id}`);
         await removeTemps(record.tempPaths ?? []).catch((err: unknown) =>
           this.log(`warning: could not remove temp files of interrupted job ${id}: ${err instanceof Error ? err.message : String(err)}`),
         );

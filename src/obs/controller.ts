@@ -8,7 +8,8 @@
 import OBSWebSocket, { EventSubscription, OBSWebSocketError, type OBSRequestTypes, type OBSResponseTypes } from 'obs-websocket-js';
 import type { Background, LiveSessionInfo, LiveStats } from '../shared/api.js';
 import { EngineError, LiveConnection, uploadBackground, type EngineEndpoint, type WebSocketFactory } from './engine-client.js';
-import { dataUriBytes, FrameLoop } from './frame-loop.js';
+import { dataUriBytes, FrameLoop, type ScreenshotSource } from './frame-loop.js';
+import { ObsRequestError, settledCall } from './obs-request.js';
 
 export const MATTE_SUFFIX = ' (CleanPlate matte)';
 /** Where the controller remembers each source's plate id (the dock and the CLI share it). */
@@ -16,6 +17,8 @@ const PLATE_SLOT_PREFIX = 'cleanplate.background.';
 const PROFILE_REALM = 'OBS_WEBSOCKET_DATA_REALM_PROFILE';
 /** Where a hidden original's position is kept until the matte is removed (survives restarts). */
 const HIDDEN_SLOT_PREFIX = 'cleanplate.hidden.';
+/** The controller's own requests (not screenshots) give up after this: a clear error, never a hang. */
+const OBS_REQUEST_TIMEOUT_MS = 30_000;
 
 export function matteLayerName(sourceName: string): string {
   return sourceName + MATTE_SUFFIX;
@@ -127,6 +130,22 @@ function describeConnectError(url: string, err: unknown): ControllerError {
   );
 }
 
+/** Screenshots from one OBS connection; a request in flight rejects when that connection closes. */
+function obsScreenshots(obs: OBSWebSocket): ScreenshotSource {
+  return {
+    screenshot: async ({ sourceName, format, width, height }) =>
+      (
+        await settledCall(obs, 'GetSourceScreenshot', {
+          sourceName,
+          imageFormat: format,
+          imageWidth: width,
+          imageHeight: height,
+          ...(format === 'jpg' ? { imageCompressionQuality: 85 } : {}),
+        })
+      ).imageData,
+  };
+}
+
 export class ObsController {
   private obs = new OBSWebSocket();
   private state: ControllerStatus['obs'] = 'disconnected';
@@ -138,6 +157,8 @@ export class ObsController {
   private lastError: string | undefined;
   /** Resolvers waiting for the next successful (re)connection. */
   private connectedWaiters: (() => void)[] = [];
+  /** Pending retries of mattes whose layer could not be put back after a reconnect. */
+  private readonly resumeRetries = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -153,13 +174,22 @@ export class ObsController {
 
   private async connectOnce(): Promise<void> {
     const obs = new OBSWebSocket();
+    // An OBS that accepts the socket but never answers (frozen) would hold a reconnect forever.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void obs.disconnect().catch(() => undefined);
+    }, OBS_REQUEST_TIMEOUT_MS);
     try {
       // No event subscriptions: high-volume ones slow OBS down, and the controller needs none.
       await obs.connect(this.options.obsUrl, this.options.obsPassword, { rpcVersion: 1, eventSubscriptions: EventSubscription.None });
-      this.version = (await obs.call('GetVersion')).obsVersion;
+      this.version = (await settledCall(obs, 'GetVersion')).obsVersion;
     } catch (err) {
       await obs.disconnect().catch(() => undefined);
+      if (timedOut) throw new ControllerError('obs_unreachable', `OBS at ${this.options.obsUrl} did not complete the connection within ${OBS_REQUEST_TIMEOUT_MS / 1000} s: is it frozen?`);
       throw describeConnectError(this.options.obsUrl, err);
+    } finally {
+      clearTimeout(timer);
     }
     this.obs = obs;
     this.state = 'connected';
@@ -181,7 +211,7 @@ export class ObsController {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connectOnce().then(
-        () => this.resume(),
+        () => this.resume(this.obs),
         (err: unknown) => {
           this.lastError = err instanceof Error ? err.message : String(err);
           this.scheduleReconnect(Math.min(delay * 2, this.options.reconnectMs?.max ?? 5000));
@@ -190,19 +220,39 @@ export class ObsController {
     }, delay);
   }
 
-  /** After a reconnect: put every matte layer back (OBS may have lost it) and restart the frames. */
-  private async resume(): Promise<void> {
-    for (const m of this.mattes.values()) {
-      try {
-        await this.ensureLayer(m);
+  /** After a reconnect: restart the frames and put every matte layer back (OBS may have lost it). */
+  private async resume(obs: OBSWebSocket): Promise<void> {
+    await Promise.all(
+      [...this.mattes.values()].map((m) => {
+        if (!this.resumable(obs, m)) return undefined;
         this.startLoop(m);
-        this.log(`matte for "${m.source}" resumed`);
-      } catch (err) {
-        this.lastError = `could not resume the matte for "${m.source}": ${err instanceof Error ? err.message : String(err)}`;
-        this.log(this.lastError);
-      }
-    }
+        return this.resumeLayer(obs, m, this.options.reconnectMs?.first ?? 500);
+      }),
+    );
     for (const wake of this.connectedWaiters.splice(0)) wake();
+  }
+
+  /** Still worth resuming: the connection is the current one and the matte was not removed meanwhile. */
+  private resumable(obs: OBSWebSocket, m: Matte): boolean {
+    return !this.closing && this.obs === obs && this.state === 'connected' && this.mattes.get(m.source) === m;
+  }
+
+  /** Puts the layer back; an OBS still loading (or busy) gets another try later, with backoff. */
+  private async resumeLayer(obs: OBSWebSocket, m: Matte, retryDelay: number): Promise<void> {
+    try {
+      await this.ensureLayer(m);
+      if (this.resumable(obs, m)) this.log(`matte for "${m.source}" resumed`);
+    } catch (err) {
+      if (!this.resumable(obs, m)) return;
+      const message = `could not resume the matte for "${m.source}": ${err instanceof Error ? err.message : String(err)}`;
+      if (this.lastError !== message) this.log(`${message}; trying again (every ${this.options.reconnectMs?.max ?? 5000} ms at most)`);
+      this.lastError = message;
+      const timer = setTimeout(() => {
+        this.resumeRetries.delete(timer);
+        if (this.resumable(obs, m)) void this.resumeLayer(obs, m, Math.min(retryDelay * 2, this.options.reconnectMs?.max ?? 5000));
+      }, retryDelay);
+      this.resumeRetries.add(timer);
+    }
   }
 
   /** Resolves once connected (immediately if connected now). */
@@ -218,8 +268,10 @@ export class ObsController {
   private async call<K extends keyof OBSRequestTypes>(request: K, data?: OBSRequestTypes[K]): Promise<OBSResponseTypes[K]> {
     if (this.state !== 'connected') throw new ControllerError('obs_disconnected', `OBS is ${this.state} (${this.lastError ?? 'not connected'})`);
     try {
-      return await this.obs.call(request, data);
+      return await settledCall(this.obs, request, data, OBS_REQUEST_TIMEOUT_MS);
     } catch (err) {
+      if (err instanceof ObsRequestError && err.reason === 'closed') throw new ControllerError('obs_disconnected', `OBS went away during ${request} (${this.lastError ?? 'connection closed'})`);
+      if (err instanceof ObsRequestError) throw new ControllerError('obs_request_failed', err.message);
       const message = err instanceof Error ? err.message : String(err);
       throw new ControllerError('obs_request_failed', `OBS ${request} failed: ${message}`);
     }
@@ -352,10 +404,14 @@ export class ObsController {
     return this.matteStatus(matte, null);
   }
 
+  /** Starts the matte's frames on the current OBS connection (stopping any earlier loop: one per matte). */
   private startLoop(m: Matte): void {
     const live = this.live;
     if (!live) return;
-    m.loop = new FrameLoop(this.obs, live, {
+    const previous = m.loop;
+    void previous?.stop();
+    m.loop = new FrameLoop(obsScreenshots(this.obs), live, {
+      ...(previous ? { lastSeq: previous.lastSeq } : {}),
       sourceName: m.source,
       sessionId: m.session.sessionId,
       width: m.session.width,
@@ -380,9 +436,13 @@ export class ObsController {
     const kind = m.options.layer === 'browser' ? 'browser_source' : 'ffmpeg_source';
     const settings = kind === 'browser_source' ? this.browserLayerSettings(m) : this.mediaLayerSettings(m);
     const exists = (await this.inputs()).some((i) => i.inputName === m.layer);
-    if (exists) {
+    // Only a layer showing something else (an earlier session's stream) is pointed at this one.
+    // A layer that already plays it (OBS restarted with it in the scene) is left alone: updating
+    // or restarting a Media Source while it reads a live stream can block OBS's video thread for
+    // tens of seconds in OBS 29 (the update waits for the reading thread), freezing every source.
+    if (exists && !(await this.layerPlays(m.layer, settings))) {
       await this.call('SetInputSettings', { inputName: m.layer, inputSettings: settings, overlay: true });
-      // The stream URL may be new (a new session): reopen the media.
+      // The stream URL is new (a new session): reopen the media.
       if (kind === 'ffmpeg_source') await this.call('TriggerMediaInputAction', { inputName: m.layer, mediaAction: 'OBS_WEBSOCKET_MEDIA_INPUT_ACTION_RESTART' }).catch(() => undefined);
     }
     let layer = await this.findItem(source.scene, m.layer);
@@ -400,6 +460,12 @@ export class ObsController {
       await this.call('SetSceneItemIndex', { sceneName: source.scene, sceneItemId: layer.id, sceneItemIndex: layer.index > fresh.index ? fresh.index + 1 : fresh.index });
     }
     if (m.options.hideOriginal && !hiddenAt) await this.hideOriginal(source);
+  }
+
+  /** The layer's settings already are these (same stream, same options). */
+  private async layerPlays(layer: string, settings: Record<string, string | number | boolean>): Promise<boolean> {
+    const { inputSettings } = await this.call('GetInputSettings', { inputName: layer });
+    return Object.entries(settings).every(([k, v]) => inputSettings[k] === v);
   }
 
   private async hiddenPosition(sourceName: string): Promise<{ x: number; y: number } | undefined> {
@@ -526,6 +592,8 @@ export class ObsController {
   async close(): Promise<void> {
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    for (const timer of this.resumeRetries) clearTimeout(timer);
+    this.resumeRetries.clear();
     await Promise.all([...this.mattes.values()].map((m) => m.loop?.stop()));
     this.mattes.clear();
     this.live?.disconnect();

@@ -7,8 +7,25 @@
 // window: a drop means frames arrive faster than the model takes them (shrink: fewer wasted
 // screenshots, less waiting, lower latency); a frame taken without waiting means the model sat
 // idle (grow, up to `inFlight`, to hide OBS's screenshot time). Never more than `maxFps` requests/s.
-import type OBSWebSocket from 'obs-websocket-js';
+//
+// A screenshot request holds its place until OBS answers: a busy or frozen OBS gets no more than
+// `inFlight` requests, not a growing pile. Only a request unanswered for `requestTimeoutMs` is
+// given up (reported as a failure), and stop() gives up every request at once, so it returns
+// even when OBS never answers (the answers that still come are ignored).
 import type { FrameAck, LiveConnection } from './engine-client.js';
+
+export interface ScreenshotRequest {
+  readonly sourceName: string;
+  readonly format: 'jpg' | 'png';
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Where the loop's screenshots come from (OBS in the controller; tests may pass a fake). */
+export interface ScreenshotSource {
+  /** The screenshot as a data: URI; rejects when it fails. May never settle: the loop bounds it. */
+  screenshot(request: ScreenshotRequest): Promise<string>;
+}
 
 /** Needs a session opened with `acks: true`, its acks passed to `ack()`. */
 export interface FrameLoopOptions {
@@ -23,8 +40,14 @@ export interface FrameLoopOptions {
   readonly maxFps?: number;
   /** jpg is the fastest OBS encodes; png is lossless (default jpg). */
   readonly format?: 'jpg' | 'png';
-  /** Called when a screenshot request fails (source missing, OBS going away); the loop retries. */
+  /** Called when a screenshot request fails or times out (source missing, OBS busy or going away); the loop retries. */
   readonly onFailure?: (err: Error) => void;
+  /** A screenshot request unanswered this long is given up (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  /** A sent frame whose ack has not come this long stops counting against the window (default 3 s). */
+  readonly ackTimeoutMs?: number;
+  /** Frame numbers continue after this one (a loop replacing another on the same session: late acks of its frames match none of these). */
+  readonly lastSeq?: number;
 }
 
 /** Bytes of a data: URI's base64 payload (Buffer in Node, atob in browsers). */
@@ -39,6 +62,7 @@ export function dataUriBytes(uri: string): Uint8Array {
 }
 
 const FAILURE_RETRY_MS = 1000;
+const REQUEST_TIMEOUT_MS = 10_000;
 /** A frame whose ack never came (engine hiccup, frame refused before parsing) stops counting. */
 const ACK_TIMEOUT_MS = 3000;
 /** A taken frame that waited less than this found the model idle. */
@@ -46,30 +70,36 @@ const IDLE_WAIT_MS = 5;
 /** Frames the engine connection may have queued before the loop holds frames back. */
 const MAX_QUEUED_FRAMES = 2;
 
+type Settled<T> = { readonly value: T } | { readonly error: unknown } | { readonly timedOut: true } | { readonly stopped: true };
+
 export class FrameLoop {
   private running = false;
   private done: Promise<void> = Promise.resolve();
   private readonly requests = new Set<Promise<void>>();
-  /** Frames requested or sent but not yet acked, by seq -> request time. */
-  private readonly outstanding = new Map<number, number>();
+  /** Frames requested or sent but not yet acked, by seq. Only sent frames time out here. */
+  private readonly outstanding = new Map<number, { at: number; sent: boolean }>();
   private wake: (() => void) | undefined;
-  private seq = 0;
+  /** Resolves when stop() is called: every wait of the loop ends with it. */
+  private stopped: Promise<void> = Promise.resolve();
+  private signalStop: () => void = () => undefined;
+  private seq: number;
   private lastFrameBytes = 0;
   private startedAt = 0;
   /** Current flow-control window (1..inFlight). */
   window: number;
-  /** Screenshots taken / frames sent / held back (engine link backed up) / failed requests. */
+  /** Screenshots taken / frames sent / held back (engine link backed up) / failed or timed-out requests. */
   shots = 0;
   sent = 0;
   heldBack = 0;
   failures = 0;
 
   constructor(
-    private readonly obs: OBSWebSocket,
+    private readonly source: ScreenshotSource,
     private readonly live: LiveConnection,
     private readonly options: FrameLoopOptions,
   ) {
     this.window = this.maxWindow;
+    this.seq = options.lastSeq ?? 0;
   }
 
   private get maxWindow(): number {
@@ -78,6 +108,16 @@ export class FrameLoop {
 
   get active(): boolean {
     return this.running;
+  }
+
+  /** Screenshot requests still waited for (a failed one during its retry pause too; given-up ones not). */
+  get pending(): number {
+    return this.requests.size;
+  }
+
+  /** The last frame number used. */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   /** Screenshots per second since start. */
@@ -90,12 +130,14 @@ export class FrameLoop {
     if (this.running) return;
     this.running = true;
     this.startedAt = performance.now();
+    this.stopped = new Promise((resolve) => (this.signalStop = resolve));
     this.done = this.dispatch();
   }
 
-  /** Stops requesting; resolves when the requests in flight have settled. */
+  /** Stops requesting and gives up the requests in flight; resolves once no frame can be sent any more. */
   async stop(): Promise<void> {
     this.running = false;
+    this.signalStop();
     this.notify();
     await this.done;
     await Promise.all(this.requests);
@@ -115,15 +157,35 @@ export class FrameLoop {
     wake?.();
   }
 
+  /** Waits `ms`, or less when stop() is called. */
+  private sleep(ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), this.stopped]).finally(() => clearTimeout(timer));
+  }
+
+  /** The request's outcome, or its timeout, or stop(), whichever comes first. */
+  private settle<T>(request: Promise<T>, timeoutMs: number): Promise<Settled<T>> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return Promise.race<Settled<T>>([
+      request.then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      ),
+      new Promise((r) => (timer = setTimeout(() => r({ timedOut: true }), timeoutMs))),
+      this.stopped.then(() => ({ stopped: true }) as const),
+    ]).finally(() => clearTimeout(timer));
+  }
+
   private async dispatch(): Promise<void> {
     const interval = 1000 / (this.options.maxFps ?? 30);
+    const ackTimeout = this.options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
     let nextStart = performance.now();
     while (this.running) {
       const now = performance.now();
-      for (const [seq, at] of this.outstanding) if (now - at > ACK_TIMEOUT_MS) this.outstanding.delete(seq);
+      for (const [seq, f] of this.outstanding) if (f.sent && now - f.at > ackTimeout) this.outstanding.delete(seq);
       if (this.outstanding.size >= this.window) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => done(), ACK_TIMEOUT_MS);
+          const timer = setTimeout(() => done(), ackTimeout);
           const done = (): void => {
             clearTimeout(timer);
             resolve();
@@ -132,11 +194,11 @@ export class FrameLoop {
         });
         continue;
       }
-      if (nextStart > now) await new Promise((r) => setTimeout(r, nextStart - now));
+      if (nextStart > now) await this.sleep(nextStart - now);
       if (!this.running) return;
       nextStart = Math.max(performance.now(), nextStart) + interval;
       const seq = ++this.seq;
-      this.outstanding.set(seq, performance.now());
+      this.outstanding.set(seq, { at: performance.now(), sent: false });
       const request = this.capture(seq).finally(() => this.requests.delete(request));
       this.requests.add(request);
     }
@@ -146,28 +208,31 @@ export class FrameLoop {
     const { sourceName, sessionId, width, height } = this.options;
     const format = this.options.format ?? 'jpg';
     const requested = Date.now();
-    let imageData: string;
+    const timeoutMs = this.options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    let request: Promise<string>;
     try {
-      ({ imageData } = await this.obs.call('GetSourceScreenshot', {
-        sourceName,
-        imageFormat: format,
-        imageWidth: width,
-        imageHeight: height,
-        ...(format === 'jpg' ? { imageCompressionQuality: 85 } : {}),
-      }));
+      request = this.source.screenshot({ sourceName, format, width, height });
     } catch (err) {
-      if (!this.running) return;
+      request = Promise.reject(err);
+    }
+    const outcome = await this.settle(request, timeoutMs);
+    if ('stopped' in outcome || !this.running) return this.release(seq);
+    if ('timedOut' in outcome) {
+      // Given up, not cancelled: OBS may still answer (ignored). Its place goes to a new request.
+      this.fail(new Error(`OBS did not answer a screenshot of "${sourceName}" within ${timeoutMs / 1000} s (busy or frozen?)`));
+      return this.release(seq);
+    }
+    if ('error' in outcome) {
       // A source that is briefly unavailable (reloading) should not end the matte: report,
       // wait, retry. The controller stops the loop when OBS itself goes away.
-      this.failures++;
-      this.options.onFailure?.(err instanceof Error ? err : new Error(String(err)));
-      await new Promise((r) => setTimeout(r, FAILURE_RETRY_MS));
-      this.release(seq);
-      return;
+      const { error } = outcome;
+      this.fail(error instanceof Error ? error : new Error(String(error)));
+      await this.sleep(FAILURE_RETRY_MS);
+      return this.release(seq);
     }
     this.shots++;
-    if (!this.running || !this.live.open) return this.release(seq);
-    const bytes = dataUriBytes(imageData);
+    if (!this.live.open) return this.release(seq);
+    const bytes = dataUriBytes(outcome.value);
     // The engine keeps only the newest frame anyway: a backed-up link would only add latency.
     if (this.live.bufferedAmount > MAX_QUEUED_FRAMES * Math.max(bytes.byteLength, this.lastFrameBytes)) {
       this.heldBack++;
@@ -176,6 +241,16 @@ export class FrameLoop {
     this.lastFrameBytes = bytes.byteLength;
     this.live.sendFrame(sessionId, seq, requested, format === 'jpg' ? 'jpeg' : 'png', width, height, bytes);
     this.sent++;
+    const f = this.outstanding.get(seq);
+    if (f) {
+      f.sent = true;
+      f.at = performance.now();
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failures++;
+    this.options.onFailure?.(err);
   }
 
   private release(seq: number): void {

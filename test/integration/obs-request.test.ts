@@ -1,0 +1,47 @@
+// OBS requests that always settle, against a real OBS (test/support/obs.ts) that is frozen with
+// SIGSTOP and then killed while requests are in flight: obs-websocket-js alone leaves such a
+// request pending forever; settledCall rejects it (closed), and times out on a silent OBS.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ObsRequestError, settledCall } from '../../src/obs/obs-request.js';
+import { obsAvailable, ObsInstance } from '../support/obs.js';
+
+let obs: ObsInstance;
+
+beforeAll(async () => {
+  if (!obsAvailable()) throw new Error('these tests need obs-studio, xvfb and gcc (".ci/run" installs them)');
+  obs = await ObsInstance.start({
+    canvas: { width: 640, height: 360 },
+    scene: 'Scene',
+    items: [{ name: 'Color', kind: 'color_source_v3', settings: { color: 0xff3366cc, width: 320, height: 180 } }],
+  });
+});
+
+afterAll(async () => {
+  await obs?.stop();
+});
+
+describe('settledCall against a real OBS that freezes, then dies', () => {
+  it('times out on a frozen OBS and rejects (closed) when it dies, where a plain call stays pending', async () => {
+    const client = await obs.client();
+    expect((await settledCall(client, 'GetVersion', undefined, 10_000)).obsVersion).toMatch(/^\d+\.\d+/);
+    const pid = obs.pid!;
+    process.kill(pid, 'SIGSTOP');
+
+    const timedOut = await settledCall(client, 'GetVersion', undefined, 300).catch((e: unknown) => e);
+    expect(timedOut).toBeInstanceOf(ObsRequestError);
+    expect(timedOut).toMatchObject({ reason: 'timeout', message: 'OBS did not answer GetVersion within 0.3 s' });
+
+    const plain = client.call('GetSourceScreenshot', { sourceName: 'Color', imageFormat: 'jpg', imageWidth: 160, imageHeight: 90 }).then(
+      () => 'answered',
+      () => 'rejected',
+    );
+    const settled = settledCall(client, 'GetSourceScreenshot', { sourceName: 'Color', imageFormat: 'jpg', imageWidth: 160, imageHeight: 90 }).catch((e: unknown) => e);
+    process.kill(pid, 'SIGKILL');
+
+    expect(await settled).toMatchObject({ reason: 'closed', message: 'the OBS connection closed before GetSourceScreenshot was answered' });
+    // The library's own promise never settles: what made frame loops and removals hang.
+    expect(await Promise.race([plain, new Promise((r) => setTimeout(() => r('pending'), 500))])).toBe('pending');
+    // A request on the closed connection fails at once.
+    await expect(settledCall(client, 'GetVersion')).rejects.toThrow();
+  });
+});

@@ -72,6 +72,40 @@ describe('bgmv2 contract', () => {
     expect(onnx.ModelProto.decode(noErr.bytes).graph!.output!.map((o) => o.name)).toEqual([IO.alpha, IO.foreground]);
   });
 
+  it('converts uint8 to float exactly as the reference does: x / 255 in float32, all 256 values', async () => {
+    const spliced = spliceBgmv2(decodeModel(buildBgmv2Fixture({ refineSamplePixels: 16 }), 'x'), 'x');
+    // Expose the official graph's `src` input, which the wrapper now produces, as an extra output.
+    const model = onnx.ModelProto.decode(spliced.bytes);
+    model.graph!.output!.push(onnx.ValueInfoProto.create({ name: 'src', type: { tensorType: { elemType: 1 } } }));
+    const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+    const W = 16;
+    const H = 16;
+    const frame = Uint8Array.from({ length: W * H * 3 }, (_, i) => i % 256);
+    const out = await session.run(
+      {
+        [IO.frame]: new ort.Tensor('uint8', frame, [1, H, W, 3]),
+        [IO.plate]: new ort.Tensor('uint8', frame, [1, H, W, 3]),
+        [IO.pads]: new ort.Tensor('int64', new BigInt64Array(8), [8]),
+      },
+      ['src'],
+    );
+    await session.release();
+    const src = out.src!.data as Float32Array;
+    const plane = W * H;
+    const seen = new Set<number>();
+    let mismatches = 0;
+    for (let i = 0; i < plane; i++) {
+      for (let c = 0; c < 3; c++) {
+        const v = frame[i * 3 + c]!;
+        seen.add(v);
+        // Math.fround(v / 255) is the correctly rounded float32 quotient (double rounding is exact for division).
+        if (src[c * plane + i] !== Math.fround(v / 255)) mismatches += 1;
+      }
+    }
+    expect(seen.size).toBe(256);
+    expect(mismatches).toBe(0);
+  });
+
   it('turns an onnxruntime load failure into a contract error naming the file', async () => {
     // Valid protobuf, official names, but a node onnxruntime does not know.
     const model = decodeModel(buildBgmv2Fixture(), 'x');

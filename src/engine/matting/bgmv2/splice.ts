@@ -43,12 +43,10 @@ const ONE_255 = 1 / 255;
 function buildPre(): ModelProto {
   const g = new GraphBuilder('cleanplate_pre');
   const pads = g.input(IO.pads, 'int64', [8]);
-  const scale = g.float(ONE_255);
-  const zero = g.uint8(0);
   const toInput = (name: string, value: string) => {
     const rgb = g.op('Slice', [value, g.int64([0]), g.int64([3]), g.int64([3])]); // drop alpha of RGBA input
     const padded = g.op('Pad', [rgb, pads], { mode: 'edge' }); // replicate edges: no false edges at the border
-    const unit = g.op('DequantizeLinear', [padded, scale, zero]);
+    const unit = g.unitFromUint8(padded); // x / 255, bit for bit as the authors' to_tensor
     g.output(name, g.op('Transpose', [unit], { perm: [0, 3, 1, 2] }), 'float', [1, 3, 'padded_height', 'padded_width']);
   };
   toInput('src', g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']));

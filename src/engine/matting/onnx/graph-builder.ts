@@ -136,6 +136,15 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * uint8 0..255 -> float32 0..1 as the reference code computes it, `x / 255`: multiplying by
+   * float32(1/255) (DequantizeLinear) lands one float step off for 126 of the 256 values, which
+   * can tip a network's ranking (BGMv2's refiner picks patches by top-k error).
+   */
+  unitFromUint8(x: string): string {
+    return this.op('Div', [this.op('Cast', [x], { to: DType.float }), this.float(255)]);
+  }
+
   /** Adds a node with one output and returns the output's name. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint?: string): string {
     return this.opN(opType, inputs, 1, attrs, hint)[0]!;

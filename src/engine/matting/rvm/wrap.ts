@@ -51,7 +51,7 @@ function buildPre(): ModelProto['graph'] {
   const g = new GraphBuilder('cleanplate_rvm_pre');
   const frame = g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']);
   const rgb = g.op('Slice', [frame, g.int64([0]), g.int64([3]), g.int64([3])]);
-  g.output('src', g.op('DequantizeLinear', [rgb, g.float(ONE_255), g.uint8(0)]), 'float', [1, 'height', 'width', 3]);
+  g.output('src', g.unitFromUint8(rgb), 'float', [1, 'height', 'width', 3]);
   return decodeWrapper(g.toBytes());
 }
 
@@ -65,7 +65,7 @@ function buildPost(): ModelProto['graph'] {
   const scale = g.float(ONE_255);
   const zero = g.uint8(0);
   // Built inside the branch, so the plate work runs only when plate assist is on.
-  const unit = (b: GraphBuilder, x: string) => b.op('DequantizeLinear', [b.op('Slice', [x, b.int64([0]), b.int64([3]), b.int64([3])]), b.float(ONE_255), b.uint8(0)]);
+  const unit = (b: GraphBuilder, x: string) => b.unitFromUint8(b.op('Slice', [x, b.int64([0]), b.int64([3]), b.int64([3])]));
 
   const alpha = g.ifElse(
     usePlate,

@@ -51,7 +51,7 @@ export default async function bgmv2Bench(): Promise<void> {
     const frame = withSquare(plate, { x: 700, y: 300, size: 400, color: [220, 50, 60] });
     console.log(`1920x1080, CPU, ${cpuThreads()} threads`);
 
-    const loaded = await loadBgmv2Model(file, 'fixture', ['cpu']);
+    const loaded = await loadBgmv2Model(file, 'fixture', bgmv2Settings(entry), ['cpu']);
     const spliced = new Bgmv2Session(HD_ID, bgmv2Settings(entry), loaded.session, loaded.provider, loaded.contract);
     const raw = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: cpuThreads(), graphOptimizationLevel: 'all' });
     const src = new ort.Tensor('float32', toNchw(frame), [1, 3, H, W]);

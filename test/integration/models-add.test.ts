@@ -48,6 +48,7 @@ describe('models:add', () => {
     const cases: [string, Uint8Array, Parameters<typeof addModel>[1] extends infer O ? Partial<O> : never, RegExp, ((m: ManifestEntry[]) => ManifestEntry[])?, Record<string, Uint8Array>?][] = [
       ['wrong names', await fixtureFor(HD_ID, { inputNames: ['input', 'background'] }), { id: HD_ID }, /expected inputs "src" and "bgr".*nothing was changed/],
       ['channels last', await fixtureFor(HD_ID, { layout: 'nhwc' }), { id: HD_ID }, /channels first.*nothing was changed/],
+      ['symbolic dims, 3-channel pha', await fixtureFor(HD_ID, { outputDims: 'symbolic', realPhaChannels: 3 }), { id: HD_ID }, /output "pha" must be float32 \(B, 1, H, W\).*probe frame it came out as \(1, 3, .*nothing was changed/],
       ['not onnx', new TextEncoder().encode('GIF89a...'), { id: HD_ID }, /is not an ONNX model.*nothing was changed/],
       ['truncated', good.subarray(0, good.length - 4096), { id: HD_ID }, /is not an ONNX model.*nothing was changed/],
       ['sha mismatch', good, { id: HD_ID }, /has sha256 [0-9a-f]{64}, but "bgmv2-mobilenetv2-hd" is [0-9a-f]{64}: this is not the file/, (m) => m.map((e) => (e.id === HD_ID ? { ...e, sha256: 'ab'.repeat(32) } : e))],
@@ -63,6 +64,20 @@ describe('models:add', () => {
       await expect(addModel(file, { modelsDir: dir, ...options }), what).rejects.toThrow(message);
       expect(await snapshot(dir), what).toEqual(before);
     }
+  });
+
+  it('accepts an export whose outputs declare their channels symbolically, as PyTorch 1.13 exports them', async () => {
+    const dir = await makeModelsDir();
+    const bytes = await fixtureFor(HD_ID, { outputDims: 'symbolic' });
+    const file = await download('my-export.onnx', bytes);
+    expect(await addModel(file, { modelsDir: dir, id: 'my-export', preset: 'hd' })).toMatchObject({ id: 'my-export', status: 'added', sha256: sha256(bytes) });
+    const session = await (await ModelRegistry.load(dir)).open('my-export');
+    const W = 64;
+    const H = 48;
+    const plate = new Uint8Array(W * H * 3).fill(40);
+    const out = await session.run({ data: new Uint8Array(W * H * 3).fill(240), width: W, height: H, channels: 3 }, { data: plate, width: W, height: H, channels: 3 });
+    expect(out.alpha.data.every((a) => a === 255)).toBe(true);
+    await session.dispose();
   });
 
   it('a new id with --preset becomes one new entry with that preset\'s settings', async () => {

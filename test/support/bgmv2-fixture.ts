@@ -28,12 +28,19 @@ export interface FixtureOptions {
   readonly layout?: 'nchw' | 'nhwc';
   /** Float32 weights the graph carries (and reads), so the file has a download-like size (default 256 Ki = 1 MiB). */
   readonly weightCount?: number;
+  /**
+   * How the outputs' shapes are declared: literal channel counts (default); symbolic, as
+   * PyTorch 1.13's exporter writes them (`Clippha_dim_1`); or no shape at all. Valid ONNX each.
+   */
+  readonly outputDims?: 'literal' | 'symbolic' | 'missing';
+  /** An invalid variant whose `pha` really has this many channels (whatever is declared). */
+  readonly realPhaChannels?: number;
 }
 
 export const PHA_WEIGHTS = [1, 2, 4] as const;
 
 export function buildBgmv2Fixture(options: FixtureOptions = {}): Uint8Array {
-  const { debugOutputs = true, refineSamplePixels = 3200, opset = 12, inputNames = ['src', 'bgr'], layout = 'nchw', weightCount = 256 * 1024 } = options;
+  const { debugOutputs = true, refineSamplePixels = 3200, opset = 12, inputNames = ['src', 'bgr'], layout = 'nchw', weightCount = 256 * 1024, outputDims = 'literal', realPhaChannels = 1 } = options;
   const g = new GraphBuilder('bgmv2_fixture');
   const dims = layout === 'nchw' ? ['batch', 3, 'height', 'width'] : ['batch', 'height', 'width', 3];
   const nchw = (x: string) => (layout === 'nchw' ? x : g.op('Transpose', [x], { perm: [0, 3, 1, 2] }));
@@ -63,17 +70,22 @@ export function buildBgmv2Fixture(options: FixtureOptions = {}): Uint8Array {
   const dim = (i: number) => g.op('Slice', [shape, g.int64([i]), g.int64([i + 1]), g.int64([0])]);
   const four = g.int64([4]);
   const grid = g.op('Concat', [dim(0), dim(1), g.op('Div', [dim(2), four]), four, g.op('Div', [dim(3), four]), four], { axis: 0 });
-  const pha = g.op('Reshape', [g.op('Reshape', [raw, grid]), shape]);
+  const onePha = g.op('Reshape', [g.op('Reshape', [raw, grid]), shape]);
+  const pha = realPhaChannels === 1 ? onePha : g.op('Concat', Array.from({ length: realPhaChannels }, () => onePha), { axis: 1 });
   const fgr = g.op('Mul', [g.op('Add', [src, bgr]), g.float(0.5)]);
 
-  g.output('pha', pha, 'float', ['batch', 1, 'height', 'width']);
-  g.output('fgr', fgr, 'float', ['batch', 3, 'height', 'width']);
+  const out = (name: string, value: string, channels: number, h: string, w: string) => {
+    const dims = { literal: ['batch', channels, h, w], symbolic: ['batch', `Clip${name}_dim_1`, h, w], missing: null }[outputDims];
+    g.output(name, value, 'float', dims);
+  };
+  out('pha', pha, 1, 'height', 'width');
+  out('fgr', fgr, 3, 'height', 'width');
   if (debugOutputs) {
     const pool = (x: string) => g.op('AveragePool', [x], { kernel_shape: [4, 4], strides: [4, 4] });
-    g.output('pha_sm', pool(pha), 'float', ['batch', 1, 'coarse_height', 'coarse_width']);
-    g.output('fgr_sm', pool(fgr), 'float', ['batch', 3, 'coarse_height', 'coarse_width']);
-    g.output('err_sm', errSm, 'float', ['batch', 1, 'coarse_height', 'coarse_width']);
-    g.output('ref_sm', refSm, 'float', ['batch', 1, 'quarter_height', 'quarter_width']);
+    out('pha_sm', pool(pha), 1, 'coarse_height', 'coarse_width');
+    out('fgr_sm', pool(fgr), 3, 'coarse_height', 'coarse_width');
+    out('err_sm', errSm, 1, 'coarse_height', 'coarse_width');
+    out('ref_sm', refSm, 1, 'quarter_height', 'quarter_width');
   }
   // Re-stamp as the authors' exporter would: their opset (12 by default) and IR version 7.
   const model = onnx.ModelProto.decode(g.toBytes('BackgroundMattingV2 contract fixture (CleanPlate tests)'));

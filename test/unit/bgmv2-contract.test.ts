@@ -26,6 +26,31 @@ describe('bgmv2 contract', () => {
     expect(minimal).toEqual({ opset: 11, outputs: ['pha', 'fgr'], hasError: false });
   });
 
+  it('accepts outputs whose channels are declared symbolically (PyTorch 1.13) or not at all, and checks them on a probe run', async () => {
+    for (const outputDims of ['symbolic', 'missing'] as const) {
+      const bytes = buildBgmv2Fixture({ outputDims });
+      const declared = decodeModel(bytes, 'x').graph!.output![0]!.type!.tensorType!.shape?.dim?.map((d) => d.dimParam);
+      expect(declared, outputDims).toEqual(outputDims === 'symbolic' ? ['batch', 'Clippha_dim_1', 'height', 'width'] : undefined);
+      expect(contractOf(bytes).hasError, outputDims).toBe(true);
+    }
+    const dir = await tempDir('cleanplate-bgmv2-');
+    const settings = { refineMode: 'sampling', refineSamplePixels: 3200 } as const;
+    const good = path.join(dir, 'symbolic.onnx');
+    await writeFile(good, buildBgmv2Fixture({ outputDims: 'symbolic' }));
+    const loaded = await loadBgmv2Model(good, 'symbolic.onnx', settings, ['cpu']);
+    await loaded.session.release();
+    // Declared symbolically, but pha really has 3 channels: the probe run finds it.
+    const bad = path.join(dir, 'three.onnx');
+    await writeFile(bad, buildBgmv2Fixture({ outputDims: 'symbolic', realPhaChannels: 3 }));
+    await expect(loadBgmv2Model(bad, 'three.onnx', settings, ['cpu'])).rejects.toThrow(
+      /^three.onnx: output "pha" must be float32 \(B, 1, H, W\) \(NCHW, channels first\), but on a \d+x\d+ probe frame it came out as \(1, 3, /,
+    );
+    // A declared shape that contradicts the contract is still refused from the declaration.
+    const literalWrong = decodeModel(buildBgmv2Fixture({ outputDims: 'symbolic' }), 'x');
+    literalWrong.graph!.output![1]!.type!.tensorType!.shape!.dim![1] = onnx.TensorShapeProto.Dimension.create({ dimValue: 4 });
+    expect(() => checkBgmv2Contract(literalWrong, 'four.onnx')).toThrow(/four.onnx: output "fgr" must be float32 \(B, 3, H, W\) \(NCHW, channels first\), but its shape is \(batch, 4, height, width\)/);
+  });
+
   it('names what is wrong with a model that does not keep the contract', () => {
     expect(() => contractOf(buildBgmv2Fixture({ inputNames: ['input', 'background'] }))).toThrow(
       /expected inputs "src" and "bgr".*found "input", "background"/,
@@ -113,6 +138,6 @@ describe('bgmv2 contract', () => {
     const dir = await tempDir('cleanplate-bgmv2-');
     const file = path.join(dir, 'broken.onnx');
     await writeFile(file, onnx.ModelProto.encode(model).finish());
-    await expect(loadBgmv2Model(file, 'models/broken.onnx', ['cpu'])).rejects.toThrow(/models\/broken.onnx: onnxruntime cannot load it/);
+    await expect(loadBgmv2Model(file, 'models/broken.onnx', { refineMode: 'sampling', refineSamplePixels: 3200 }, ['cpu'])).rejects.toThrow(/models\/broken.onnx: onnxruntime cannot load it/);
   });
 });

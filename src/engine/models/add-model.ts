@@ -78,7 +78,7 @@ export async function addModel(file: string, options: AddOptions): Promise<AddOu
   const fileName = entry.file!;
 
   try {
-    await checkModelFile(entry.kind, source, path.basename(source));
+    await checkModelFile(entry, source, path.basename(source));
   } catch (err) {
     throw new AddError(`${err instanceof Error ? err.message : String(err)}; nothing was changed`);
   }

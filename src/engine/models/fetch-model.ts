@@ -102,7 +102,7 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
   }
 
   try {
-    await checkModelFile(entry.kind, partFile, `the download of ${entry.id}`);
+    await checkModelFile(entry, partFile, `the download of ${entry.id}`);
   } catch (err) {
     await rm(partFile, { force: true });
     throw new FetchError(`${err instanceof Error ? err.message : String(err)}; the download was discarded`);

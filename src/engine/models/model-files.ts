@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, link, lstat, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { bgmv2Settings } from '../matting/bgmv2/presets.js';
 import { loadBgmv2Model } from '../matting/bgmv2/session.js';
 import { parseManifest, type ManifestEntry } from '../matting/manifest.js';
 import { providerOrder } from '../matting/providers.js';
@@ -30,10 +31,10 @@ export async function exists(file: string): Promise<boolean> {
  * an onnxruntime session on CPU (the provider does not matter for the check). Throws with a
  * sentence naming what is wrong.
  */
-export async function checkModelFile(kind: ManifestEntry['kind'], file: string, label: string): Promise<void> {
-  if (kind !== 'bgmv2') throw new Error(`${label}: models of kind "${kind}" are not installed from files`);
+export async function checkModelFile(entry: ManifestEntry, file: string, label: string): Promise<void> {
+  if (entry.kind !== 'bgmv2') throw new Error(`${label}: models of kind "${entry.kind}" are not installed from files`);
   const cpu = providerOrder({ CLEANPLATE_PROVIDERS: 'cpu' });
-  const loaded = await loadBgmv2Model(file, label, cpu);
+  const loaded = await loadBgmv2Model(file, label, bgmv2Settings(entry), cpu);
   await loaded.session.release();
 }
 

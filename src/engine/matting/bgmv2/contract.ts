@@ -82,12 +82,21 @@ function describeValue(v: OnnxTypes.IValueInfoProto): { elemType?: number; dims?
   return { elemType: tensor.elemType ?? undefined, ...(dims ? { dims } : {}) };
 }
 
+/**
+ * Checks what a tensor declares. ONNX lets an exporter leave a dimension symbolic or out, or the
+ * shape out altogether (PyTorch 1.13 declares the outputs' channels as e.g. `Clippha_dim_1`):
+ * those pass here, and loadBgmv2Model checks the real shapes on a probe run. A declared shape
+ * that contradicts the contract is refused.
+ */
 function checkTensor(spec: TensorSpec, v: OnnxTypes.IValueInfoProto, role: string, label: string): void {
   const { elemType, dims } = describeValue(v);
   const want = `float32 (B, ${spec.channels}, H, W)`;
   if (elemType !== FLOAT) throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want}, but its element type is ${elemType === undefined ? 'not a tensor' : `ONNX type ${elemType}`}`);
-  if (!dims || dims.length !== 4) throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want} (rank 4, NCHW), but it has ${dims ? `rank ${dims.length}` : 'no shape'}`);
-  if (dims[1] !== spec.channels) {
+  if (!dims) return;
+  if (dims.length !== 4) throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want} (rank 4, NCHW), but it has rank ${dims.length}`);
+  // A literal channel count elsewhere than dimension 1 with none there: a channels-last layout.
+  const channelsLast = typeof dims[1] !== 'number' && typeof dims[3] === 'number';
+  if ((typeof dims[1] === 'number' && dims[1] !== spec.channels) || channelsLast) {
     throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want} (NCHW, channels first), but its shape is (${dims.join(', ')})`);
   }
 }

@@ -20,10 +20,55 @@ export interface Bgmv2OpenContext {
   readonly variants?: readonly ManifestEntry[];
 }
 
-/** Reads, checks and splices an export, then opens it on the best execution provider. */
+/** The settings that decide which frame sizes an export accepts (see paddedSize). */
+export type Bgmv2SizeSettings = Pick<Bgmv2Settings, 'refineMode' | 'refineSamplePixels'>;
+
+/**
+ * Runs one small frame through the spliced graph and checks the real shapes of what the export
+ * made: the contract check reads declared shapes, which may be symbolic or absent. The wrapper
+ * crops and converts, so the export's `pha` channels show as the alpha's channels and `fgr`'s as
+ * the foreground's channels less those.
+ */
+async function probeShapes(session: ort.InferenceSession, contract: Bgmv2Contract, settings: Bgmv2SizeSettings, label: string): Promise<void> {
+  const { width: W, height: H } = paddedSize(64, 64, settings);
+  const frame = new Uint8Array(W * H * 3).map((_, i) => (i * 29) % 256);
+  const plate = new Uint8Array(W * H * 3).map((_, i) => (i * 13) % 256);
+  let out: ort.InferenceSession.OnnxValueMapType;
+  try {
+    out = await session.run(
+      {
+        [IO.frame]: new ort.Tensor('uint8', frame, [1, H, W, 3]),
+        [IO.plate]: new ort.Tensor('uint8', plate, [1, H, W, 3]),
+        [IO.pads]: new ort.Tensor('int64', new BigInt64Array(8), [8]),
+      },
+      [IO.alpha, IO.foreground, ...(contract.hasError ? [IO.error] : [])],
+    );
+  } catch (err) {
+    throw new ModelContractError(`${label}: onnxruntime cannot run it on a ${W}x${H} probe frame (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const dims = (name: string) => (out[name]?.dims ?? []).map(Number);
+  const alpha = dims(IO.alpha);
+  const fg = dims(IO.foreground);
+  const pha = alpha[1] ?? 0;
+  if (alpha.length !== 4 || pha !== 1 || alpha[2] !== H || alpha[3] !== W) {
+    throw new ModelContractError(`${label}: output "pha" must be float32 (B, 1, H, W) (NCHW, channels first), but on a ${W}x${H} probe frame it came out as (${[1, pha, ...alpha.slice(2)].join(', ')}) after cropping`);
+  }
+  if (fg.length !== 4 || fg[3] !== 4) {
+    throw new ModelContractError(`${label}: output "fgr" must be float32 (B, 3, H, W) (NCHW, channels first), but on a ${W}x${H} probe frame it has ${(fg[3] ?? 1) - 1} channels`);
+  }
+  if (contract.hasError && dims(IO.error)[1] !== 1) {
+    throw new ModelContractError(`${label}: output "err_sm" must be float32 (B, 1, H, W) (NCHW, channels first), but on a ${W}x${H} probe frame it has ${dims(IO.error)[1]} channels`);
+  }
+}
+
+/**
+ * Reads, checks and splices an export, opens it on the best execution provider and checks its
+ * real output shapes on a probe frame of a size `settings` accept.
+ */
 export async function loadBgmv2Model(
   file: string,
   label: string,
+  settings: Bgmv2SizeSettings,
   providers?: ProviderName[],
 ): Promise<{ session: ort.InferenceSession; provider: ProviderName; fallbacks: OpenedSession['fallbacks']; contract: Bgmv2Contract }> {
   const bytes = await readFile(file);
@@ -34,11 +79,16 @@ export async function loadBgmv2Model(
   } catch (err) {
     throw new ModelContractError(`${label}: onnxruntime cannot load it (${err instanceof Error ? err.message : String(err)})`);
   }
-  // What onnxruntime made of the graph must be what the contract check found.
-  const expected = [IO.alpha, IO.foreground, ...(spliced.contract.hasError ? [IO.error] : [])];
-  if (expected.some((name) => !opened.session.outputNames.includes(name))) {
+  try {
+    // What onnxruntime made of the graph must be what the contract check found.
+    const expected = [IO.alpha, IO.foreground, ...(spliced.contract.hasError ? [IO.error] : [])];
+    if (expected.some((name) => !opened.session.outputNames.includes(name))) {
+      throw new ModelContractError(`${label}: the wrapped model's outputs are [${opened.session.outputNames.join(', ')}], expected [${expected.join(', ')}]`);
+    }
+    await probeShapes(opened.session, spliced.contract, settings, label);
+  } catch (err) {
     await opened.session.release();
-    throw new ModelContractError(`${label}: the wrapped model's outputs are [${opened.session.outputNames.join(', ')}], expected [${expected.join(', ')}]`);
+    throw err;
   }
   return { session: opened.session, provider: opened.provider, fallbacks: opened.fallbacks, contract: spliced.contract };
 }
@@ -108,7 +158,7 @@ async function openPreset(entry: ManifestEntry, modelsDir: string): Promise<Bgmv
   if (entry.file === null) throw new Error(`model ${entry.id} has no file`);
   const settings = bgmv2Settings(entry);
   try {
-    const loaded = await loadBgmv2Model(path.join(modelsDir, entry.file), `models/${entry.file}`);
+    const loaded = await loadBgmv2Model(path.join(modelsDir, entry.file), `models/${entry.file}`, settings);
     return new Bgmv2Session(entry.id, settings, loaded.session, loaded.provider, loaded.contract, loaded.fallbacks);
   } catch (err) {
     if (err instanceof ModelContractError) {

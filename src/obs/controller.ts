@@ -6,7 +6,8 @@
 // The matte layer is a Media Source (`ffmpeg_source`) reading the engine's NUT stream over
 // loopback TCP: it carries alpha and works in every OBS build (no browser source needed).
 import OBSWebSocket, { EventSubscription, OBSWebSocketError, type OBSRequestTypes, type OBSResponseTypes } from 'obs-websocket-js';
-import type { Background, LiveSessionInfo, LiveStats } from '../shared/api.js';
+import type { Background, LiveSessionInfo, LiveStats, ModelInfo } from '../shared/api.js';
+import { listModels } from '../shared/engine-client.js';
 import { EngineError, LiveConnection, uploadBackground, type EngineEndpoint, type WebSocketFactory } from './engine-client.js';
 import { dataUriBytes, FrameLoop, type ScreenshotSource } from './frame-loop.js';
 import { ObsRequestError, settledCall } from './obs-request.js';
@@ -30,7 +31,8 @@ export type ControllerErrorCode =
   | 'obs_disconnected' // a request while OBS is away (reconnecting)
   | 'unknown_source'
   | 'not_in_scene' // the source is not in the current scene
-  | 'no_background' // add before capture
+  | 'no_background' // add before capture, with a model that needs a plate
+  | 'unknown_model' // the engine has no such model, or it is not available
   | 'already_live'
   | 'not_live'
   | 'unsupported' // this OBS lacks what was asked for (a Browser Source in Debian's build)
@@ -344,6 +346,15 @@ export class ObsController {
     return typeof slotValue === 'string' && slotValue !== '' ? slotValue : undefined;
   }
 
+  /** The engine's model (or its default) for a live matte, with whether it needs a plate. */
+  private async liveModel(id: string | undefined): Promise<ModelInfo> {
+    const { models } = await listModels(this.options.engine);
+    const model = id === undefined ? models.find((m) => m.default) : models.find((m) => m.id === id);
+    if (!model) throw new ControllerError('unknown_model', `the engine has no model "${id ?? '(default)'}"; it has: ${models.map((m) => m.id).join(', ')}`);
+    if (!model.available) throw new ControllerError('unknown_model', `model "${model.id}" is not available: ${model.unavailableReason ?? 'unknown reason'}`);
+    return model;
+  }
+
   private async liveConnection(): Promise<LiveConnection> {
     if (this.live?.open) return this.live;
     const live = await LiveConnection.connect(this.options.engine, this.options.webSocket);
@@ -369,8 +380,12 @@ export class ObsController {
   async addLiveMatte(sourceName: string, options: AddMatteOptions = {}): Promise<MatteStatus> {
     if (this.mattes.has(sourceName)) throw new ControllerError('already_live', `"${sourceName}" already has a live matte`);
     const item = await this.sourceItem(sourceName);
+    const model = await this.liveModel(options.model);
+    // Models that matte from the frame alone (rvm) need no captured plate, but get one if there is.
     const backgroundId = await this.backgroundOf(sourceName);
-    if (!backgroundId) throw new ControllerError('no_background', `no background captured for "${sourceName}" yet: step out of the picture and capture it first`);
+    if (model.needsPlate && !backgroundId) {
+      throw new ControllerError('no_background', `model "${model.id}" needs a clean plate and none was captured for "${sourceName}" yet: step out of the picture and capture it first`);
+    }
     if (options.layer === 'browser') {
       const { inputKinds } = await this.call('GetInputKindList', { unversioned: true });
       if (!inputKinds.includes('browser_source')) {
@@ -382,7 +397,7 @@ export class ObsController {
     const height = Math.round((size.height * width) / size.width);
     const live = await this.liveConnection();
     const session = await live.openSession({
-      backgroundId,
+      ...(backgroundId ? { backgroundId } : {}),
       acks: true,
       width,
       height,

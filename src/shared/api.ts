@@ -264,8 +264,12 @@ export interface LiveOpenRequest {
   /** Echoed in `opened`/`error` so a client can match replies to requests. */
   readonly requestId?: string;
   readonly model?: string;
-  /** A stored plate (POST /v1/backgrounds); resized to width x height when it differs. */
-  readonly backgroundId: string;
+  /**
+   * A stored plate (POST /v1/backgrounds); resized to width x height when it differs. Required
+   * when the model needs a plate (`needsPlate` in /v1/models), optional otherwise (rvm's
+   * `plateAssist` setting uses it).
+   */
+  readonly backgroundId?: string;
   /** Size of the frames the client sends and of the stream served. */
   readonly width: number;
   readonly height: number;
@@ -333,6 +337,7 @@ export type LiveErrorCode =
   | 'unknown_session'
   | 'too_many_sessions'
   | 'unknown_background'
+  | 'plate_required' // the model needs a plate and the open gave no backgroundId
   | 'unknown_model'
   | 'model_unavailable'
   | 'internal';

@@ -145,6 +145,9 @@ describe('WS /v1/live', () => {
     expect(await next()).toMatchObject({ type: 'error', code: 'bad_message', requestId: 'w', message: expect.stringContaining('width') });
     ws.send(JSON.stringify({ type: 'open', backgroundId: '0123456789abcdef01234567', width: W, height: H, requestId: 'x' }));
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_background', requestId: 'x' });
+    // The default (plate) model needs a plate: an open without one names what is missing.
+    ws.send(JSON.stringify({ type: 'open', width: W, height: H, requestId: 'p' }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'plate_required', requestId: 'p', message: expect.stringContaining('backgroundId') });
     ws.send(JSON.stringify({ type: 'open', backgroundId, model: 'nope', width: W, height: H }));
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_model' });
     ws.send(JSON.stringify({ type: 'stats', sessionId: 999 }));

@@ -13,10 +13,12 @@ import WebSocket from 'ws';
 import { ControllerError, matteLayerName, ObsController } from '../../src/obs/controller.js';
 import type { WebSocketLike } from '../../src/obs/engine-client.js';
 import { dataUriBytes } from '../../src/obs/frame-loop.js';
+import { removeTempDirs } from '../support/bgmv2-models.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { decodeRaw } from '../support/images.js';
 import { findSubject, makeLiveMedia, type Box, type LiveMedia } from '../support/live-media.js';
 import { freeLoopbackPort, obsAvailable, ObsInstance } from '../support/obs.js';
+import { rvmModelsDir } from '../support/rvm.js';
 
 const PASSWORD = 'cleanplate-test-pw';
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -35,7 +37,8 @@ beforeAll(async () => {
   if (!obsAvailable()) throw new Error('these tests need obs-studio, xvfb and gcc (".ci/run" installs them)');
   dir = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-obs-media-'));
   media = await makeLiveMedia(dir);
-  engine = await startTestEngine();
+  // The repository's models plus a converted rvm (which needs no plate).
+  engine = await startTestEngine({ modelsDir: await rvmModelsDir() });
   obs = await ObsInstance.start({
     canvas: { width: 640, height: 360 },
     scene: SCENE,
@@ -57,6 +60,7 @@ afterAll(async () => {
   await obs?.stop();
   await engine?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
+  await removeTempDirs();
 });
 
 interface Rgba {
@@ -163,7 +167,22 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     expect(sources).toContainEqual({ name: SOURCE, kind: 'ffmpeg_source', inCurrentScene: true, hasMatte: false });
     await expect(controller.addLiveMatte(SOURCE)).rejects.toMatchObject({ code: 'no_background' });
     await expect(controller.captureBackground('No such source')).rejects.toMatchObject({ code: 'unknown_source' });
+    await expect(controller.addLiveMatte(SOURCE, { model: 'nope' })).rejects.toMatchObject({ code: 'unknown_model', message: expect.stringContaining('rvm') });
   });
+
+  it('goes live with rvm before any background was captured (the model needs no plate)', async () => {
+    expect(await controller.backgroundOf(SOURCE)).toBeUndefined();
+    const added = await controller.addLiveMatte(SOURCE, { model: 'rvm', width: 160 });
+    try {
+      expect(added.session).toMatchObject({ model: 'rvm', width: 160, height: 90 });
+      // Frames flow from OBS through the engine's rvm session into OBS's media layer.
+      await expect.poll(async () => (await controller.status()).mattes[0]?.stats?.matted ?? 0, { timeout: 60_000 }).toBeGreaterThan(3);
+      await expect.poll(async () => (await controller.status()).mattes[0]?.stats?.streamClients ?? 0, { timeout: 30_000 }).toBe(1);
+    } finally {
+      await controller.removeLiveMatte(SOURCE);
+    }
+    expect((await controller.status()).mattes).toEqual([]);
+  }, 120_000);
 
   it('captures the background from the source at its own size', async () => {
     const still = await decodeRaw(readFileSync(media.still));

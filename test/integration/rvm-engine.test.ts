@@ -14,7 +14,7 @@ import { runRvmCommand } from '../../src/cli/models-rvm.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { FrameSequence, type Frame, type MattingSession } from '../../src/engine/matting/types.js';
-import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { makeModelsDir, removeTempDirs, tempDir } from '../support/bgmv2-models.js';
 import { errorOf, form, startTestEngine, type TestEngine } from '../support/engine.js';
 import { decodeRaw, toPng } from '../support/images.js';
@@ -113,13 +113,14 @@ describe('rvm through the engine', () => {
     expect(differsFromAlone).toBe(true);
   });
 
-  it('live session: WS /v1/live with model "rvm" serves the matted figure as RGBA', async () => {
+  it('live session: WS /v1/live with model "rvm" and no plate serves the matted figure as RGBA', async () => {
     const frame = personFrame(W, H);
-    // The live API still asks for a stored background (plate assist is off for rvm by default).
-    const backgroundId = (await uploadBackground({ url: t.url, token: t.token }, await toPng(personFrame(W, H, 10_000)))).id;
+    // rvm needs no plate (needsPlate false in /v1/models): the open carries no backgroundId.
+    const models = ((await (await t.api('/v1/models')).json()) as ModelList).models;
+    expect(models.find((m) => m.id === 'rvm')).toMatchObject({ available: true, needsPlate: false });
     const live = await LiveConnection.connect({ url: t.url, token: t.token }, (url, protocols) => new WebSocket(url, protocols) as unknown as WebSocketLike);
     try {
-      const info = await live.openSession({ model: 'rvm', backgroundId, width: W, height: H, fps: 30 });
+      const info = await live.openSession({ model: 'rvm', width: W, height: H, fps: 30 });
       expect(info).toMatchObject({ model: 'rvm', provider: 'cpu' });
       const rgba = new Uint8Array(W * H * 4);
       for (let i = 0; i < W * H; i++) rgba.set([...frame.data.subarray(i * 3, i * 3 + 3), 255], i * 4);

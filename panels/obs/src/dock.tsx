@@ -4,6 +4,8 @@
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { ObsController, type ControllerStatus, type VideoSource } from '../../../src/obs/controller.js';
 import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
+import { listModels } from '../../../src/shared/engine-client.js';
+import type { ModelInfo } from '../../../src/shared/api.js';
 
 const STORE_KEY = 'cleanplate.obs';
 
@@ -45,6 +47,8 @@ export function Dock(): ReactElement {
   const [matteWidth, setMatteWidth] = useState(0);
   const [layerKind, setLayerKind] = useState<'media' | 'browser'>('media');
   const [plate, setPlate] = useState<string | undefined>();
+  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [modelId, setModelId] = useState('');
   const [busy, setBusy] = useState('');
   const [error, setError] = useState('');
   const engine = useRef(engineEndpoint());
@@ -110,7 +114,20 @@ export function Dock(): ReactElement {
     if (controller && source) void showPlate(controller, source);
   }, [controller, source, showPlate]);
 
+  // The engine's models: the dock offers the available ones, the default first chosen.
+  useEffect(() => {
+    listModels(engine.current).then(
+      ({ models: list }) => {
+        setModels(list);
+        setModelId((current) => current || (list.find((m) => m.default)?.id ?? ''));
+      },
+      (err: unknown) => setError(`cannot list the engine's models: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }, []);
+
   const matte = status?.mattes.find((m) => m.source === source);
+  const model = models.find((m) => m.id === modelId);
+  const needsPlate = model?.needsPlate ?? true;
   const connected = status?.obs === 'connected';
 
   return (
@@ -166,6 +183,19 @@ export function Dock(): ReactElement {
           {plate ? <img className="plate" src={plate} alt={`clean plate of ${source}`} /> : <p className="hint">No background captured yet.</p>}
 
           <h2>2. Live matte</h2>
+          <label>
+            Model
+            <select aria-label="Model" value={modelId} onChange={(e) => setModelId(e.target.value)} disabled={!!matte}>
+              {models.map((m) => (
+                <option key={m.id} value={m.id} disabled={!m.available} title={m.unavailableReason ?? m.description ?? ''}>
+                  {m.id}
+                  {m.default ? ' (default)' : ''}
+                  {m.needsPlate ? '' : ' (no background needed)'}
+                  {m.available ? '' : ' (not installed)'}
+                </option>
+              ))}
+            </select>
+          </label>
           <label className="inline">
             <input type="checkbox" checked={hideOriginal} onChange={(e) => setHideOriginal(e.target.checked)} disabled={!!matte} />
             Hide the original source
@@ -194,11 +224,11 @@ export function Dock(): ReactElement {
             <button
               onClick={() =>
                 void act('Adding', async () => {
-                  await controller.addLiveMatte(source, { hideOriginal, layer: layerKind, ...(matteWidth ? { width: matteWidth } : {}) });
+                  await controller.addLiveMatte(source, { hideOriginal, layer: layerKind, ...(modelId ? { model: modelId } : {}), ...(matteWidth ? { width: matteWidth } : {}) });
                   setStatus(await controller.status());
                 })
               }
-              disabled={!!busy || !connected || !source || !plate}
+              disabled={!!busy || !connected || !source || (needsPlate && !plate)}
             >
               Add live matte
             </button>

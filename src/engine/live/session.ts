@@ -79,7 +79,8 @@ export class LiveSession {
   constructor(
     readonly info: LiveSessionInfo,
     private readonly matting: MattingService,
-    private readonly background: Frame,
+    /** The session's plate; undefined for models that take none. */
+    private readonly background: Frame | undefined,
     private readonly stream: NutStreamServer,
     private readonly hooks: LiveSessionHooks,
     /** Plate alignment mode; undefined for models that take no plate. */
@@ -137,17 +138,18 @@ export class LiveSession {
   private aligner: PlateAligner | undefined;
 
   /** The plate for this frame, aligned to it when the session aligns (a hand-held webcam, auto-exposure). */
-  private alignedPlate(frame: Frame): Promise<Frame> | Frame {
-    const plate = this.plateFor(frame.channels);
+  private alignedPlate(frame: Frame): Promise<Frame | undefined> | Frame | undefined {
+    if (!this.background) return undefined;
+    const plate = this.plateFor(this.background, frame.channels);
     if (!this.align) return plate;
     if (this.aligner?.plate !== plate) this.aligner = new PlateAligner(plate, { mode: this.align, video: true });
     return this.aligner.plateFor(frame);
   }
 
-  private plateFor(channels: 3 | 4): Frame {
-    if (this.background.channels === channels) return this.background;
+  private plateFor(background: Frame, channels: 3 | 4): Frame {
+    if (background.channels === channels) return background;
     if (this.convertedPlate?.channels === channels) return this.convertedPlate;
-    const { data, width, height, channels: from } = this.background;
+    const { data, width, height, channels: from } = background;
     const out = new Uint8Array(width * height * channels).fill(255);
     for (let i = 0, n = width * height; i < n; i++) {
       for (let c = 0; c < 3; c++) out[i * channels + c] = data[i * from + c]!;

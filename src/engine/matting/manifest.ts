@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ModelKind } from './types.js';
+import { MODEL_KINDS } from './kinds.js';
 
 export interface ManifestEntry {
   readonly id: string;
@@ -28,7 +29,6 @@ export interface Manifest {
 /** The repository's models folder (two levels above src/engine/matting or dist/engine/matting). */
 export const defaultModelsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
 
-const KINDS: readonly ModelKind[] = ['plate', 'bgmv2', 'rvm'];
 
 export function parseManifest(text: string, where = 'manifest.json'): Manifest {
   const raw: unknown = JSON.parse(text);
@@ -39,7 +39,7 @@ export function parseManifest(text: string, where = 'manifest.json'): Manifest {
     if (typeof m.id !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(m.id)) throw new Error(`${where}: bad model id ${JSON.stringify(m.id)}`);
     if (seen.has(m.id)) throw new Error(`${where}: duplicate model id ${m.id}`);
     seen.add(m.id);
-    if (!KINDS.includes(m.kind as ModelKind)) throw new Error(`${where}: model ${m.id} has unknown kind ${JSON.stringify(m.kind)}`);
+    if (!MODEL_KINDS.includes(m.kind as ModelKind)) throw new Error(`${where}: model ${m.id} has unknown kind ${JSON.stringify(m.kind)}`);
     if (m.file !== null && typeof m.file !== 'string') throw new Error(`${where}: model ${m.id} needs "file" (string or null)`);
   }
   for (const m of models as ManifestEntry[]) {

@@ -3,6 +3,7 @@ import type { ModelInfo as WireModelInfo } from '../../shared/api.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MattingInputError } from './errors.js';
+import { kindNeedsPlate } from './kinds.js';
 import { defaultModelsDir, loadManifest, type ManifestEntry } from './manifest.js';
 import { openBgmv2Session } from './bgmv2/session.js';
 import { openPlateSession } from './plate/session.js';
@@ -55,7 +56,7 @@ export class ModelRegistry {
         default: e.id === this.defaultId,
         available: reason === undefined,
         ...(reason ? { unavailableReason: reason } : {}),
-        needsPlate: e.kind !== 'rvm',
+        needsPlate: kindNeedsPlate(e.kind),
         licence: e.licence,
         source: e.source,
         ...(e.description ? { description: e.description } : {}),

@@ -1,4 +1,4 @@
-// Live sessions: open (model + stored plate + frame size) -> a LiveSession with its own loopback
+// Live sessions: open (model + stored plate when the model needs one + frame size) -> a LiveSession with its own loopback
 // stream. The WS layer (http/live-ws.ts) owns the connections; this service owns sessions and
 // their limits, and knows nothing about sockets.
 import sharp from 'sharp';
@@ -36,7 +36,7 @@ export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
     }
     return v;
   };
-  if (typeof msg.backgroundId !== 'string' || msg.backgroundId === '') bad('"backgroundId" (a stored plate id from POST /v1/backgrounds) is required');
+  if (msg.backgroundId !== undefined && (typeof msg.backgroundId !== 'string' || msg.backgroundId === '')) bad('"backgroundId" must be a stored plate id from POST /v1/backgrounds');
   if (msg.model !== undefined && (typeof msg.model !== 'string' || msg.model === '')) bad('"model" must be a model id string');
   const fps = msg.fps ?? LIVE_DEFAULT_FPS;
   if (typeof fps !== 'number' || !Number.isInteger(fps) || fps < 1 || fps > 60) bad(`"fps" must be an integer from 1 to 60, got ${JSON.stringify(msg.fps)}`);
@@ -47,7 +47,7 @@ export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
   if (msg.align !== undefined && !isAlignMode(msg.align)) bad(`"align" must be one of ${ALIGN_MODES.join(', ')}, got ${JSON.stringify(msg.align)}`);
   return {
     type: 'open',
-    backgroundId: msg.backgroundId as string,
+    ...(msg.backgroundId !== undefined ? { backgroundId: msg.backgroundId as string } : {}),
     width: side('width'),
     height: side('height'),
     fps: fps as number,
@@ -85,7 +85,11 @@ export class LiveService {
         if (err instanceof MattingInputError && (err.code === 'unknown_model' || err.code === 'model_unavailable')) throw new LiveError(err.code, err.message);
         throw err;
       });
-      const plate = await this.plate(req.backgroundId, req.width, req.height);
+      // A model that needs no plate (needsPlate false) still gets one when given (rvm's plateAssist uses it).
+      if (model.needsPlate && !req.backgroundId) {
+        throw new LiveError('plate_required', `model "${modelId}" needs a clean plate: capture one (POST /v1/backgrounds) and give its "backgroundId"`);
+      }
+      const plate = req.backgroundId ? await this.plate(req.backgroundId, req.width, req.height) : undefined;
       const fps = req.fps ?? LIVE_DEFAULT_FPS;
       const { ffmpeg } = await mediaTools();
       const id = this.nextId++;

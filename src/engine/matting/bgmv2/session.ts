@@ -12,6 +12,7 @@ import type { Frame, MatteResult, MattingSession, RunOptions } from '../types.js
 import { decodeModel, ModelContractError, type Bgmv2Contract } from './contract.js';
 import { bgmv2Settings, paddedSize, pickPreset, type Bgmv2Settings } from './presets.js';
 import { IO, spliceBgmv2 } from './splice.js';
+import { kindNeedsPlate } from '../kinds.js';
 
 /** What the registry hands an opener (structurally the registry's ModelContext). */
 export interface Bgmv2OpenContext {
@@ -95,7 +96,7 @@ export async function loadBgmv2Model(
 
 export class Bgmv2Session implements MattingSession {
   readonly kind = 'bgmv2' as const;
-  readonly needsPlate = true;
+  readonly needsPlate = kindNeedsPlate('bgmv2');
   private disposed = false;
 
   constructor(
@@ -176,7 +177,7 @@ async function openPreset(entry: ManifestEntry, modelsDir: string): Promise<Bgmv
  */
 export class Bgmv2PresetSession implements MattingSession {
   readonly kind = 'bgmv2' as const;
-  readonly needsPlate = true;
+  readonly needsPlate = kindNeedsPlate('bgmv2');
   private readonly open = new Map<string, Promise<Bgmv2Session>>();
   private current: Bgmv2Session;
   private ran = false;

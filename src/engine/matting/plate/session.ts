@@ -8,6 +8,7 @@ import { openOrtSession, type ProviderName } from '../providers.js';
 import type { Frame, MatteResult, MattingSession, ProviderFallback, RunOptions } from '../types.js';
 import { buildPlateGraph, buildPlatePrepGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
 import { checkFrame } from '../frames.js';
+import { kindNeedsPlate } from '../kinds.js';
 
 interface Compiled {
   readonly session: ort.InferenceSession;
@@ -26,7 +27,7 @@ const CACHE_LIMIT = 6;
 
 export class PlateSession implements MattingSession {
   readonly kind = 'plate' as const;
-  readonly needsPlate = true;
+  readonly needsPlate = kindNeedsPlate('plate');
   private readonly cache = new Map<string, Promise<Compiled>>();
   // Plates are prepared once per plate buffer and size: a clip or a live session passes the same
   // plate for every frame. Weak keys: a plate nobody holds any more is forgotten.

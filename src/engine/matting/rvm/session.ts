@@ -13,6 +13,7 @@ import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
 import type { Frame, MatteResult, MattingSession, ProviderFallback, RunOptions } from '../types.js';
 import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm } from './wrap.js';
+import { kindNeedsPlate } from '../kinds.js';
 
 export interface RvmSettings {
   /** Fixed downsample ratio (0 < r <= 1), or "auto": the network sees about `autoLongSide` pixels on the long side. */
@@ -55,7 +56,7 @@ const NO_PLATE = new ort.Tensor('uint8', new Uint8Array(3), [1, 1, 1, 3]);
 
 export class RvmSession implements MattingSession {
   readonly kind = 'rvm' as const;
-  readonly needsPlate = false;
+  readonly needsPlate = kindNeedsPlate('rvm');
   private disposed = false;
 
   constructor(

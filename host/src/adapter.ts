@@ -1,7 +1,8 @@
 // The editor seen through plain data: everything the host's operations (operations.ts) need from
-// Premiere, and nothing of its object model. The ExtendScript DOM implements it in
-// premiere-adapter.ts; a UXP panel (Premiere 25.6+, where CEP is on its way out) would implement
-// the same with the UXP API and reuse the operations and their rules unchanged.
+// Premiere, and nothing of its object model. EditorView is the reading half, EditorAdapter adds
+// the edits. The ExtendScript DOM implements both in premiere-adapter.ts (synchronous, ES3); the
+// UXP plugin (panels/premiere-uxp) reads the premierepro module's asynchronous API into a
+// snapshot that is an EditorView, so the same rules decide, then edits through actions.
 import type { Ticks } from './api.js';
 
 export interface SequenceSnapshot {
@@ -54,7 +55,7 @@ export interface PlacedSnapshot {
   readonly endTicks: Ticks;
 }
 
-export interface EditorAdapter {
+export interface EditorView {
   hostName(): string;
   hostVersion(): string;
   hasProject(): boolean;
@@ -67,6 +68,9 @@ export interface EditorAdapter {
   /** The video clip with this nodeId, wherever it is in the sequence now. */
   findClip(sequenceId: string, nodeId: string): ClipSnapshot | null;
   sequenceExists(sequenceId: string): boolean;
+}
+
+export interface EditorAdapter extends EditorView {
   /** The top-level bin with this name, made when missing; null if it cannot be made. */
   bin(name: string): ItemHandle | null;
   /** An item directly in the bin whose media is this file. */

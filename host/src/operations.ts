@@ -1,7 +1,7 @@
 // What the panel asks of the editor, as rules over the adapter's plain data: which selected
 // clips can be matted and why not, the source frame under the playhead, and where a matte goes
 // (the first free, unlocked video track above its clip: a user's clip is never overwritten).
-import type { ClipSnapshot, EditorAdapter, SequenceSnapshot } from './adapter.js';
+import type { ClipSnapshot, EditorAdapter, EditorView, PlacedSnapshot, SequenceSnapshot } from './adapter.js';
 import {
   MATTES_BIN,
   type ClipDescription,
@@ -65,14 +65,14 @@ function describe(c: ClipSnapshot, seq: SequenceSnapshot): ClipDescription {
   return refusal ? { ...d, refusal: refusal } : d;
 }
 
-function requireSequence(adapter: EditorAdapter): SequenceSnapshot {
+function requireSequence(adapter: EditorView): SequenceSnapshot {
   if (!adapter.hasProject()) fail('no_project', 'No project is open in Premiere.');
   const seq = adapter.activeSequence();
   if (!seq) fail('no_sequence', 'No sequence is open: open the sequence with your clip in the Timeline.');
   return seq;
 }
 
-export function getSelection(adapter: EditorAdapter): SelectionInfo {
+export function getSelection(adapter: EditorView): SelectionInfo {
   if (!adapter.hasProject()) return { sequence: null, clips: [], audioItemsIgnored: 0 };
   const seq = adapter.activeSequence();
   if (!seq) return { sequence: null, clips: [], audioItemsIgnored: 0 };
@@ -95,7 +95,7 @@ function span(startTicks: string, endTicks: string, timebase: string): string {
   return timecode(startTicks, timebase) + '-' + timecode(endTicks, timebase);
 }
 
-export function getPlayheadFrame(adapter: EditorAdapter): PlayheadFrame {
+export function getPlayheadFrame(adapter: EditorView): PlayheadFrame {
   const seq = requireSequence(adapter);
   const selected = getSelection(adapter).clips;
   if (selected.length === 0) fail('no_selection', 'Select the clip on the timeline first (the video, not only its audio).');
@@ -115,7 +115,7 @@ export function getPlayheadFrame(adapter: EditorAdapter): PlayheadFrame {
   );
 }
 
-function findRefClip(adapter: EditorAdapter, ref: ClipRef): { seq: SequenceSnapshot; clip: ClipSnapshot } {
+function findRefClip(adapter: EditorView, ref: ClipRef): { seq: SequenceSnapshot; clip: ClipSnapshot } {
   if (!adapter.hasProject()) fail('no_project', 'No project is open in Premiere.');
   if (!adapter.sequenceExists(ref.sequenceId)) fail('clip_gone', 'The sequence of the clip is no longer in the project.');
   const active = adapter.activeSequence();
@@ -128,7 +128,7 @@ function findRefClip(adapter: EditorAdapter, ref: ClipRef): { seq: SequenceSnaps
   return { seq: active, clip: clip };
 }
 
-function freeTrackAbove(adapter: EditorAdapter, seq: SequenceSnapshot, clip: ClipSnapshot): Placement {
+function freeTrackAbove(adapter: EditorView, seq: SequenceSnapshot, clip: ClipSnapshot): Placement {
   const tracks = adapter.videoTracks(seq.id);
   const busy: string[] = [];
   for (let i = clip.trackIndex + 1; i < tracks.length; i++) {
@@ -148,9 +148,31 @@ function freeTrackAbove(adapter: EditorAdapter, seq: SequenceSnapshot, clip: Cli
   );
 }
 
-export function planPlacement(adapter: EditorAdapter, ref: ClipRef): Placement {
+export function planPlacement(adapter: EditorView, ref: ClipRef): Placement {
   const found = findRefClip(adapter, ref);
   return freeTrackAbove(adapter, found.seq, found.clip);
+}
+
+/** What placing a matte will do, decided before anything is imported (a refusal leaves the project as it was). */
+export interface MattePlan {
+  readonly clip: ClipSnapshot;
+  readonly sequenceId: string;
+  readonly target: Placement;
+  /** The name the placed matte gets on the timeline. */
+  readonly label: string;
+}
+
+export function planMatte(adapter: EditorView, req: PlaceMatteRequest): MattePlan {
+  if (!req || !req.clip || typeof req.mattePath !== 'string' || req.mattePath === '') fail('bad_request', 'placeMatte needs the clip and the matte file path.');
+  const found = findRefClip(adapter, req.clip);
+  const target = freeTrackAbove(adapter, found.seq, found.clip);
+  const label = (req.mode === 'trackMatte' ? 'Track matte: ' : 'Cut-out: ') + found.clip.name;
+  return { clip: found.clip, sequenceId: found.seq.id, target: target, label: label };
+}
+
+/** The frame rate a matte must be interpreted at so it plays like its clip; null when it already does. */
+export function fpsOverride(clipFps: number | null, matteFps: number | null): number | null {
+  return clipFps !== null && matteFps !== null && Math.abs(clipFps - matteFps) > 1e-4 ? clipFps : null;
 }
 
 function baseName(p: string): string {
@@ -159,10 +181,7 @@ function baseName(p: string): string {
 }
 
 export function placeMatte(adapter: EditorAdapter, req: PlaceMatteRequest): PlaceMatteResult {
-  if (!req || !req.clip || typeof req.mattePath !== 'string' || req.mattePath === '') fail('bad_request', 'placeMatte needs the clip and the matte file path.');
-  const found = findRefClip(adapter, req.clip);
-  // Checked before anything is imported: a refused placement leaves the project as it was.
-  const target = freeTrackAbove(adapter, found.seq, found.clip);
+  const plan = planMatte(adapter, req);
   const bin = adapter.bin(MATTES_BIN);
   if (!bin) fail('import_failed', 'Premiere did not create the "' + MATTES_BIN + '" bin.');
   let item = adapter.itemInBin(bin, req.mattePath);
@@ -173,23 +192,25 @@ export function placeMatte(adapter: EditorAdapter, req: PlaceMatteRequest): Plac
     if (!item) fail('import_failed', 'Premiere reported importing ' + req.mattePath + ' but it is not in the "' + MATTES_BIN + '" bin.');
   }
   // A clip whose footage is interpreted at another rate plays its frames at that rate: the matte must too.
-  let override: number | null = null;
-  const clipFps = found.clip.mediaFps;
-  const matteFps = adapter.itemFps(item);
-  if (clipFps !== null && matteFps !== null && Math.abs(clipFps - matteFps) > 1e-4) {
-    adapter.setItemFps(item, clipFps);
-    override = clipFps;
-  }
-  const label = (req.mode === 'trackMatte' ? 'Track matte: ' : 'Cut-out: ') + found.clip.name;
-  const placed = adapter.place(found.seq.id, item, target.trackIndex, found.clip.startTicks, label);
-  if (!placed) fail('place_failed', 'Premiere did not place the matte on ' + target.trackName + '; it is in the "' + MATTES_BIN + '" bin as ' + item.name + '.');
+  const override = fpsOverride(plan.clip.mediaFps, adapter.itemFps(item));
+  if (override !== null) adapter.setItemFps(item, override);
+  const placed = adapter.place(plan.sequenceId, item, plan.target.trackIndex, plan.clip.startTicks, plan.label);
+  if (!placed) fail('place_failed', notPlacedMessage(plan, item.name));
+  return placedResult(plan, placed, item.name, reused, override);
+}
+
+export function notPlacedMessage(plan: MattePlan, itemName: string): string {
+  return 'Premiere did not place the matte on ' + plan.target.trackName + '; it is in the "' + MATTES_BIN + '" bin as ' + itemName + '.';
+}
+
+export function placedResult(plan: MattePlan, placed: PlacedSnapshot, itemName: string, reused: boolean, override: number | null): PlaceMatteResult {
   return {
     trackIndex: placed.trackIndex,
-    trackName: target.trackName,
+    trackName: plan.target.trackName,
     startTicks: placed.startTicks,
     endTicks: placed.endTicks,
     binName: MATTES_BIN,
-    itemName: baseName(item.name),
+    itemName: baseName(itemName),
     reusedItem: reused,
     frameRateOverride: override,
   };

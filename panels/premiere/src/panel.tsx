@@ -1,36 +1,28 @@
 // The CleanPlate panel in Premiere: engine status, the selected clip, its clean plate
 // (recaptured from the playhead frame or a chosen file), model and output, Apply matte with
 // progress and cancel, then the matte imported and placed above the clip; recent jobs. The
-// engine is reached only over HTTP/SSE (src/shared/engine-client.ts), Premiere only through the
-// host script (evalTS).
+// engine is reached only over HTTP/SSE (src/shared/engine-client.ts), jobs are followed by
+// job-watcher.ts, and Premiere only through the PanelHost given: the CEP panel's (host.jsx over
+// evalScript) or the UXP plugin's (the premierepro module). Nothing here knows which.
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import type { ClipDescription, MatteMode, SelectionInfo } from '../../../host/src/api.js';
-import type { JobProgress, JobRecord, ModelInfo } from '../../../src/shared/api.js';
+import type { JobRecord, ModelInfo } from '../../../src/shared/api.js';
 import {
   backgroundFromMedia,
   cancelJob,
   createJob,
   EngineError,
   fetchBackgroundImage,
-  getJob,
-  jobEvents,
   listModels,
   rerunJob,
   type EngineEndpoint,
 } from '../../../src/shared/engine-client.js';
-import { chooseFile, evalTS, listenTS } from './cep.js';
 import { clipRef, jobRange, matteOutput, OUTPUT_OF_MODE, type JobMemo, type PanelMemory, type PlateMemo } from './clip-jobs.js';
-import { locateEngine, type EngineLookup } from './engine-locator.js';
+import type { EngineLookup } from './engine-locator.js';
 import { progressText, timecode } from './format.js';
+import { isActive, JobWatcher, type JobView } from './job-watcher.js';
+import type { PanelHost } from './panel-host.js';
 
-interface JobView extends JobMemo {
-  readonly record?: JobRecord;
-  readonly progress?: JobProgress;
-  /** The engine stopped answering while the job ran: waiting for it to come back. */
-  readonly lostContact?: boolean;
-}
-
-const ACTIVE = ['queued', 'running'];
 const PLATE_TYPES = ['png', 'jpg', 'jpeg', 'tif', 'tiff', 'webp', 'mov', 'mp4', 'mxf'];
 
 function messageOf(err: unknown): string {
@@ -48,7 +40,7 @@ function stateLabel(job: JobView): string {
   return s ?? 'unknown';
 }
 
-export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
+export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }): ReactElement {
   const [engine, setEngine] = useState<EngineLookup | { state: 'looking' }>({ state: 'looking' });
   const endpoint = useRef<EngineEndpoint | undefined>(undefined);
   const [models, setModels] = useState<ModelInfo[]>([]);
@@ -62,7 +54,6 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
   const [busy, setBusy] = useState('');
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
-  const watching = useRef(new Set<string>());
 
   const updateJob = useCallback((id: string, change: Partial<JobView>) => {
     setJobs((list) => list.map((j) => (j.id === id ? { ...j, ...change } : j)));
@@ -72,7 +63,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
 
   // ---- engine -------------------------------------------------------------------------------
   const refreshEngine = useCallback(async (): Promise<EngineEndpoint | undefined> => {
-    const found = await locateEngine(window.cep_node);
+    const found = await host.locateEngine();
     const before = endpoint.current;
     endpoint.current = found.state === 'connected' ? found.endpoint : undefined;
     setEngine(found);
@@ -86,7 +77,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
       );
     }
     return endpoint.current;
-  }, []);
+  }, [host]);
 
   const connected = engine.state === 'connected';
   useEffect(() => {
@@ -100,22 +91,22 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
   // ---- selection ----------------------------------------------------------------------------
   const refreshSelection = useCallback(async () => {
     try {
-      setSelection(await evalTS('getSelection'));
+      setSelection(await host.call('getSelection'));
       setHostProblem('');
     } catch (err) {
       setHostProblem(messageOf(err));
     }
-  }, []);
+  }, [host]);
   useEffect(() => {
     void refreshSelection();
-    const off = listenTS('selectionChanged', () => void refreshSelection());
+    const off = host.on('selectionChanged', () => void refreshSelection());
     const onFocus = (): void => void refreshSelection();
     window.addEventListener('focus', onFocus);
     return () => {
       off();
       window.removeEventListener('focus', onFocus);
     };
-  }, [refreshSelection]);
+  }, [host, refreshSelection]);
 
   const clips = selection?.clips ?? [];
   const usable = clips.filter((c) => !c.refusal);
@@ -154,91 +145,39 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
     const mattePath = matteOutput(record, job.mode);
     if (!mattePath) return updateJob(job.id, { placeError: 'The job finished without the matte file.' });
     try {
-      const placed = await evalTS('placeMatte', { clip: job.clip, mattePath, mode: job.mode });
+      const placed = await host.call('placeMatte', { clip: job.clip, mattePath, mode: job.mode });
       updateJob(job.id, { placed, placeError: undefined });
       setNotice(`Matte for "${job.clipName}" placed on ${placed.trackName} (${timecode(placed.startTicks, fps)}-${timecode(placed.endTicks, fps)}), in the bin "${placed.binName}".${job.mode === 'trackMatte' ? ` Apply Track Matte Key (Luma, Matte: ${placed.trackName}) to the clip and hide ${placed.trackName}.` : ''}`);
     } catch (err) {
       updateJob(job.id, { placeError: messageOf(err) });
       setError(`The matte for "${job.clipName}" was rendered (${mattePath}) but not placed: ${messageOf(err)}`);
     }
-  }, [fps, updateJob]);
+  }, [fps, host, updateJob]);
 
-  const finished = useCallback(async (job: JobMemo, record: JobRecord) => {
-    updateJob(job.id, { record, lostContact: false, progress: record.progress });
-    switch (record.state) {
-      case 'done':
-        await place(job, record);
-        return;
-      case 'failed':
-        setError(`The matte for "${job.clipName}" failed: ${record.error?.message ?? 'unknown error'}. Nothing was imported.`);
-        return;
-      case 'cancelled':
-        setNotice(`Cancelled "${job.clipName}": nothing was imported.`);
-        return;
-      case 'interrupted':
-        setError(`The engine stopped while rendering "${job.clipName}": nothing was imported. Press Run again to render it again.`);
-        return;
-    }
-  }, [place, updateJob]);
-
-  const watch = useCallback(async (job: JobMemo) => {
-    if (watching.current.has(job.id)) return;
-    watching.current.add(job.id);
-    try {
-      for (;;) {
-        const ep = endpoint.current ?? (await refreshEngine());
-        if (ep) {
-          try {
-            for await (const event of jobEvents(ep, job.id)) {
-              if (event.type === 'progress') updateJob(job.id, { progress: event.progress, lostContact: false });
-              else if (event.type === 'snapshot' || event.type === 'state') updateJob(job.id, { record: event.job, progress: event.job.progress, lostContact: false });
-              else return await finished(job, event.job);
-            }
-          } catch (err) {
-            if (!(err instanceof EngineError) || err.code !== 'engine_unreachable') {
-              updateJob(job.id, { placeError: messageOf(err) });
-              return setError(messageOf(err));
-            }
-          }
-          // The stream broke: the engine stopped. It may come back (new port and token): ask it then.
-          updateJob(job.id, { lostContact: true });
-          setError(`Lost contact with the engine while rendering "${job.clipName}". Waiting for it to come back...`);
-        }
-        await new Promise((r) => setTimeout(r, 1500));
-        const back = await refreshEngine();
-        if (!back) continue;
-        try {
-          const record = await getJob(back, job.id);
-          setError('');
-          if (!ACTIVE.includes(record.state)) return await finished(job, record);
-        } catch (err) {
-          if (err instanceof EngineError && err.code === 'unknown_job') {
-            updateJob(job.id, { lostContact: false });
-            return setError(`The engine that came back does not know the job for "${job.clipName}" (another data folder?). Nothing was imported.`);
-          }
-        }
-      }
-    } finally {
-      watching.current.delete(job.id);
-    }
-  }, [finished, refreshEngine, updateJob]);
+  // The watcher lives as long as the panel; its callbacks read the latest state through refs.
+  const placeRef = useRef(place);
+  placeRef.current = place;
+  const watcher = useRef<JobWatcher | null>(null);
+  useEffect(() => {
+    const w = new JobWatcher({
+      current: () => endpoint.current,
+      locate: () => refreshEngine(),
+      update: (id, change) => updateJob(id, change),
+      place: (job, record) => placeRef.current(job, record),
+      say: (level, text) => (level === 'notice' ? setNotice(text) : setError(text)),
+    });
+    watcher.current = w;
+    return () => w.stop();
+  }, [refreshEngine, updateJob]);
+  const watch = (job: JobMemo): void => void watcher.current?.watch(job);
 
   // Jobs remembered from before: fetch their state once the engine answers; follow the active ones.
   const loaded = useRef(false);
   useEffect(() => {
     if (!connected || loaded.current || !endpoint.current) return;
     loaded.current = true;
-    const ep = endpoint.current;
-    for (const job of memory.jobs()) {
-      getJob(ep, job.id).then(
-        (record) => {
-          updateJob(job.id, { record, progress: record.progress });
-          if (ACTIVE.includes(record.state)) void watch(job);
-        },
-        () => undefined,
-      );
-    }
-  }, [connected, memory, updateJob, watch]);
+    watcher.current?.resume(endpoint.current, memory.jobs());
+  }, [connected, memory]);
 
   const act = useCallback(async (label: string, work: () => Promise<void>) => {
     setBusy(label);
@@ -261,7 +200,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
   const recaptureFromPlayhead = (): Promise<void> =>
     act('Recapturing', async () => {
       const ep = needEngine();
-      const frame = await evalTS('getPlayheadFrame');
+      const frame = await host.call('getPlayheadFrame');
       const bg = await backgroundFromMedia(ep, { mediaPath: frame.clip.mediaPath, timeSeconds: frame.sourceSeconds });
       memory.setPlate(frame.clip.mediaPath, { backgroundId: bg.id, label: `frame ${timecode(frame.sourceTicks, frame.clip.mediaFps ?? fps)} of ${baseName(frame.clip.mediaPath)}` });
       setPlateVersion((v) => v + 1);
@@ -272,7 +211,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
     act('Reading plate', async () => {
       const ep = needEngine();
       if (!current || current.refusal) throw new Error('Select the clip the clean plate belongs to first.');
-      const file = chooseFile('Choose a clean plate (the scene without the subject)', PLATE_TYPES);
+      const file = await host.chooseFile('Choose a clean plate (the scene without the subject)', PLATE_TYPES);
       if (!file) return;
       const bg = await backgroundFromMedia(ep, { mediaPath: file });
       memory.setPlate(current.mediaPath, { backgroundId: bg.id, label: baseName(file) });
@@ -291,7 +230,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
           throw new Error(`No background for "${clip.name}" yet: park the playhead on a frame without the subject and press Recapture background, or choose a clean-plate file.`);
         }
         // Refuse early (no free track above) rather than render a matte that cannot be placed.
-        await evalTS('planPlacement', clipRef(clip));
+        await host.call('planPlacement', clipRef(clip));
         let record: JobRecord;
         try {
           record = await createJob(ep, {
@@ -311,7 +250,7 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
         const memo: JobMemo = { id: record.id, clipName: clip.name, clip: clipRef(clip), mode };
         memory.saveJob(memo);
         setJobs((list) => [{ ...memo, record, progress: record.progress }, ...list.filter((j) => j.id !== memo.id)]);
-        void watch(memo);
+        watch(memo);
       }
     });
 
@@ -330,12 +269,12 @@ export function Panel({ memory }: { memory: PanelMemory }): ReactElement {
       const memo: JobMemo = { id: record.id, clipName: job.clipName, clip: job.clip, mode: job.mode };
       memory.saveJob(memo);
       setJobs((list) => [{ ...memo, record, progress: record.progress }, ...list]);
-      void watch(memo);
+      watch(memo);
     });
 
   const placeAgain = (job: JobView): Promise<void> => act('Placing', async () => (job.record ? place(job, job.record) : undefined));
 
-  const active = jobs.filter((j) => j.record && ACTIVE.includes(j.record.state));
+  const active = jobs.filter((j) => isActive(j.record));
   const availableModels = models.filter((m) => m.available);
 
   return (

@@ -88,4 +88,57 @@ describe('bounded pipeline', () => {
     await expect(run).rejects.toThrow('cancelled by user');
     expect(sourceSignalAborted).toBe(true);
   });
+  it('a prepare stage works on the next item while transform works on this one, in order', async () => {
+    let preparing = 0;
+    let transforming = 0;
+    let overlapped = 0;
+    const out: string[] = [];
+    const times = await runPipeline({
+      capacity: 1,
+      source: async function* () {
+        for (let i = 0; i < 12; i++) yield i;
+      },
+      prepare: async (x, i) => {
+        preparing++;
+        if (transforming > 0) overlapped++;
+        await sleep(3);
+        preparing--;
+        return `${x}:${i}`;
+      },
+      transform: async (p) => {
+        transforming++;
+        if (preparing > 0) overlapped++;
+        await sleep(6);
+        transforming--;
+        return p.toUpperCase();
+      },
+      sink: async (y) => {
+        out.push(y);
+      },
+    });
+    expect(out).toEqual(Array.from({ length: 12 }, (_, i) => `${i}:${i}`));
+    expect(overlapped).toBeGreaterThanOrEqual(6); // prepare of N+1 ran during transform of N
+    expect(times.prepare).toBeGreaterThan(0);
+    expect(times.prepareBlocked).toBeGreaterThan(0); // the slower transform held prepare back
+  });
+
+  it('a failing prepare stage rejects the pipeline with its error', async () => {
+    let transformed = 0;
+    const run = runPipeline({
+      source: async function* () {
+        for (let i = 0; i < 100; i++) yield i;
+      },
+      prepare: async (x) => {
+        if (x === 3) throw new Error('alignment failed');
+        return x;
+      },
+      transform: async (x) => {
+        transformed++;
+        return x;
+      },
+      sink: async () => undefined,
+    });
+    await expect(run).rejects.toThrow('alignment failed');
+    expect(transformed).toBeLessThanOrEqual(3);
+  });
 });

@@ -1,5 +1,7 @@
-// A bounded async pipeline: source -> transform -> sink, each stage running concurrently with
-// at most `capacity` items waiting between two stages. A fast producer waits for the slow
+// A bounded async pipeline: source -> [prepare] -> transform -> sink, each stage running
+// concurrently with at most `capacity` items waiting between two stages. The optional prepare
+// stage (plate alignment in clip jobs) works on frame N+1 while transform (the model, whose
+// onnxruntime run leaves the JS thread free) works on frame N. A fast producer waits for the slow
 // stage (backpressure) instead of filling memory; a failure anywhere aborts the rest, ends the
 // source (its `finally` kills child processes) and rejects with the first error.
 
@@ -11,16 +13,22 @@ export interface StageTimes {
   transform: number;
   /** Inside `sink`. */
   sink: number;
+  /** Inside `prepare` (0 without one). */
+  prepare: number;
+  /** The prepare stage waiting for room before the transform: the transform is the bottleneck. */
+  prepareBlocked: number;
   /** The transform stage waiting for input: the source is the bottleneck. */
   transformStarved: number;
   /** The transform stage waiting for room downstream: the sink is the bottleneck. */
   transformBlocked: number;
 }
 
-export interface PipelineOptions<A, B> {
+export interface PipelineOptions<A, B, P = A> {
   /** Called once with the pipeline's own signal, aborted on any failure: pass it to child processes. */
   readonly source: (signal: AbortSignal) => AsyncIterable<A>;
-  readonly transform: (item: A, index: number, signal: AbortSignal) => Promise<B>;
+  /** Per-item work that overlaps the transform of the previous item (omit: items pass as they are). */
+  readonly prepare?: (item: A, index: number, signal: AbortSignal) => Promise<P>;
+  readonly transform: (item: P, index: number, signal: AbortSignal) => Promise<B>;
   readonly sink: (item: B, index: number, signal: AbortSignal) => Promise<void>;
   /** Items allowed to wait between two stages (default 2). */
   readonly capacity?: number;
@@ -77,18 +85,21 @@ export class BoundedQueue<T> {
   }
 }
 
-/** Runs the three stages overlapped; resolves with the time each stage spent busy. */
-export async function runPipeline<A, B>(options: PipelineOptions<A, B>): Promise<StageTimes> {
+/** Runs the stages overlapped; resolves with the time each stage spent busy. */
+export async function runPipeline<A, B, P = A>(options: PipelineOptions<A, B, P>): Promise<StageTimes> {
   const capacity = options.capacity ?? 2;
   const decoded = new BoundedQueue<A>(capacity);
+  // Without a prepare stage the transform reads the decoded queue directly (P = A).
+  const prepared = options.prepare ? new BoundedQueue<P>(capacity) : (decoded as unknown as BoundedQueue<P>);
   const transformed = new BoundedQueue<B>(capacity);
-  const times: StageTimes = { source: 0, transform: 0, sink: 0, transformStarved: 0, transformBlocked: 0 };
+  const times: StageTimes = { source: 0, transform: 0, sink: 0, prepare: 0, prepareBlocked: 0, transformStarved: 0, transformBlocked: 0 };
   let firstError: { error: unknown } | undefined;
   const inner = new AbortController();
   const fail = (error: unknown): void => {
     firstError ??= { error };
     if (!inner.signal.aborted) inner.abort(firstError.error);
     decoded.fail(firstError.error);
+    prepared.fail(firstError.error);
     transformed.fail(firstError.error);
   };
   const onAbort = (): void => fail(options.signal?.reason ?? new Error('aborted'));
@@ -120,11 +131,29 @@ export async function runPipeline<A, B>(options: PipelineOptions<A, B>): Promise
     }
   };
 
+  const prepare = async (work: (item: A, index: number, signal: AbortSignal) => Promise<P>): Promise<void> => {
+    try {
+      for (let i = 0; ; i++) {
+        const item = await decoded.shift();
+        if (!item) break;
+        const t0 = performance.now();
+        const out = await work(item.value, i, inner.signal);
+        const t1 = performance.now();
+        times.prepare += t1 - t0;
+        await prepared.push(out);
+        times.prepareBlocked += performance.now() - t1;
+      }
+      prepared.close();
+    } catch (err) {
+      fail(err);
+    }
+  };
+
   const transform = async (): Promise<void> => {
     try {
       for (let i = 0; ; i++) {
         const t0 = performance.now();
-        const item = await decoded.shift();
+        const item = await prepared.shift();
         const t1 = performance.now();
         times.transformStarved += t1 - t0;
         if (!item) break;
@@ -155,7 +184,7 @@ export async function runPipeline<A, B>(options: PipelineOptions<A, B>): Promise
   };
 
   try {
-    await Promise.all([produce(), transform(), consume()]);
+    await Promise.all([produce(), ...(options.prepare ? [prepare(options.prepare)] : []), transform(), consume()]);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }

@@ -242,8 +242,10 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
       capacity: 2,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       source: (signal) => decodeFrames(tools, info, span, { signal }),
-      transform: async (frame) => {
-        const plate = aligner ? await aligner.plateFor(frame) : undefined;
+      // Alignment (OpenCV, on this thread) of frame N+1 overlaps the model's run on frame N
+      // (onnxruntime's own threads); frames stay in decode order, so the aligner's tracking holds.
+      prepare: async (frame) => ({ frame, plate: aligner ? await aligner.plateFor(frame) : undefined }),
+      transform: async ({ frame, plate }) => {
         const { result } = await matting.run(plan.modelId, frame, plate, { foreground: fg, sequence });
         if (fg && !result.foreground) throw new Error(`model "${plan.modelId}" returned no foreground`);
         return fg ? result.foreground!.data : result.alpha.data;

@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     .map((m) => `${m.id}${m.available ? '' : ' (unavailable)'}${engine.context.matting.providerOf(m.id) ? ` on ${engine.context.matting.providerOf(m.id)}` : ''}`)
     .join(', ');
   log(`cleanplate engine ${engine.version} listening on ${engine.url}; config ${engine.configFile}; data ${dataDir()}; models: ${models}`);
+  // Never the key itself: this line may end up in a log file.
+  log('OBS dock: "cleanplate obs dock-url" prints its URL (with the panel key) for Docks > Custom Browser Docks');
 
   let stopping = false;
   const stop = (signal: string): void => {

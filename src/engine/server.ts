@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import type { EngineConfigFile } from '../shared/api.js';
 import { configFilePath, ENGINE_VERSION, tokenFromEnv } from './config.js';
+import { Credentials } from './auth/credentials.js';
+import { ensurePanelKey, newPanelKey } from './auth/panel-key.js';
 import { writeFileAtomic } from './fs/atomic.js';
 import { createApp } from './http/app.js';
 import { attachLiveWebSocket } from './http/live-ws.js';
@@ -30,6 +32,11 @@ export interface EngineOptions {
   readonly configDir?: string;
   /** Bearer token; a fresh random one when omitted. */
   readonly token?: string;
+  /**
+   * Panel key (a second accepted bearer credential, see auth/panel-key.ts). Default: the key file
+   * in configDir, created when absent; without configDir a random key for this run.
+   */
+  readonly panelKey?: string;
   /** Folder with manifest.json; the repository's models/ when omitted. */
   readonly modelsDir?: string;
   /** Open the default model before serving (default true), so health names its provider. */
@@ -42,6 +49,8 @@ export interface Engine {
   readonly url: string;
   readonly port: number;
   readonly token: string;
+  /** The panel key accepted now (follows the key file when the engine has a configDir). */
+  readonly panelKey: () => string | undefined;
   readonly version: string;
   /** Path of the config file written, if any. */
   readonly configFile: string | undefined;
@@ -56,6 +65,9 @@ const SHUTDOWN_GRACE_MS = 5_000;
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const log = options.log ?? (() => undefined);
   const token = options.token ?? tokenFromEnv({});
+  const credentials = options.panelKey !== undefined || !options.configDir
+    ? new Credentials({ token, panelKey: options.panelKey ?? newPanelKey() })
+    : (await ensurePanelKey(options.configDir), new Credentials({ token, configDir: options.configDir }));
   const registry = await ModelRegistry.load(options.modelsDir);
   const matting = new MattingService(registry);
   const backgrounds = new BackgroundStore(options.dataDir);
@@ -67,7 +79,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const context: EngineContext = {
     version: ENGINE_VERSION,
     startedAt: Date.now(),
-    token,
+    credentials,
     port: () => port,
     registry,
     matting,
@@ -79,7 +91,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
   const server = http.createServer(createApp(context));
   const live = new LiveService({ matting, backgrounds, log });
-  const closeLiveConnections = attachLiveWebSocket(server, { token, live, log });
+  const closeLiveConnections = attachLiveWebSocket(server, { credentials, port: () => port, live, log });
   await listen(server, options.port);
   port = (server.address() as AddressInfo).port;
 
@@ -119,7 +131,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (configFile) await removeConfigIfOurs(configFile, token);
     })());
 
-  return { url: `http://${ENGINE_HOST}:${port}`, port, token, version: ENGINE_VERSION, configFile, context, close };
+  return { url: `http://${ENGINE_HOST}:${port}`, port, token, panelKey: () => credentials.panelKey, version: ENGINE_VERSION, configFile, context, close };
 }
 
 function listen(server: http.Server, port: number): Promise<void> {

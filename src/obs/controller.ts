@@ -531,7 +531,7 @@ export class ObsController {
   /** The layer as a Browser Source showing the engine's layer page (builds with CEF). */
   private browserLayerSettings(m: Matte): Record<string, string | number | boolean> {
     return {
-      url: `${this.options.engine.url}/obs/layer.html?session=${m.session.sessionId}`,
+      url: `${this.options.engine.url}/obs/layer.html?session=${m.session.sessionId}#key=${this.options.engine.token}`,
       width: m.session.width,
       height: m.session.height,
       fps_custom: true,

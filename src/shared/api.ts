@@ -13,6 +13,7 @@ export type ApiErrorCode =
   // transport and security
   | 'unauthorized' // missing or wrong bearer token (401)
   | 'forbidden_host' // Host header is not a loopback name (403, DNS rebinding guard)
+  | 'forbidden_origin' // WebSocket upgrade from a page that is not the engine's own (403)
   | 'cors_refused' // preflight from an origin the engine does not serve (403)
   | 'not_found' // no such route (404)
   | 'bad_json' // malformed JSON body (400)

@@ -1,5 +1,5 @@
-// The OBS dock page as a user drives it: served by a real engine at /obs/ with its token
-// embedded, loaded in headless Chromium, connected to a real OBS under Xvfb; connect, capture,
+// The OBS dock page as a user drives it: served by a real engine at /obs/ (no secret in the page;
+// the panel key comes in the URL fragment, as `cleanplate obs dock-url` prints it), loaded in headless Chromium, connected to a real OBS under Xvfb; connect, capture,
 // add the live matte, read the status, remove. Everything on loopback.
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockUrl } from '../../src/engine/auth/panel-key.js';
 import { matteLayerName } from '../../src/obs/controller.js';
 import { dataUriBytes } from '../../src/obs/frame-loop.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
@@ -122,23 +123,30 @@ async function programShowsSubjectOverBackdrop(): Promise<boolean> {
 }
 
 describe('OBS dock page (Chromium, real engine and OBS)', () => {
-  it('is served at /obs/ with the token embedded, to loopback hosts only', async () => {
-    const res = await fetch(`${engine.url}/obs/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('cache-control')).toBe('no-store');
-    const html = await res.text();
-    expect(html).toContain(`<meta name="cleanplate-token" content="${engine.token}"`);
-    expect(html).not.toContain('__CLEANPLATE_TOKEN__');
+  it('is served at /obs/ without any secret in it, to loopback hosts only, with no CORS headers', async () => {
+    const key = engine.engine.panelKey()!;
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    for (const route of ['/obs/', '/obs/layer.html']) {
+      const res = await fetch(`${engine.url}${route}`, { headers: { origin: 'null' } });
+      expect(res.status, route).toBe(200);
+      expect(res.headers.get('access-control-allow-origin'), route).toBeNull();
+      const html = await res.text();
+      expect(html).not.toContain(engine.token);
+      expect(html).not.toContain(key);
+    }
     const rebound = await rawRequest(engine.url, { path: '/obs/', headers: { host: 'attacker.example' } });
     expect(rebound.status).toBe(403);
-    expect(rebound.body).not.toContain(engine.token);
-    // A foreign page cannot read it: no CORS header for other origins.
     const foreign = await fetch(`${engine.url}/obs/`, { headers: { origin: 'https://attacker.example' } });
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('without a key in its URL, says where to get the dock URL', async () => {
+    await page.goto(`${engine.url}/obs/`);
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 30_000 }).toMatch(/cleanplate obs dock-url/);
+  });
+
   it('connects, captures, adds and removes the live matte from the dock', async () => {
-    await page.goto(`${engine.url}/obs/?obs=${encodeURIComponent(obs.url)}&password=${PASSWORD}`);
+    await page.goto(`${dockUrl(engine.engine.port, engine.engine.panelKey()!).replace('/obs/', `/obs/?obs=${encodeURIComponent(obs.url)}`)}&password=${PASSWORD}`);
     await page.getByRole('button', { name: 'Connect' }).click();
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 30_000 }).toMatch(/OBS 29\.\d+\.\d+ connected/);
     // Both inputs of the scene are offered; pick the camera.
@@ -190,7 +198,8 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
   }, 240_000);
 
   it('shows a clear error for a wrong OBS password', async () => {
-    await page.goto(`${engine.url}/obs/?obs=${encodeURIComponent(obs.url)}&password=wrong`);
+    await page.goto(`${engine.url}/obs/?obs=${encodeURIComponent(obs.url)}#key=${engine.engine.panelKey()!}&password=wrong`);
+    await page.reload(); // only the fragment changed: load the page afresh
     await page.getByRole('button', { name: 'Connect' }).click();
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 30_000 }).toMatch(/refused the password/);
   });
@@ -207,7 +216,7 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
       const session = await live.openSession({ backgroundId: id, width: W, height: H });
       const layerPage = await browser.newPage({ viewport: { width: W, height: H } });
       try {
-        await layerPage.goto(`${engine.url}/obs/layer.html?session=${session.sessionId}`);
+        await layerPage.goto(`${engine.url}/obs/layer.html?session=${session.sessionId}#key=${engine.engine.panelKey()!}`);
         await expect.poll(() => layerPage.locator('body').getAttribute('data-state'), { timeout: 30_000 }).toBe('watching');
         const frame = await toPng(withSquare(plate, square));
         let shot: Awaited<ReturnType<typeof decodeRaw>> | undefined;

@@ -1,8 +1,11 @@
 // The CleanPlate dock (OBS: Docks > Custom Browser Docks, URL http://127.0.0.1:7470/obs/): the
 // same ObsController the CLI runs, with buttons. It talks to OBS over obs-websocket and to the
-// engine that served it over HTTP/WS, with the token the engine embedded in the page.
+// engine that served it over HTTP/WS, with the panel key from the URL fragment
+// (`/obs/#key=...`, printed by `cleanplate obs dock-url`). The OBS password is never stored by
+// the page: typed in, or carried in the fragment too (`#key=...&password=...`).
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import { ObsController, type ControllerStatus, type VideoSource } from '../../../src/obs/controller.js';
+import { fragmentParam } from './fragment.js';
 import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
 import { listModels } from '../../../src/shared/engine-client.js';
 import type { ModelInfo } from '../../../src/shared/api.js';
@@ -16,22 +19,26 @@ interface Settings {
 
 function loadSettings(): Settings {
   const query = new URLSearchParams(location.search);
-  let saved: Partial<Settings> = {};
+  let saved: { url?: unknown } = {};
   try {
-    saved = JSON.parse(localStorage.getItem(STORE_KEY) ?? '{}') as Partial<Settings>;
+    saved = JSON.parse(localStorage.getItem(STORE_KEY) ?? '{}') as { url?: unknown };
   } catch {
     // unreadable: defaults
   }
+  // Only the address is kept: a password saved by an older dock is dropped.
+  localStorage.setItem(STORE_KEY, JSON.stringify(typeof saved.url === 'string' ? { url: saved.url } : {}));
   return {
-    url: query.get('obs') ?? saved.url ?? 'ws://127.0.0.1:4455',
-    password: query.get('password') ?? saved.password ?? '',
+    url: query.get('obs') ?? (typeof saved.url === 'string' ? saved.url : 'ws://127.0.0.1:4455'),
+    password: fragmentParam('password') ?? '',
   };
 }
 
 function engineEndpoint(): EngineEndpoint {
-  const token = document.querySelector<HTMLMetaElement>('meta[name="cleanplate-token"]')?.content ?? '';
-  return { url: location.origin, token };
+  return { url: location.origin, token: fragmentParam('key') ?? '' };
 }
+
+const NO_KEY =
+  'This dock URL has no panel key. Run "cleanplate obs dock-url" and use the URL it prints (Docks > Custom Browser Docks).';
 
 const browserWebSocket = (url: string, protocols: string[]): WebSocketLike => new WebSocket(url, protocols) as unknown as WebSocketLike;
 
@@ -50,8 +57,8 @@ export function Dock(): ReactElement {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [modelId, setModelId] = useState('');
   const [busy, setBusy] = useState('');
-  const [error, setError] = useState('');
   const engine = useRef(engineEndpoint());
+  const [error, setError] = useState(engine.current.token ? '' : NO_KEY);
 
   const act = useCallback(async (label: string, work: () => Promise<void>) => {
     setBusy(label);
@@ -74,7 +81,8 @@ export function Dock(): ReactElement {
   const connect = (): Promise<void> =>
     act('Connecting', async () => {
       await controller?.close();
-      localStorage.setItem(STORE_KEY, JSON.stringify(settings));
+      if (!engine.current.token) throw new Error(NO_KEY);
+      localStorage.setItem(STORE_KEY, JSON.stringify({ url: settings.url }));
       const c = new ObsController({
         obsUrl: settings.url,
         ...(settings.password ? { obsPassword: settings.password } : {}),

@@ -1,13 +1,14 @@
 // The matte layer as a page, for OBS builds with a Browser Source (official builds): draws a live
 // session's mattes (straight-alpha RGBA from WS /v1/live "watch") on a transparent canvas.
-// URL: http://127.0.0.1:7470/obs/layer.html?session=<id>; the engine embeds its token.
+// URL: http://127.0.0.1:7470/obs/layer.html?session=<id>#key=<credential> (see fragment.ts).
 import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveServerMessage } from '../../../src/shared/api.js';
 import { decodeLiveFrame, type LiveFrame } from '../../../src/shared/live-frame.js';
+import { fragmentParam } from './fragment.js';
 
 const canvas = document.getElementById('matte') as HTMLCanvasElement;
 const ctx = canvas.getContext('2d')!;
 const sessionId = Number(new URLSearchParams(location.search).get('session'));
-const token = document.querySelector<HTMLMetaElement>('meta[name="cleanplate-token"]')?.content ?? '';
+const token = fragmentParam('key') ?? '';
 
 let latest: LiveFrame | undefined;
 let scheduled = false;

@@ -2,8 +2,10 @@
 import type { Command } from '../command.js';
 import { matteCommand } from './matte.js';
 import { obsCommand } from './obs.js';
+import { panelKeyCommand } from './panel-key.js';
 
 export const commands: Record<string, Command> = {
   matte: matteCommand,
   obs: obsCommand,
+  'panel-key': panelKeyCommand,
 };

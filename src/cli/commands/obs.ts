@@ -10,8 +10,9 @@ import { createEngine, type Engine } from '../../engine/server.js';
 import { ControllerError, ObsController, type MatteStatus } from '../../obs/controller.js';
 import type { EngineEndpoint, WebSocketLike } from '../../obs/engine-client.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from '../command.js';
+import { currentDockUrl } from './panel-key.js';
 
-const ACTIONS = ['sources', 'capture', 'run', 'add', 'remove', 'status'] as const;
+const ACTIONS = ['sources', 'capture', 'run', 'add', 'remove', 'status', 'dock-url'] as const;
 type Action = (typeof ACTIONS)[number];
 
 const HELP = `usage: cleanplate obs <action> [options]
@@ -23,6 +24,8 @@ actions:
                           then remove it (add is the same)
   remove --source NAME    remove NAME's live matte layer
   status                  OBS connection and which sources have a matte layer
+  dock-url                the URL for OBS's Docks > Custom Browser Docks (it carries the panel
+                          key: paste it into OBS, nowhere else; see cleanplate panel-key)
 
 options:
   --url URL          obs-websocket address (default $OBS_WEBSOCKET_URL or ws://127.0.0.1:4455)
@@ -100,6 +103,10 @@ export const obsCommand: Command = {
     const [action, ...extra] = parsed.positionals;
     if (!action || !(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`obs needs an action: ${ACTIONS.join(', ')}`);
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(' ')}`);
+    if (action === 'dock-url') {
+      process.stdout.write(`${await currentDockUrl()}\n`);
+      return EXIT_OK;
+    }
     const needsSource = ['capture', 'run', 'add', 'remove'].includes(action);
     if (needsSource && !v.source) throw new UsageError(`obs ${action} needs --source NAME (see "cleanplate obs sources")`);
     const width = v.width === undefined ? undefined : Number(v.width);
@@ -125,7 +132,7 @@ export const obsCommand: Command = {
     });
     try {
       await controller.connect();
-      return await runAction(controller, action as Action, v.source ?? '', {
+      return await runAction(controller, action as Exclude<Action, 'dock-url'>, v.source ?? '', {
         hideOriginal: v['hide-original'] ?? false,
         keep: v.keep ?? false,
         ...(width !== undefined ? { width } : {}),
@@ -155,7 +162,7 @@ interface RunOptions {
   readonly duration?: number;
 }
 
-async function runAction(controller: ObsController, action: Action, source: string, o: RunOptions): Promise<number> {
+async function runAction(controller: ObsController, action: Exclude<Action, 'dock-url'>, source: string, o: RunOptions): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   switch (action) {
     case 'sources':

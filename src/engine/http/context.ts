@@ -1,4 +1,5 @@
 // What routes get to work with: the services, never onnxruntime or files directly.
+import type { Credentials } from '../auth/credentials.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { BackgroundStore } from '../services/backgrounds.js';
 import type { MattingService } from '../services/matting-service.js';
@@ -9,8 +10,8 @@ export interface EngineContext {
   readonly version: string;
   /** Date.now() at start, for uptime. */
   readonly startedAt: number;
-  /** The bearer token, for pages that embed it. */
-  readonly token: string;
+  /** The bearer secrets the engine accepts (token, panel key). Never embedded in a page. */
+  readonly credentials: Credentials;
   /** The port the engine listens on (known once listening). */
   port(): number;
   readonly registry: ModelRegistry;

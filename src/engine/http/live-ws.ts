@@ -1,11 +1,11 @@
 // WS /v1/live: the live-session protocol (types in src/shared/api.ts, frame header in
 // src/shared/live-frame.ts) on the engine's HTTP server. Same guards as the HTTP routes: a
-// loopback Host and the bearer token (browsers cannot set headers on a WebSocket, so the token
-// comes as `?token=` or as a `cleanplate-token.<token>` subprotocol entry). A bad message gets an
+// loopback Host, an Origin that is absent (not a browser) or the engine's own, and the bearer
+// credential (browsers cannot set headers on a WebSocket, so it comes as `?token=` or as a
+// `cleanplate-token.<token>` subprotocol entry). A bad message gets an
 // `error` reply about that message only; the connection, its other sessions and every other
 // client go on. Messages over LIVE_MAX_MESSAGE_BYTES close only the connection that sent them
 // (close code 1009).
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -13,19 +13,18 @@ import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveOpenRequ
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { LIVE_MAX_SIDE, validateOpen, type LiveService } from '../services/live.js';
-import { isLoopbackHost } from './security.js';
+import type { Credentials } from '../auth/credentials.js';
+import { isLoopbackHost, isOwnOrigin } from './security.js';
 
 /** The largest frame message: an RGBA frame at the largest session size plus the header. */
 export const LIVE_MAX_MESSAGE_BYTES = LIVE_MAX_SIDE * LIVE_MAX_SIDE * 4 + LIVE_FRAME_HEADER_BYTES;
 
 export interface LiveWsOptions {
-  readonly token: string;
+  readonly credentials: Credentials;
+  /** The engine's port, for the Origin check. */
+  readonly port: () => number;
   readonly live: LiveService;
   readonly log?: (line: string) => void;
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
 }
 
 /** The token a client offered, from the query string or a subprotocol entry. */
@@ -46,7 +45,6 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
 
 /** Serves WS /v1/live on `server`. Returns a function that closes every live connection. */
 export function attachLiveWebSocket(server: Server, options: LiveWsOptions): () => Promise<void> {
-  const expected = digest(options.token);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: LIVE_MAX_MESSAGE_BYTES,
@@ -58,8 +56,14 @@ export function attachLiveWebSocket(server: Server, options: LiveWsOptions): () 
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname !== LIVE_PATH) return refuse(socket, 404, 'not_found', `no WebSocket at ${url.pathname}; live sessions are at ${LIVE_PATH}`);
     if (!isLoopbackHost(req.headers.host)) return refuse(socket, 403, 'forbidden_host', 'the engine only answers requests addressed to 127.0.0.1, localhost or [::1]');
+    // Browsers always send Origin on a WebSocket and pages cannot forge it: only the engine's own
+    // pages may connect (a sandboxed iframe sends "null", the CEP panel does not use the socket).
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isOwnOrigin(origin, options.port())) {
+      return refuse(socket, 403, 'forbidden_origin', `origin ${origin} may not open live sessions`);
+    }
     const token = offeredToken(req, url);
-    if (!token || !timingSafeEqual(digest(token), expected)) {
+    if (!options.credentials.accepts(token)) {
       return refuse(socket, 401, 'unauthorized', token ? 'wrong token' : `missing token: add ?token=<token> or a "${LIVE_TOKEN_PROTOCOL_PREFIX}<token>" subprotocol`);
     }
     wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, options));

@@ -1,6 +1,7 @@
 // The engine's routes, mounted in this order. To add routes, write a router file and add one
 // line to a list: `apiRoutes` are mounted under /v1 behind the bearer token, `pageRoutes` at the
-// root without it (pages the engine serves, e.g. /obs/, get the token embedded instead).
+// root without it (pages the engine serves, e.g. /obs/: they must hold no secret and no data; list
+// every such route in docs/engine-api.md, "Routes without a credential").
 import type { Router } from 'express';
 import type { EngineContext } from '../context.js';
 import { backgroundRoutes } from './backgrounds.js';

@@ -124,6 +124,7 @@ export function Dock(): ReactElement {
 
   // The engine's models: the dock offers the available ones, the default first chosen.
   useEffect(() => {
+    if (!engine.current.token) return; // the no-key message stays
     listModels(engine.current).then(
       ({ models: list }) => {
         setModels(list);

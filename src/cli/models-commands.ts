@@ -82,7 +82,8 @@ export async function runFetchCommand(argv: readonly string[], io: CommandIo = d
     });
     if (outcomes.length === 0) io.out('models:fetch: nothing to fetch');
     for (const o of outcomes) {
-      if (o.status === 'present') io.out(`${o.id}: already in ${o.file}${o.verified ? ' (sha256 verified)' : ' (no sha256 in the manifest to verify it)'}`);
+      if (o.status === 'present' && o.mine) io.out(`${o.id}: ${o.file} is your own file (${o.mine.source}), in use as it is; to fetch the official file, move yours away first`);
+      else if (o.status === 'present') io.out(`${o.id}: already in ${o.file}${o.verified ? ' (sha256 verified)' : ' (no sha256 in the manifest to verify it)'}`);
       else {
         io.out(`${o.id}: installed ${o.file} (sha256 ${o.sha256}${o.resumedFrom > 0 ? `, resumed at ${MB(o.resumedFrom)} MB` : ''})`);
         if (o.recordedSha256) io.out(`${o.id}: recorded its sha256 in models/manifest.json; later downloads are checked against it`);
@@ -126,7 +127,8 @@ export async function runAddCommand(argv: readonly string[], io: CommandIo = def
       ...(args.values.id ? { id: args.values.id } : {}),
       ...(args.values.preset ? { preset: args.values.preset } : {}),
     });
-    io.out(o.status === 'added' ? `${o.id}: installed ${o.file} (sha256 ${o.sha256})${o.newEntry ? ', new entry in models/manifest.json' : ''}` : `${o.id}: already installed as ${o.file} (sha256 ${o.sha256})`);
+    const whose = o.origin === 'user' && !o.newEntry ? ', recorded as your own file in models/local-files.json (the manifest keeps upstream\'s sha256 and URL)' : '';
+    io.out(o.status === 'added' ? `${o.id}: installed ${o.file} (sha256 ${o.sha256})${o.newEntry ? ', new entry in models/manifest.json' : whose}` : `${o.id}: already installed as ${o.file} (sha256 ${o.sha256})`);
     return 0;
   } catch (err) {
     io.err.write(`models:add: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -94,6 +94,23 @@ export interface Health {
   readonly media?: MediaToolsHealth;
 }
 
+/** The file a model runs on, and where it came from (GET /v1/models). */
+export interface ModelFileInfo {
+  /** File name inside the engine's models folder. */
+  readonly name: string;
+  readonly present: boolean;
+  /**
+   * official: the manifest's upstream file (models:fetch or models:add checked its recorded sha256);
+   * user: a file the user added by hand (models:add), under an official entry's name or their own entry;
+   * converted: made on this machine (rvm, by models:rvm);
+   * unrecorded: an official entry's file whose sha256 nobody recorded (put there by hand).
+   */
+  readonly origin: 'official' | 'user' | 'converted' | 'unrecorded';
+  readonly sha256: string | null;
+  /** Where it came from, in words or as a URL. */
+  readonly source: string;
+}
+
 export interface ModelInfo {
   readonly id: string;
   readonly kind: ModelKind;
@@ -104,6 +121,8 @@ export interface ModelInfo {
   readonly licence: string;
   readonly source: string;
   readonly description?: string;
+  /** The file in use (absent for models built at run time and for logical models, whose variants say). */
+  readonly file?: ModelFileInfo;
   /** Execution provider of the open session; null when the model has not been opened yet. */
   readonly provider: string | null;
 }

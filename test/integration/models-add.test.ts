@@ -6,7 +6,11 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import type { ModelList } from '../../src/shared/api.js';
 import { addModel } from '../../src/engine/models/add-model.js';
+import { fetchModel } from '../../src/engine/models/fetch-model.js';
+import { exists } from '../../src/engine/models/model-files.js';
+import { startTestEngine } from '../support/engine.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
 
 const run = promisify(execFile);
@@ -25,22 +29,48 @@ async function download(name: string, bytes: Uint8Array): Promise<string> {
 describe('models:add', () => {
   afterAll(removeTempDirs);
 
-  it('finds the entry by the official file name, checks the file, installs it and records its sha256 once', async () => {
+  it('a user\'s file named like the official one is recorded as the user\'s: the official entry keeps its sha256 and URL; /v1/models shows the file in use and where it came from', async () => {
     const dir = await makeModelsDir();
+    const official = (await manifestOf(dir)).find((m) => m.id === HD_ID)!;
     const bytes = await fixtureFor(HD_ID);
     const file = await download('onnx_mobilenetv2_hd.onnx', bytes);
     const outcome = await addModel(file, { modelsDir: dir });
-    expect(outcome).toMatchObject({ id: HD_ID, status: 'added', sha256: sha256(bytes), newEntry: false });
+    expect(outcome).toMatchObject({ id: HD_ID, status: 'added', sha256: sha256(bytes), newEntry: false, origin: 'user' });
     expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(bytes));
     const models = await manifestOf(dir);
-    expect(models.filter((m) => m.id === HD_ID)).toHaveLength(1);
-    expect(models.find((m) => m.id === HD_ID)!.sha256).toBe(sha256(bytes));
-    expect((await ModelRegistry.load(dir)).list().find((m) => m.id === HD_ID)!.available).toBe(true);
+    expect(models.filter((m) => m.id === HD_ID)).toEqual([official]); // sha256 still null, URL upstream's
+    const local = JSON.parse(await readFile(path.join(dir, 'local-files.json'), 'utf8')) as { files: Record<string, { sha256: string; source: string }> };
+    expect(local.files[HD_ID]).toMatchObject({ file: 'bgmv2-mobilenetv2-hd.onnx', sha256: sha256(bytes), source: 'added by hand from onnx_mobilenetv2_hd.onnx' });
 
-    // Again: recognised by its sha256 now, nothing duplicated or rewritten.
+    // Again: recognised, nothing duplicated or rewritten.
     const before = await snapshot(dir);
-    expect(await addModel(file, { modelsDir: dir })).toMatchObject({ id: HD_ID, status: 'already-present' });
+    expect(await addModel(file, { modelsDir: dir })).toMatchObject({ id: HD_ID, status: 'already-present', origin: 'user' });
     expect(await snapshot(dir)).toEqual(before);
+
+    // models:fetch does not refuse it as a mismatch: it is in use as the user's.
+    expect(await fetchModel(official, { modelsDir: dir, acceptUnverified: true })).toMatchObject({ status: 'present', verified: false, mine: { source: 'added by hand from onnx_mobilenetv2_hd.onnx' } });
+    expect(await snapshot(dir)).toEqual(before);
+
+    const engine = await startTestEngine({ modelsDir: dir, warmUp: false });
+    try {
+      const listed = ((await (await engine.api('/v1/models')).json()) as ModelList).models;
+      const byId = Object.fromEntries(listed.map((m) => [m.id, m]));
+      expect(byId[HD_ID]).toMatchObject({ available: true, file: { name: 'bgmv2-mobilenetv2-hd.onnx', present: true, origin: 'user', sha256: sha256(bytes), source: 'added by hand from onnx_mobilenetv2_hd.onnx' } });
+      expect(byId[K4_ID]!.file).toEqual({ name: 'bgmv2-mobilenetv2-4k.onnx', present: false, origin: 'unrecorded', sha256: null, source: expect.stringContaining(official.url!.replace('hd', '4k')) });
+      expect(byId.plate).not.toHaveProperty('file');
+    } finally {
+      await engine.stop();
+    }
+  });
+
+  it('a file whose sha256 the manifest records is the official one: installed, nothing recorded as the user\'s', async () => {
+    const bytes = await fixtureFor(HD_ID);
+    const dir = await makeModelsDir({}, (m) => m.map((e) => (e.id === HD_ID ? { ...e, sha256: sha256(bytes) } : e)));
+    const file = await download('renamed-by-the-browser.onnx', bytes);
+    expect(await addModel(file, { modelsDir: dir })).toMatchObject({ id: HD_ID, status: 'added', origin: 'official' });
+    expect(await exists(path.join(dir, 'local-files.json'))).toBe(false);
+    const entry = (await ModelRegistry.load(dir)).list().find((m) => m.id === HD_ID)!;
+    expect(entry).toMatchObject({ available: true, file: { origin: 'official', sha256: sha256(bytes), source: expect.stringMatching(/^https:\/\/github.com\/PeterL1n\//) } });
   });
 
   it('refuses, changing nothing: wrong contract, not ONNX, truncated, sha256 mismatch, a different file already there, unknown file', async () => {

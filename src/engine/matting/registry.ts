@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MattingInputError } from './errors.js';
 import { kindNeedsPlate } from './kinds.js';
+import { fileInfo, readLocalFiles } from './local-files.js';
 import { defaultModelsDir, loadManifest, type ManifestEntry } from './manifest.js';
 import { openBgmv2Session } from './bgmv2/session.js';
 import { openPlateSession } from './plate/session.js';
@@ -48,8 +49,10 @@ export class ModelRegistry {
   }
 
   list(): ModelInfo[] {
+    const local = readLocalFiles(this.modelsDir);
     return this.entries.map((e) => {
       const reason = this.unavailableReason(e);
+      const file = fileInfo(e, this.modelsDir, local);
       return {
         id: e.id,
         kind: e.kind,
@@ -60,6 +63,7 @@ export class ModelRegistry {
         licence: e.licence,
         source: e.source,
         ...(e.description ? { description: e.description } : {}),
+        ...(file ? { file } : {}),
         settings: e.settings,
       };
     });

@@ -1,9 +1,15 @@
 // `npm run models:add <file.onnx>`: register a model file the user downloaded by hand. The file
-// is checked (contract, onnxruntime) before anything changes, copied into models/ under the
-// entry's file name, and its sha256 recorded in the manifest (never a second entry for an id).
+// is checked (contract, onnxruntime) before anything changes and copied into models/ under the
+// entry's file name. Only a file whose sha256 the manifest already records for an official entry
+// counts as upstream's; any other file for an official entry is recorded as the user's in
+// models/local-files.json, so the manifest's sha256 and URL stay upstream's (a later fetch of
+// the real file is not refused as a mismatch). The user's own entries (new ids) live in the
+// manifest with their sha256.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { readLocalFiles } from '../matting/local-files.js';
 import { loadManifest, type ManifestEntry } from '../matting/manifest.js';
-import { checkModelFile, editManifest, exists, placeModelFile, removePlaced, sha256File } from './model-files.js';
+import { checkModelFile, editLocalFiles, editManifest, exists, placeModelFile, removePlaced, sha256File } from './model-files.js';
 
 export interface AddOptions {
   readonly modelsDir: string;
@@ -19,6 +25,8 @@ export interface AddOutcome {
   readonly sha256: string;
   readonly status: 'added' | 'already-present';
   readonly newEntry: boolean;
+  /** official: the manifest's recorded upstream file; user: the user's own (local record or own entry). */
+  readonly origin: 'official' | 'user';
 }
 
 export class AddError extends Error {
@@ -83,21 +91,33 @@ export async function addModel(file: string, options: AddOptions): Promise<AddOu
     throw new AddError(`${err instanceof Error ? err.message : String(err)}; nothing was changed`);
   }
 
+  // Upstream's file only when the manifest already records this sha256 for the entry.
+  const official = known?.sha256 === sha;
+  const local = known !== undefined && !official && known.url !== undefined;
   const dest = path.join(modelsDir, fileName);
   if (await exists(dest)) {
     const there = await sha256File(dest);
     if (there !== sha) throw new AddError(`models/${fileName} already exists with other content (sha256 ${there}); it was left as it is: move it away first`);
-    if (known && known.sha256 === sha) return { id: entry.id, file: dest, sha256: sha, status: 'already-present', newEntry: false };
+    if (official) return { id: entry.id, file: dest, sha256: sha, status: 'already-present', newEntry: false, origin: 'official' };
   }
+
+  const recorded = readLocalFiles(modelsDir)[entry.id];
+  if (local && recorded?.sha256 === sha && (await exists(dest))) return { id: entry.id, file: dest, sha256: sha, status: 'already-present', newEntry: false, origin: 'user' };
 
   const placed = (await exists(dest)) ? undefined : await placeModelFile(source, modelsDir, fileName);
   try {
-    await editManifest(modelsDir, (models) =>
-      known ? models.map((m) => (m.id === entry.id ? { ...m, sha256: sha } : m)) : [...models.filter((m) => m.id !== entry.id), entry],
-    );
+    if (local) {
+      const size = (await stat(dest)).size;
+      const record = { file: fileName, sha256: sha, size, source: `added by hand from ${path.basename(source)}`, addedAt: new Date().toISOString() };
+      await editLocalFiles(modelsDir, (files) => ({ ...files, [entry.id]: record }));
+    } else if (!official) {
+      await editManifest(modelsDir, (models) =>
+        known ? models.map((m) => (m.id === entry.id ? { ...m, sha256: sha } : m)) : [...models.filter((m) => m.id !== entry.id), entry],
+      );
+    }
   } catch (err) {
     if (placed) await removePlaced(placed);
-    throw new AddError(`could not update models/manifest.json (${err instanceof Error ? err.message : String(err)}); nothing was changed`);
+    throw new AddError(`could not update models/${local ? 'local-files.json' : 'manifest.json'} (${err instanceof Error ? err.message : String(err)}); nothing was changed`);
   }
-  return { id: entry.id, file: dest, sha256: sha, status: placed ? 'added' : 'already-present', newEntry: !known };
+  return { id: entry.id, file: dest, sha256: sha, status: placed ? 'added' : 'already-present', newEntry: !known, origin: official ? 'official' : 'user' };
 }

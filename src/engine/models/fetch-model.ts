@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { dataDir } from '../config.js';
+import { fileInfo, readLocalFiles } from '../matting/local-files.js';
 import { loadManifest, type ManifestEntry } from '../matting/manifest.js';
 import { DownloadError, downloadToPart, type DownloadProgress } from './download.js';
-import { checkModelFile, editManifest, exists, placeModelFile, sha256File } from './model-files.js';
+import { checkModelFile, editLocalFiles, editManifest, exists, placeModelFile, sha256File } from './model-files.js';
 
 export interface FetchOptions {
   readonly modelsDir: string;
@@ -21,7 +22,7 @@ export interface FetchOptions {
 }
 
 export type FetchOutcome =
-  | { readonly id: string; readonly status: 'present'; readonly file: string; readonly verified: boolean }
+  | { readonly id: string; readonly status: 'present'; readonly file: string; readonly verified: boolean; readonly mine?: { readonly source: string } }
   | { readonly id: string; readonly status: 'fetched'; readonly file: string; readonly sha256: string; readonly recordedSha256: boolean; readonly resumedFrom: number };
 
 /** A fetch that cannot go on; the message says what to do. models/ is as it was. */
@@ -68,6 +69,9 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
   if (entry.file === null || !entry.url) throw new FetchError(`model "${entry.id}" has no download URL`);
   const dest = path.join(options.modelsDir, entry.file);
   if (await exists(dest)) {
+    // The user's own file under the official name (models:add): in use as theirs, not compared with upstream's.
+    const mine = fileInfo(entry, options.modelsDir);
+    if (mine?.origin === 'user') return { id: entry.id, status: 'present', file: dest, verified: false, mine: { source: mine.source } };
     const sha = await sha256File(dest);
     if (entry.sha256 && sha !== entry.sha256) {
       throw new FetchError(`models/${entry.file} is there but its sha256 (${sha}) is not the manifest's (${entry.sha256}); it was left as it is: move it away and fetch again`);
@@ -120,6 +124,8 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
     }
   }
   await rm(partFile, { force: true });
+  // A record of a user's file that used to be there no longer applies.
+  if (readLocalFiles(options.modelsDir)[entry.id]) await editLocalFiles(options.modelsDir, ({ [entry.id]: _gone, ...rest }) => rest);
   return { id: entry.id, status: 'fetched', file: placed, sha256: result.sha256, recordedSha256: recorded, resumedFrom: result.resumedFrom };
 }
 

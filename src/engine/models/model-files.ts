@@ -8,6 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { bgmv2Settings } from '../matting/bgmv2/presets.js';
 import { loadBgmv2Model } from '../matting/bgmv2/session.js';
+import { LOCAL_FILES, readLocalFiles, type LocalFiles } from '../matting/local-files.js';
 import { parseManifest, type ManifestEntry } from '../matting/manifest.js';
 import { providerOrder } from '../matting/providers.js';
 
@@ -81,6 +82,12 @@ export async function editManifest(modelsDir: string, change: (models: ManifestE
   const text = `${JSON.stringify(next, null, 2)}\n`;
   parseManifest(text, file);
   await writeFileAtomic(file, text);
+}
+
+/** Rewrites models/local-files.json (the user's own files under official names) in one atomic replace. */
+export async function editLocalFiles(modelsDir: string, change: (files: LocalFiles) => LocalFiles): Promise<void> {
+  const text = `${JSON.stringify({ files: change(readLocalFiles(modelsDir)) }, null, 2)}\n`;
+  await writeFileAtomic(path.join(modelsDir, LOCAL_FILES), text);
 }
 
 /** Removes a file placed by placeModelFile when a later step fails. */

@@ -16,6 +16,7 @@ export function modelRoutes(ctx: EngineContext): Router {
       licence: m.licence,
       source: m.source,
       ...(m.description ? { description: m.description } : {}),
+      ...(m.file ? { file: m.file } : {}),
       provider: ctx.matting.providerOf(m.id),
     }));
     const body: ModelList = { models };

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { defaultQualityOptions, runQualityBench, type QualityOptions } from './quality/harness.js';
 import type { BenchSet } from './quality/variants.js';
 
-const SETS: readonly BenchSet[] = ['generated', 'real', 'pairs', 'temporal'];
+const SETS: readonly BenchSet[] = ['generated', 'disagree', 'real', 'transplant', 'pairs', 'temporal'];
 const USAGE = `usage: npm run bench:quality -- [--1080p] [--sizes 640x360,1280x720] [--only ${SETS.join(',')}] [--max-real N] [--out dir]`;
 
 function fail(message: string): never {

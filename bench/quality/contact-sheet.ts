@@ -43,6 +43,53 @@ export function differencePlane(frame: Frame, plate: Frame): Plane {
   return { data: out, width: frame.width, height: frame.height };
 }
 
+export interface Box {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** The box around true alpha > 0, with `margin` (share of its size) on each side, widened to the
+ * `aspect` (width / height) of the tiles and kept inside the image: small subjects of a large
+ * frame (the transplant set) then fill their tiles. */
+export function subjectBox(alpha: Float32Array, width: number, height: number, aspect: number, margin = 0.6): Box {
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (alpha[y * width + x]! <= 0) continue;
+      x0 = Math.min(x0, x);
+      x1 = Math.max(x1, x);
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+    }
+  }
+  if (x1 < 0) return { left: 0, top: 0, width, height };
+  let w = (x1 - x0 + 1) * (1 + 2 * margin);
+  let h = (y1 - y0 + 1) * (1 + 2 * margin);
+  if (w / h < aspect) w = h * aspect;
+  else h = w / aspect;
+  w = Math.min(width, Math.round(w));
+  h = Math.min(height, Math.round(h));
+  const left = Math.max(0, Math.min(width - w, Math.round((x0 + x1 - w) / 2)));
+  const top = Math.max(0, Math.min(height - h, Math.round((y0 + y1 - h) / 2)));
+  return { left, top, width: w, height: h };
+}
+
+/** A cell cut to `box`. */
+export function cropCell<C extends Frame | Plane>(c: C, box: Box): C {
+  const ch = 'channels' in c ? c.channels : 1;
+  const data = new Uint8Array(box.width * box.height * ch);
+  for (let y = 0; y < box.height; y++) {
+    const from = ((box.top + y) * c.width + box.left) * ch;
+    data.set(c.data.subarray(from, from + box.width * ch), y * box.width * ch);
+  }
+  return { ...c, data, width: box.width, height: box.height };
+}
+
 interface Row {
   readonly label: string;
   readonly tiles: (Buffer | undefined)[];

@@ -13,24 +13,8 @@
 //       };
 //     },
 //   ];
-import { PlateAligner } from '../../src/engine/align/aligner.js';
 import type { VariantFactory } from './variants.js';
 
-export const extraVariants: VariantFactory[] = [
-  // Plate alignment (issue 9): the plate model with its plate warped and exposure-matched to each
-  // frame first, next to the plain `plate` column (align off) on the hand-held capture pairs.
-  async (registry) => {
-    const session = await registry.open('plate');
-    return {
-      name: 'plate align:on',
-      description: 'plate model after plate alignment (homography from ORB matches + MAGSAC, LK refinement, gain/offset), src/engine/align',
-      sets: ['pairs'],
-      run: async (frame, plate) => {
-        const aligned = await new PlateAligner(plate, { mode: 'on' }).plateFor(frame);
-        const r = await session.run(frame, aligned, { foreground: true });
-        return { alpha: r.alpha, ...(r.foreground ? { foreground: r.foreground } : {}) };
-      },
-      dispose: () => session.dispose(),
-    };
-  },
-];
+// (The capture pairs align the plate for every model since issue 13, so the former
+// "plate align:on" variant is the plain plate column there now.)
+export const extraVariants: VariantFactory[] = [];

@@ -1,29 +1,33 @@
 // The matte quality bench (`npm run bench:quality`): builds evaluation composites, perturbs them
 // per class, runs every variant, scores with the BGMv2 paper's metrics, measures flicker on a
-// generated clip, runs the real capture pairs, and writes results.json, results.md and contact
+// generated clip, runs the real capture pairs against drawn trimaps and the transplanted real
+// textures, checks the targets (checks.ts) and writes results.json, results.md and contact
 // sheets. Everything in one process, one image at a time (the machine is shared).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodePng } from '../../src/engine/media/image.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import type { Frame, Plane } from '../../src/engine/matting/types.js';
 import { connectivityError, foregroundMse, gradientError, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';
-import { ContactSheet, differencePlane, errorHeatMap, truthPlane } from './contact-sheet.js';
+import { qualityChecks } from './checks.js';
+import { ContactSheet, cropCell, errorHeatMap, subjectBox, truthPlane } from './contact-sheet.js';
 import {
   discoverSharedData,
   generatedForegrounds,
   loadBackground,
-  loadCapturePair,
   loadRealForeground,
   type GroundTruthImage,
   type SharedData,
 } from './datasets.js';
+import { disagreementScenes, type DisagreementImage } from './disagree.js';
 import { extraVariants } from './extra-variants.js';
+import { runPairs } from './pairs.js';
 import { PERTURBATIONS, type PerturbationClass } from './perturbations.js';
 import { markdownReport } from './report.js';
-import type { Check, ImageResult, ModelEntry, PairResult, QualityResults, Scores, SetResult } from './results.js';
+import type { ImageResult, ModelEntry, QualityResults, Scores, SetResult } from './results.js';
 import { defaultTemporal, measureFlicker, type TemporalOptions } from './temporal.js';
-import { NAIVE, NAIVE_FALLBACK_THRESHOLD, naiveVariant, registryVariants, WANTED_MODELS, type BenchSet, type MissingVariant, type ModelVariant, type VariantFactory } from './variants.js';
+import { defaultTransplantsFile, loadTransplantSpec, transplantImages } from './transplants.js';
+import { defaultTrimapsFile, loadTrimapSpec } from './trimaps.js';
+import { naiveVariant, registryVariants, WANTED_MODELS, type BenchSet, type MissingVariant, type ModelVariant, type VariantFactory } from './variants.js';
 
 export interface QualityOptions {
   readonly outDir: string;
@@ -36,8 +40,14 @@ export interface QualityOptions {
   /** Limits the generated foregrounds (tests use fewer). */
   readonly maxGenerated?: number;
   readonly perturbations: readonly PerturbationClass[];
-  /** Engine models to run when installed (ids or kinds; default plate, bgmv2, rvm). */
+  /** Engine models to run when installed (ids or kinds; default plate, bgmv2, rvm, fused); any
+   * other installed model runs too unless `onlyRegistryModels`. */
   readonly registryModels: readonly string[];
+  readonly onlyRegistryModels?: boolean;
+  /** Trimaps drawn on the capture pairs (bench/quality/data/capture-trimaps.json). */
+  readonly trimapsFile: string;
+  /** Cut-outs of the transplant set (bench/quality/data/transplants.json). */
+  readonly transplantsFile: string;
   /** Factories of extra variants (default: extra-variants.ts). */
   readonly extraVariants: readonly VariantFactory[];
   readonly env: NodeJS.ProcessEnv;
@@ -51,21 +61,18 @@ export const defaultQualityOptions: QualityOptions = {
     [640, 360],
     [1280, 720],
   ],
-  sets: ['generated', 'real', 'pairs', 'temporal'],
+  sets: ['generated', 'disagree', 'real', 'transplant', 'pairs', 'temporal'],
   temporal: defaultTemporal,
   maxReal: 12,
   perturbations: PERTURBATIONS,
   registryModels: WANTED_MODELS,
+  trimapsFile: defaultTrimapsFile,
+  transplantsFile: defaultTransplantsFile,
   extraVariants,
   env: process.env,
   command: 'npm run bench:quality',
   log: (line) => console.log(line),
 };
-
-/** The model the checks are about, and the baseline it must beat. */
-export const PLATE = 'plate';
-const SAD_TARGET = 0.5;
-const FLICKER_TARGET = 1 / 3;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const fileSafe = (s: string) => s.replace(/[^a-z0-9._-]+/gi, '_');
@@ -76,8 +83,23 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
   return { value, ms: performance.now() - t0 };
 }
 
+/** Mean predicted alpha (0..1) where the true alpha is `which` (1 interior, 0 background). */
+function regionMean(alpha: Plane, truth: Float32Array, which: 0 | 1): number | null {
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < truth.length; i++) {
+    if (which === 1 ? truth[i]! >= 0.999 : truth[i]! <= 0.001) {
+      n++;
+      sum += alpha.data[i]!;
+    }
+  }
+  return n ? sum / 255 / n : null;
+}
+
 function score(out: { alpha: Plane; foreground?: Frame }, truth: GroundTruthImage, ms: number): Scores {
   return {
+    interior: regionMean(out.alpha, truth.alpha, 1),
+    background: regionMean(out.alpha, truth.alpha, 0),
     sad: sad(out.alpha, truth.alpha),
     mse: mse(out.alpha, truth.alpha),
     grad: gradientError(out.alpha, truth.alpha),
@@ -96,8 +118,18 @@ function summarise(images: ImageResult[], variants: readonly string[]): SetResul
       const s = group.map((i) => i.scores[v]).filter((x): x is Scores => x !== undefined);
       if (s.length === 0) continue;
       const mean = (f: (x: Scores) => number) => s.reduce((a, x) => a + f(x), 0) / s.length;
-      const fgr = s.every((x) => x.fgrMse !== null) ? mean((x) => x.fgrMse!) : null;
-      summary[cls][v] = { sad: mean((x) => x.sad), mse: mean((x) => x.mse), grad: mean((x) => x.grad), conn: mean((x) => x.conn), fgrMse: fgr, ms: median(s.map((x) => x.ms)), n: s.length };
+      const orNull = (g: (x: Scores) => number | null) => (s.every((x) => g(x) !== null) ? mean((x) => g(x)!) : null);
+      summary[cls][v] = {
+        sad: mean((x) => x.sad),
+        mse: mean((x) => x.mse),
+        grad: mean((x) => x.grad),
+        conn: mean((x) => x.conn),
+        fgrMse: orNull((x) => x.fgrMse),
+        interior: orNull((x) => x.interior),
+        background: orNull((x) => x.background),
+        ms: median(s.map((x) => x.ms)),
+        n: s.length,
+      };
     }
   }
   return summary;
@@ -107,9 +139,10 @@ function summarise(images: ImageResult[], variants: readonly string[]): SetResul
 async function runTruthSet(
   id: string,
   kind: SetResult['kind'],
-  images: GroundTruthImage[],
+  images: (GroundTruthImage | DisagreementImage)[],
   variants: readonly ModelVariant[],
   o: QualityOptions,
+  perturbations = o.perturbations,
 ): Promise<SetResult> {
   const { width, height } = images[0]!.plate;
   const tileW = 256;
@@ -121,7 +154,7 @@ async function runTruthSet(
     tileH,
   );
   const results: ImageResult[] = [];
-  for (const [ci, cls] of o.perturbations.entries()) {
+  for (const [ci, cls] of perturbations.entries()) {
     for (const [ii, img] of images.entries()) {
       const { frame, plate } = await cls.apply(img, 1 + 100 * ci + 10 * ii);
       const scores: Record<string, Scores> = {};
@@ -131,8 +164,12 @@ async function runTruthSet(
         scores[v.name] = score(value, img, ms);
         cells.push(value.alpha, errorHeatMap(value.alpha, img.alpha));
       }
-      results.push({ image: img.name, perturbation: cls.id, oracleThreshold: oracleNaiveKey(frame, plate, img.alpha).threshold, scores });
-      await sheet.addRow(`${img.name} / ${cls.id}`, [frame, plate, truthPlane(img.alpha, width, height), ...cells]);
+      const subject = 'subject' in img ? { subject: img.subject } : {};
+      results.push({ image: img.name, perturbation: cls.id, oracleThreshold: oracleNaiveKey(frame, plate, img.alpha).threshold, ...subject, scores });
+      const row = [frame, plate, truthPlane(img.alpha, width, height), ...cells];
+      // Transplants are small on a 1080p plate: their rows show the region around the cut-out.
+      const box = kind === 'transplant' ? subjectBox(img.alpha, width, height, tileW / tileH) : undefined;
+      await sheet.addRow(`${img.name} / ${cls.id}`, box ? row.map((c) => cropCell(c, box)) : row);
     }
     const line = variants.map((v) => {
       const s = results.filter((r) => r.perturbation === cls.id).map((r) => r.scores[v.name]!.sad);
@@ -145,64 +182,6 @@ async function runTruthSet(
   return { id, kind, width, height, images: results, summary: summarise(results, variants.map((v) => v.name)), contactSheet };
 }
 
-/** Real capture pairs: no ground truth, so alphas and a contact sheet to look at. */
-async function runPairs(shared: SharedData, variants: readonly ModelVariant[], o: QualityOptions): Promise<QualityResults['capturePairs']> {
-  const pairs = shared.capturePairs;
-  if (pairs.length === 0) return null;
-  // Without ground truth the naive key has no oracle: it gets a fixed threshold.
-  const models = variants.map((v) => (v.name === NAIVE ? naiveVariant(NAIVE_FALLBACK_THRESHOLD) : v));
-  const alphaDir = path.join(o.outDir, 'pairs');
-  await mkdir(alphaDir, { recursive: true });
-  const tileW = 384;
-  let sheet: ContactSheet | undefined;
-  const images: PairResult[] = [];
-  for (const p of pairs) {
-    const { frame, plate, note } = await loadCapturePair(p);
-    sheet ??= new ContactSheet(
-      `capture pairs (no ground truth): |frame - plate| x4, then each model's alpha`,
-      ['frame', 'plate', '|frame - plate| x4', ...models.map((m) => `${m.name} alpha`)],
-      tileW,
-      Math.round((tileW * frame.height) / frame.width),
-    );
-    const cells = [];
-    const perModel: PairResult['models'] = {};
-    for (const m of models) {
-      const { value, ms } = await timed(() => m.run(frame, plate));
-      const alphaFile = path.join('pairs', `${fileSafe(p.name)}-${fileSafe(m.name)}.png`);
-      await writeFile(path.join(o.outDir, alphaFile), await encodePng(value.alpha));
-      const coverage = value.alpha.data.reduce((n, a) => n + (a >= 128 ? 1 : 0), 0) / value.alpha.data.length;
-      perModel[m.name] = { coverage, ms, alphaFile };
-      cells.push(value.alpha);
-    }
-    await sheet.addRow(p.name, [frame, plate, differencePlane(frame, plate), ...cells]);
-    images.push({ name: p.name, frame: p.frame, plate: p.plate, width: frame.width, height: frame.height, ...(note ? { note } : {}), models: perModel });
-    o.log(`  capture pair ${p.name}: ${models.map((m) => `${m.name} ${(100 * perModel[m.name]!.coverage).toFixed(1)}% opaque`).join(', ')}`);
-  }
-  const contactSheet = 'contact-capture-pairs.png';
-  await writeFile(path.join(o.outDir, contactSheet), await sheet!.toPng());
-  return { images, contactSheet };
-}
-
-function checks(sets: SetResult[], temporal: QualityResults['temporal']): Check[] {
-  const out: Check[] = [];
-  for (const s of sets) {
-    for (const [cls, byModel] of Object.entries(s.summary)) {
-      const plate = byModel[PLATE];
-      const naive = byModel[NAIVE];
-      if (!plate || !naive) continue;
-      const ratio = plate.sad / naive.sad;
-      out.push({ what: 'sad', set: s.id, perturbation: cls, plate: plate.sad, naive: naive.sad, ratio, target: SAD_TARGET, pass: ratio <= SAD_TARGET });
-    }
-  }
-  const plate = temporal?.flicker[PLATE];
-  const naive = temporal?.flicker[NAIVE];
-  if (plate && naive) {
-    const ratio = plate.all / naive.all;
-    out.push({ what: 'flicker', set: 'temporal', plate: plate.all, naive: naive.all, ratio, target: FLICKER_TARGET, pass: ratio <= FLICKER_TARGET });
-  }
-  return out;
-}
-
 const applies = (v: ModelVariant, set: BenchSet) => !v.sets || v.sets.includes(set);
 
 /** Runs the bench, writes its files, and returns the results (also printed as Markdown by the caller). */
@@ -210,7 +189,7 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
   const o: QualityOptions = { ...defaultQualityOptions, ...opts };
   await mkdir(o.outDir, { recursive: true });
   const registry = await ModelRegistry.load();
-  const installed = await registryVariants(registry, o.registryModels);
+  const installed = await registryVariants(registry, o.registryModels, o.onlyRegistryModels);
   const variants: ModelVariant[] = [naiveVariant(), ...installed.variants];
   for (const make of o.extraVariants) variants.push(await make(registry));
   const names = variants.map((v) => v.name);
@@ -223,8 +202,12 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
   o.log(`models: ${variants.map((v) => v.name).join(', ')}${missing.length ? `; not installed: ${missing.map((m) => m.name).join(', ')}` : ''}`);
 
   try {
-    const shared = o.sets.some((s) => s === 'real' || s === 'pairs') ? await discoverSharedData(o.env) : undefined;
-    for (const note of shared?.notes ?? []) o.log(note);
+    const shared = o.sets.some((s) => s === 'real' || s === 'pairs' || s === 'transplant') ? await discoverSharedData(o.env) : undefined;
+    const notes = [...(shared?.notes ?? [])];
+    const transplants = o.sets.includes('transplant') && shared ? await transplantImages(await loadTransplantSpec(o.transplantsFile), shared.dir) : undefined;
+    if (transplants) notes.push(transplants.note);
+    for (const note of notes) o.log(note);
+    const [firstSize] = o.sizes;
 
     const sets: SetResult[] = [];
     for (const [W, H] of o.sizes) {
@@ -232,6 +215,12 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
         const fgs = generatedForegrounds(W, H).slice(0, o.maxGenerated);
         o.log(`generated set ${W}x${H}: ${fgs.length} foregrounds x ${o.perturbations.length} perturbation classes`);
         sets.push(await runTruthSet(`generated-${W}x${H}`, 'generated', fgs, variants.filter((v) => applies(v, 'generated')), o));
+      }
+      if (o.sets.includes('disagree') && W === firstSize?.[0] && H === firstSize[1]) {
+        // One size and the noise class: these scenes separate models, they do not stress capture.
+        o.log(`disagreement set ${W}x${H}: camouflage, object, plate-person (noise class)`);
+        const noise = o.perturbations.filter((p) => p.id === 'noise');
+        sets.push(await runTruthSet(`disagree-${W}x${H}`, 'disagree', disagreementScenes(W, H), variants.filter((v) => applies(v, 'disagree')), o, noise));
       }
       if (o.sets.includes('real') && shared && shared.realForegrounds.length > 0) {
         const chosen = shared.realForegrounds.slice(0, o.maxReal);
@@ -246,6 +235,13 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
       }
     }
 
+    if (transplants && transplants.images.length > 0) {
+      const { width, height } = transplants.images[0]!.plate;
+      o.log(`transplant set ${width}x${height}: ${transplants.images.map((i) => i.name).join(', ')} (noise class)`);
+      const noise = o.perturbations.filter((p) => p.id === 'noise');
+      sets.push(await runTruthSet(`transplant-${width}x${height}`, 'transplant', transplants.images, variants.filter((v) => applies(v, 'transplant')), o, noise));
+    }
+
     let temporal: QualityResults['temporal'] = null;
     if (o.sets.includes('temporal')) {
       o.log(`temporal: ${o.temporal.frames} frames ${o.temporal.width}x${o.temporal.height}, static subject, fresh sensor noise per frame, fixed plate`);
@@ -253,19 +249,26 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
       temporal = { options: o.temporal, flicker: Object.fromEntries(flicker) };
     }
 
-    const capturePairs = o.sets.includes('pairs') && shared ? await runPairs(shared, variants.filter((v) => applies(v, 'pairs')), o) : null;
+    const trimaps = o.sets.includes('pairs') && shared?.capturePairs.length ? await loadTrimapSpec(o.trimapsFile) : undefined;
+    const capturePairs = o.sets.includes('pairs') && shared ? await runPairs(shared, variants.filter((v) => applies(v, 'pairs')), { outDir: o.outDir, trimaps, log: o.log }) : null;
+    const kindOf = (kind: string) => variants.find((v) => v.kind === kind)?.name;
+    const fused = kindOf('fused');
+    const rvm = kindOf('rvm');
+    const checks = qualityChecks({ sets, temporal, capturePairs }, { defaultModel: registry.defaultId, ...(fused ? { fused } : {}), ...(rvm ? { rvm } : {}) });
 
     const results: QualityResults = {
-      version: 1,
+      version: 2,
       createdAt: new Date().toISOString(),
       command: o.command,
       options: { sizes: o.sizes.map(([w, h]) => [w, h]), sets: [...o.sets], perturbations: o.perturbations.map((p) => ({ id: p.id, description: p.description })) },
       models,
-      sharedData: { dir: shared?.dir ?? null, notes: shared?.notes ?? [] },
+      defaultModel: registry.defaultId,
+      sharedData: { dir: shared?.dir ?? null, notes },
       sets,
       temporal,
       capturePairs,
-      checks: checks(sets, temporal),
+      checks,
+      pass: checks.every((c) => c.pass),
     };
     const markdown = markdownReport(results, { perImage: true });
     await writeFile(path.join(o.outDir, 'results.json'), JSON.stringify(results, null, 1));

@@ -6,20 +6,27 @@ const f = (x: number | null | undefined, digits = 2) => (x === null || x === und
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const rule = (n: number) => row(Array.from({ length: n }, () => '---'));
 
+const KIND_LABEL: Record<SetResult['kind'], string> = {
+  generated: 'generated foregrounds',
+  disagree: 'generated scenes where plate and a person prior disagree',
+  real: 'real foregrounds',
+  transplant: 'real textures transplanted on their own plate',
+};
+
 const SCORE_HEADER = ['SAD', 'MSE', 'Grad', 'Conn', 'fgr MSE'];
 const scoreCells = (s: Scores) => [f(s.sad), f(s.mse), f(s.grad), f(s.conn), f(s.fgrMse)];
 
 function setTable(r: QualityResults, s: SetResult, baseline: string | undefined): string[] {
   const lines = [
-    `### ${s.id} (${s.kind === 'generated' ? 'generated foregrounds' : 'real foregrounds'}, ${s.width}x${s.height}, ${new Set(s.images.map((i) => i.image)).size} images per class)`,
+    `### ${s.id} (${KIND_LABEL[s.kind]}, ${s.width}x${s.height}, ${new Set(s.images.map((i) => i.image)).size} images per class)`,
     '',
-    row(['perturbation', 'model', ...SCORE_HEADER, 'SAD / naive', 'ms (median)']),
-    rule(SCORE_HEADER.length + 4),
+    row(['perturbation', 'model', ...SCORE_HEADER, 'interior', 'background', 'SAD / naive', 'ms (median)']),
+    rule(SCORE_HEADER.length + 6),
   ];
   for (const [cls, byModel] of Object.entries(s.summary)) {
     const base = baseline ? byModel[baseline] : undefined;
     for (const [model, sc] of Object.entries(byModel)) {
-      lines.push(row([cls, model, ...scoreCells(sc), base ? f(sc.sad / base.sad) : '-', f(sc.ms, 1)]));
+      lines.push(row([cls, model, ...scoreCells(sc), f(sc.interior, 3), f(sc.background, 3), base ? f(sc.sad / base.sad) : '-', f(sc.ms, 1)]));
     }
   }
   for (const m of r.models.filter((m) => !m.available)) lines.push(row(['all', m.name, m.reason ?? 'not installed', '', '', '', '', '', '']));
@@ -27,9 +34,11 @@ function setTable(r: QualityResults, s: SetResult, baseline: string | undefined)
 }
 
 function perImageTable(s: SetResult): string[] {
-  const lines = [`#### ${s.id}: per image`, '', row(['image', 'perturbation', 'oracle t', 'model', ...SCORE_HEADER, 'ms']), rule(SCORE_HEADER.length + 5)];
+  const lines = [`#### ${s.id}: per image`, '', row(['image', 'perturbation', 'oracle t', 'model', ...SCORE_HEADER, 'interior', 'background', 'ms']), rule(SCORE_HEADER.length + 7)];
   for (const img of s.images) {
-    for (const [model, sc] of Object.entries(img.scores)) lines.push(row([img.image, img.perturbation, img.oracleThreshold, model, ...scoreCells(sc), f(sc.ms, 1)]));
+    for (const [model, sc] of Object.entries(img.scores)) {
+      lines.push(row([img.subject ? `${img.image} (${img.subject})` : img.image, img.perturbation, img.oracleThreshold, model, ...scoreCells(sc), f(sc.interior, 3), f(sc.background, 3), f(sc.ms, 1)]));
+    }
   }
   return lines;
 }
@@ -55,13 +64,14 @@ export function markdownReport(r: QualityResults, o: { perImage: boolean }): str
   ];
   for (const s of r.sets) out.push(...setTable(r, s, naive), '', `Contact sheet: \`${s.contactSheet}\``, '');
 
-  if (r.checks.length) {
-    out.push('### Targets (plate model against the oracle naive key)', '', row(['check', 'set', 'class', 'plate', 'naive', 'ratio', 'target', 'pass']), rule(8));
-    for (const c of r.checks) {
-      out.push(row([c.what === 'sad' ? 'SAD' : 'flicker (all pixels)', c.set, c.perturbation ?? '-', f(c.plate, 3), f(c.naive, 3), f(c.ratio), `<= ${f(c.target)}`, c.pass ? 'yes' : '**NO**']));
-    }
-    out.push('');
-  }
+  out.push(
+    `### Targets: ${r.checks.length === 0 ? 'none applied' : r.pass ? 'all pass' : `**${r.checks.filter((c) => !c.pass).length} of ${r.checks.length} fail**`} (default model: ${r.defaultModel})`,
+    '',
+    row(['check', 'set', 'class / image', 'model', 'value', 'target', 'figures', 'pass']),
+    rule(8),
+    ...r.checks.map((c) => row([c.what, c.set, c.subject, c.model, f(c.value, 3), `${c.op} ${f(c.target)}`, c.detail || '-', c.pass ? 'yes' : '**NO**'])),
+    '',
+  );
 
   if (r.temporal) {
     const t = r.temporal.options;
@@ -84,16 +94,22 @@ export function markdownReport(r: QualityResults, o: { perImage: boolean }): str
   if (r.capturePairs) {
     const models = Object.keys(r.capturePairs.images[0]?.models ?? {});
     out.push(
-      '### Real capture pairs (no ground truth: look at the contact sheet)',
+      '### Real capture pairs (align on), against trimaps drawn by eye',
       '',
-      `Share of pixels with alpha >= 0.5 per model, and run time. Contact sheet: \`${r.capturePairs.contactSheet}\`; full-size alphas in \`pairs/\`.`,
+      'Per frame and model: mean alpha on the interior (surely subject) with holes (share of it below 0.5), mean alpha on the ' +
+        `exterior (surely background) with leaks (share above 0.5), share of the frame opaque, run time. Contact sheet: \`${r.capturePairs.contactSheet}\`; full-size alphas in \`pairs/\`.`,
       '',
-      row(['pair', 'size', ...models.flatMap((m) => [`${m} opaque %`, `${m} ms`])]),
-      rule(2 + 2 * models.length),
+      row(['pair', 'model', 'interior mean', 'holes %', 'exterior mean', 'leaks %', 'opaque %', 'ms']),
+      rule(8),
     );
     for (const p of r.capturePairs.images) {
-      out.push(row([p.name, `${p.width}x${p.height}`, ...models.flatMap((m) => [f(100 * p.models[m]!.coverage, 1), f(p.models[m]!.ms, 0)])]));
-      if (p.note) out.push(row([`note: ${p.note}`, ...Array.from({ length: 1 + 2 * models.length }, () => '')]));
+      for (const m of models) {
+        const s = p.models[m]!;
+        const t = s.trimap;
+        out.push(row([p.name, m, f(t?.interiorMean, 3), t ? f(100 * t.holes) : '-', f(t?.exteriorMean, 3), t ? f(100 * t.leaks) : '-', f(100 * s.coverage, 1), f(s.ms, 0)]));
+      }
+      if (!p.trimap.scored) out.push(row([`${p.name}: not scored (${p.trimap.reason})`, '', '', '', '', '', '', '']));
+      if (p.note) out.push(row([`note: ${p.note}`, '', '', '', '', '', '', '']));
     }
     out.push('');
   }

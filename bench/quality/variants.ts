@@ -5,9 +5,10 @@ import type { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { FrameSequence, type Frame, type MattingSession, type Plane } from '../../src/engine/matting/types.js';
 import { naiveKey, oracleNaiveKey } from '../../src/eval/metrics.js';
 
-/** The data sets of the bench: generated and real foregrounds with ground truth, real capture
- * pairs without it, and the generated clip for temporal stability. */
-export type BenchSet = 'generated' | 'real' | 'pairs' | 'temporal';
+/** The data sets of the bench: generated foregrounds with ground truth (and generated scenes where
+ * plate and a person prior disagree), real foregrounds and transplanted real textures with ground
+ * truth, real capture pairs with drawn trimaps, and the generated clip for temporal stability. */
+export type BenchSet = 'generated' | 'disagree' | 'real' | 'transplant' | 'pairs' | 'temporal';
 
 export interface VariantOutput {
   readonly alpha: Plane;
@@ -20,6 +21,8 @@ export interface ModelVariant {
   readonly name: string;
   /** One line for the report: what this variant is. */
   readonly description?: string;
+  /** The engine model kind behind it (plate, rvm, fused, ...); absent for baselines and extras. */
+  readonly kind?: string;
   /** Limits the variant to some sets (default: all). */
   readonly sets?: readonly BenchSet[];
   /**
@@ -82,6 +85,7 @@ export function naiveVariant(fixedThreshold?: number): ModelVariant {
 export function sessionVariant(name: string, session: MattingSession, description?: string, sequence?: FrameSequence): ModelVariant {
   return {
     name,
+    kind: session.kind,
     ...(description ? { description } : {}),
     async run(frame, plate) {
       const r = await session.run(frame, session.needsPlate ? plate : undefined, { foreground: true, ...(sequence ? { sequence } : {}) });
@@ -92,14 +96,29 @@ export function sessionVariant(name: string, session: MattingSession, descriptio
   };
 }
 
-/** Models the bench asks for, whether installed or not (ids or kinds). */
-export const WANTED_MODELS: readonly string[] = ['plate', 'bgmv2', 'rvm'];
+/** Models the bench asks for, whether installed or not (ids or kinds): a missing one gets a row
+ * saying why. Any other installed model is run too. */
+export const WANTED_MODELS: readonly string[] = ['plate', 'bgmv2', 'rvm', 'fused'];
 
-/** The registry's models that the bench compares: open sessions for the available ones. */
-export async function registryVariants(registry: ModelRegistry, wanted: readonly string[] = WANTED_MODELS): Promise<{ variants: ModelVariant[]; missing: MissingVariant[] }> {
+/**
+ * The registry's models that the bench compares: open sessions for the wanted ones that are
+ * available, then for every other available model of the manifest (by id; the presets of a logical
+ * model, such as bgmv2's, are left to it). `only` limits the bench to the wanted list.
+ */
+export async function registryVariants(
+  registry: ModelRegistry,
+  wanted: readonly string[] = WANTED_MODELS,
+  only = false,
+): Promise<{ variants: ModelVariant[]; missing: MissingVariant[] }> {
   const listed = registry.list();
   const variants: ModelVariant[] = [];
   const missing: MissingVariant[] = [];
+  const open = async (id: string) => {
+    const info = listed.find((m) => m.id === id)!;
+    const session = await registry.open(id);
+    variants.push(sessionVariant(id, session, `${info.kind} model "${id}" via ModelRegistry (${session.provider})`));
+  };
+  const presets = new Set(listed.flatMap((m) => registry.entry(m.id)?.variants ?? []));
   for (const id of wanted) {
     // The entry of that id, else any entry of that kind; an available one first.
     const candidates = [...listed.filter((m) => m.id === id), ...listed.filter((m) => m.kind === id && m.id !== id)];
@@ -108,10 +127,10 @@ export async function registryVariants(registry: ModelRegistry, wanted: readonly
       missing.push({ name: id, reason: `not installed (no "${id}" entry in models/manifest.json)` });
     } else if (!info.available) {
       missing.push({ name: info.id, reason: `not installed: ${info.unavailableReason ?? 'unavailable'}` });
-    } else {
-      const session = await registry.open(info.id);
-      variants.push(sessionVariant(info.id, session, `${info.kind} model "${info.id}" via ModelRegistry (${session.provider})`));
+    } else if (!variants.some((v) => v.name === info.id)) {
+      await open(info.id);
     }
   }
+  if (!only) for (const m of listed.filter((m) => m.available && !presets.has(m.id) && !variants.some((v) => v.name === m.id))) await open(m.id);
   return { variants, missing };
 }

@@ -1,8 +1,10 @@
-// The matte quality bench end to end on tiny images: generated set, a real set and capture pairs
-// from a temporary shared-data folder (in the layouts the bench recognises), the clip, an extra
-// variant plugged in, and the files it writes. The real plate model runs in onnxruntime.
+// The matte quality bench end to end on tiny images: generated and disagreement sets, a real set,
+// a transplant and capture pairs (one with a right trimap, a decoy with a wrong one) from a
+// temporary shared-data folder (in the layouts the bench recognises), the clip, an extra variant
+// plugged in, the report's checks and `pass`, and the files it writes. The real plate model runs
+// in onnxruntime.
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -17,6 +19,8 @@ const W = 160;
 const H = 90;
 let dir: string;
 let shared: string;
+let trimapsFile: string;
+let transplantsFile: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'cp-quality-bench-'));
@@ -27,6 +31,27 @@ beforeAll(async () => {
   await mkdir(path.join(shared, 'capture-pairs'), { recursive: true });
   await raw(scene.frame.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0001_img.png'));
   await raw(scene.plate.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0001_back.png'));
+  // The same pair again as 0002: the decoy whose drawn trimap is wrong.
+  await raw(scene.frame.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0002_img.png'));
+  await raw(scene.plate.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0002_back.png'));
+  // Trimaps: 0001's is right (interior inside the head and torso, exterior the side strips); the
+  // decoy 0002's "interior" is drawn on background, so its check must fail.
+  trimapsFile = path.join(dir, 'trimaps.json');
+  const sides = [[[40, 0], [160, 0], [160, 120], [40, 120]]];
+  await writeFile(trimapsFile, JSON.stringify({
+    size: [200, 120],
+    pairs: {
+      'capture-pairs/0001': { interior: [[[95, 28], [105, 28], [105, 44], [95, 44]], [[84, 92], [116, 92], [116, 120], [84, 120]]], outer: sides },
+      'capture-pairs/0002': { interior: [[[5, 60], [30, 60], [30, 110], [5, 110]]], outer: sides },
+    },
+  }));
+  // One transplant: a piece of the plate moved onto another part of it, soft-edged.
+  transplantsFile = path.join(dir, 'transplants.json');
+  await writeFile(transplantsFile, JSON.stringify({
+    plate: 'capture-pairs/0001_back.png',
+    size: [200, 120],
+    items: [{ name: 'block', polygon: [[20, 20], [60, 20], [60, 70], [20, 70]], feather: 1, offset: [110, 30] }],
+  }));
   // A real foreground as fgr/ + pha/ (BGMv2 layout) and one as an RGBA image (PhotoMatte85 layout).
   const subject = makeScene('fg', { width: 120, height: 160, noise: 0, softEdge: 3, veil: true });
   const rgb = Uint8Array.from(subject.foreground, (v) => Math.round(255 * v));
@@ -59,6 +84,9 @@ describe('quality bench on tiny images', () => {
       temporal: { width: W, height: H, frames: 4, read: 2, shot: 0.03 },
       env: { CLEANPLATE_SHARED_DATA: shared },
       registryModels: ['plate', 'bgmv2'],
+      onlyRegistryModels: true,
+      trimapsFile,
+      transplantsFile,
       // An extra variant as a plug-in would add it: here a fixed-threshold key, capture pairs only.
       extraVariants: [async () => ({ ...naiveVariant(12), name: 'extra t=12', sets: ['pairs'] })],
       log: (line) => log.push(line),
@@ -70,9 +98,9 @@ describe('quality bench on tiny images', () => {
 
   it('scores the naive key and the plate model on every image of the generated and real sets, per perturbation class', () => {
     expect(installed()).toContain('plate');
-    expect(results.sets.map((s) => s.id)).toEqual([`generated-${W}x${H}`, `real-${W}x${H}`]);
+    expect(results.sets.map((s) => s.id)).toEqual([`generated-${W}x${H}`, `disagree-${W}x${H}`, `real-${W}x${H}`, 'transplant-200x120']);
     const classes = PERTURBATIONS.map((p) => p.id);
-    for (const set of results.sets) {
+    for (const set of results.sets.filter((s) => s.kind === 'generated' || s.kind === 'real')) {
       const images = 2; // two generated scenes; two real foregrounds (fgr/pha and RGBA)
       expect(set.images).toHaveLength(images * classes.length);
       expect(Object.keys(set.summary)).toEqual(classes);
@@ -89,31 +117,59 @@ describe('quality bench on tiny images', () => {
     }
   });
 
+  it('runs the disagreement scenes and the transplant under the noise class, with interior and background means', () => {
+    const disagree = results.sets.find((s) => s.kind === 'disagree')!;
+    expect(disagree.images.map((i) => [i.image, i.subject, i.perturbation])).toEqual([
+      ['camouflage', 'person-like', 'noise'],
+      ['object', 'object', 'noise'],
+      ['plate-person', 'person-like', 'noise'],
+    ]);
+    const transplant = results.sets.find((s) => s.kind === 'transplant')!;
+    expect(transplant.images.map((i) => i.image)).toEqual(['block']);
+    const plate = transplant.images[0]!.scores.plate!;
+    // The block is a real piece of the plate: the model finds most of its interior, little else.
+    expect(plate.interior!).toBeGreaterThan(0.5);
+    expect(plate.background!).toBeLessThan(0.1);
+    expect(log.join('\n')).toMatch(/transplants: 1 cut-outs of capture-pairs\/0001_back.png \(block\), 200x120/);
+  });
+
   it('finds the real data by layout, says so, and reports the models that are not installed', () => {
     expect(results.sharedData.dir).toBe(shared);
-    expect(log.join('\n')).toMatch(/capture pairs \(frame \+ plate, no ground truth\): 1/);
+    expect(log.join('\n')).toMatch(/capture pairs \(frame \+ plate, no ground truth\): 2/);
     expect(log.join('\n')).toMatch(/real foregrounds with ground-truth alpha: 2/);
-    expect(results.sets[1]!.images.map((i) => i.image)).toEqual(expect.arrayContaining(['people/a', 'stills/b']));
+    expect(results.sets[2]!.images.map((i) => i.image)).toEqual(expect.arrayContaining(['people/a', 'stills/b']));
     const bgmv2 = results.models.find((m) => m.name.startsWith('bgmv2'));
     if (bgmv2 && !bgmv2.available) expect(markdown).toContain(`| all | ${bgmv2.name} | not installed`);
   });
 
-  it('checks the plate model against the naive key on every class, and flicker on the clip', () => {
-    const sadChecks = results.checks.filter((c) => c.what === 'sad');
-    expect(sadChecks).toHaveLength(2 * PERTURBATIONS.length);
-    for (const c of sadChecks) expect(c.ratio).toBeCloseTo(c.plate / c.naive, 9);
+  it('checks plate against the naive key on every class, flicker, and the default model on the drawn trimaps; pass says whether all hold', () => {
+    expect(results.defaultModel).toBe('plate');
+    const sadChecks = results.checks.filter((c) => c.what === 'SAD / naive');
+    expect(sadChecks.map((c) => c.set)).toEqual([
+      ...PERTURBATIONS.map(() => `generated-${W}x${H}`),
+      ...PERTURBATIONS.map(() => `real-${W}x${H}`),
+      'transplant-200x120',
+    ]);
     const flicker = results.temporal!.flicker;
     expect(Object.keys(flicker)).toEqual([NAIVE, ...installed()]);
     expect(flicker[NAIVE]!.all).toBeGreaterThan(0);
     for (const fl of Object.values(flicker)) expect(fl.sad).toBeGreaterThan(0);
-    expect(results.checks.find((c) => c.what === 'flicker')).toBeDefined();
+    expect(results.checks.find((c) => c.what === `flicker / ${NAIVE}`)).toBeDefined();
+    // The right trimap holds on an easy synthetic pair; the decoy's interior is background.
+    const pairChecks = (pair: string) => results.checks.filter((c) => c.set === 'capture pairs' && c.subject === pair).map((c) => [c.what, c.pass]);
+    expect(pairChecks('capture-pairs/0001')).toEqual([['interior mean', true], ['exterior mean', true]]);
+    expect(pairChecks('capture-pairs/0002')).toEqual([['interior mean', false], ['exterior mean', true]]);
+    expect(results.pass).toBe(false);
+    expect(markdown).toMatch(/### Targets: \*\*\d+ of \d+ fail\*\* \(default model: plate\)/);
   });
 
   it('runs the capture pairs with every variant, the extra one only there, and writes their alphas', async () => {
     const pairs = results.capturePairs!;
-    expect(pairs.images).toHaveLength(1);
+    expect(pairs.images).toHaveLength(2);
+    expect(pairs.images[0]!.trimap).toEqual({ scored: true });
     expect(Object.keys(pairs.images[0]!.models)).toEqual(['naive (t=25)', ...installed(), 'extra t=12']);
     for (const m of Object.values(pairs.images[0]!.models)) {
+      expect(m.trimap).toBeDefined();
       const meta = await sharp(path.join(out(), m.alphaFile)).metadata();
       expect([meta.width, meta.height]).toEqual([200, 120]);
     }
@@ -133,7 +189,7 @@ describe('quality bench on tiny images', () => {
     const sheet = await sharp(path.join(out(), results.sets[0]!.contactSheet)).metadata();
     expect(sheet.width).toBe(columns * 256 + (columns - 1) * 3);
     expect(sheet.height).toBe(44 + 14 * 144 + 13 * 3);
-    // pairs: frame, plate, difference + an alpha per variant (naive, installed models, the extra).
+    // pairs: frame, aligned plate, trimap + an alpha per variant (naive, installed models, the extra).
     const pairColumns = 3 + 2 + installed().length;
     const pairsSheet = await sharp(path.join(out(), results.capturePairs!.contactSheet)).metadata();
     expect(pairsSheet.width).toBe(pairColumns * 384 + (pairColumns - 1) * 3);

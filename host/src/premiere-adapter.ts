@@ -3,18 +3,11 @@
 // strings, and importFiles only says true/false, so imported items are found by media path.
 import type { ClipSnapshot, EditorAdapter, ItemHandle, PlacedSnapshot, SequenceSnapshot, TrackSnapshot } from './adapter.js';
 import type { Ticks } from './api.js';
+import { samePath } from './paths.js';
 import { compareTicks } from './ticks.js';
 
 interface PremiereItemHandle extends ItemHandle {
   readonly item: ProjectItem;
-}
-
-/** Paths compare equal across slash styles, and case-insensitively for Windows drive paths. */
-export function samePath(a: string, b: string): boolean {
-  const x = String(a).replace(/\\/g, '/');
-  const y = String(b).replace(/\\/g, '/');
-  if (/^[a-zA-Z]:\//.test(x) || /^[a-zA-Z]:\//.test(y)) return x.toLowerCase() === y.toLowerCase();
-  return x === y;
 }
 
 function trackLabel(index: number): string {

@@ -56,7 +56,7 @@ export interface ApiError {
 // ---------------------------------------------------------------------------------------------
 // GET /v1/health, GET /v1/models
 
-export type ModelKind = 'plate' | 'bgmv2' | 'rvm';
+export type ModelKind = 'plate' | 'bgmv2' | 'rvm' | 'fused';
 
 export interface HealthModel {
   readonly id: string;
@@ -88,6 +88,7 @@ export interface Health {
     /** Providers tried before the one in use and why they failed, per model id. */
     readonly fallbacks: Record<string, ProviderFallback[]>;
   };
+  readonly defaultModel: DefaultModelInfo;
   /** Present when opening the default model at start failed: the engine serves, mattes fail. */
   readonly warmUpError?: string;
   /** The ffmpeg/ffprobe clip jobs use (system, env override or the npm-packaged fallback). */
@@ -127,8 +128,16 @@ export interface ModelInfo {
   readonly provider: string | null;
 }
 
+/** The model used when a request names none: the best present (official BGMv2 weights, else
+ * fused, else plate), and why. */
+export interface DefaultModelInfo {
+  readonly id: string;
+  readonly reason: string;
+}
+
 export interface ModelList {
   readonly models: ModelInfo[];
+  readonly defaultModel: DefaultModelInfo;
 }
 
 // ---------------------------------------------------------------------------------------------

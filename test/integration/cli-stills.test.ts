@@ -67,7 +67,10 @@ describe('cleanplate matte (stills)', () => {
     // stdout lists exactly the files written; stderr has the bar's final state and a summary.
     expect(run.stdout.trim().split('\n').sort()).toEqual(names.map((n) => path.join(out, n)).sort());
     expect(run.stderr).toMatch(/\[#{24}\] 3\/3 100%/);
-    expect(run.stderr).toMatch(/matted 3 of 3 images with plate on \w+/);
+    // No --model: the best model present (fused where models/rvm.onnx is built, else plate), named with its reason.
+    const chosen = /default model (plate|fused): the best model present \(/.exec(run.stderr)?.[1];
+    expect(chosen, run.stderr).toBeDefined();
+    expect(run.stderr).toMatch(new RegExp(`matted 3 of 3 images with ${chosen} on \\w+`));
 
     for (const i of [1, 2, 3]) {
       const sq = squareFor(i);

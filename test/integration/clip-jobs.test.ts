@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent, JobRecord } from '../../src/shared/api.js';
 import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { makeModelsDir, removeTempDirs } from '../support/bgmv2-models.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { JobService } from '../../src/engine/services/jobs.js';
 import { makeClip, readFrameIndex, runCapture, type GeneratedClip } from '../support/clips.js';
@@ -24,7 +25,8 @@ let registry: ModelRegistry;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'cp-jobs-'));
   tools = await locateMediaTools();
-  registry = await ModelRegistry.load();
+  // The manifest without model files: the default is the plate model whatever models/ holds here.
+  registry = await ModelRegistry.load(await makeModelsDir());
   matting = new MattingService(registry);
   jobs = new JobService({ dataDir: path.join(dir, 'data'), tools: async () => tools, registry, matting });
   await jobs.init();
@@ -34,6 +36,7 @@ afterAll(async () => {
   await jobs?.close();
   await matting?.dispose();
   await rm(dir, { recursive: true, force: true });
+  await removeTempDirs();
 });
 
 function settle(id: string): Promise<JobRecord> {

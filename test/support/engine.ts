@@ -1,9 +1,10 @@
 // An in-process engine on 127.0.0.1 (port 0) with temporary config and data folders, and request
 // helpers: an authed fetch, and raw http.request for what fetch forbids (a custom Host header).
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { defaultModelsDir } from '../../src/engine/matting/manifest.js';
 import { createEngine, type Engine, type EngineOptions } from '../../src/engine/server.js';
 
 export interface TestEngine {
@@ -23,7 +24,15 @@ export async function startTestEngine(options: Partial<EngineOptions> = {}): Pro
   const configDir = path.join(root, 'config');
   const dataDir = path.join(root, 'data');
   const logs: string[] = [];
-  const engine = await createEngine({ port: 0, configDir, dataDir, log: (l) => logs.push(l), ...options });
+  // Unless a test names a models folder: the repository's manifest without any model files, so
+  // the default model is "plate" whatever this machine has built or installed in models/.
+  let modelsDir = options.modelsDir;
+  if (!modelsDir) {
+    modelsDir = path.join(root, 'models');
+    await mkdir(modelsDir);
+    await copyFile(path.join(defaultModelsDir, 'manifest.json'), path.join(modelsDir, 'manifest.json'));
+  }
+  const engine = await createEngine({ port: 0, configDir, dataDir, log: (l) => logs.push(l), ...options, modelsDir });
   return {
     engine,
     url: engine.url,

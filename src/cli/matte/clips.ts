@@ -122,7 +122,7 @@ async function run(input: string, values: OptionValues): Promise<number> {
     const { info, span } = plan;
     process.stderr.write(
       `${path.basename(request.mediaPath)}: frames ${span.first}-${span.first + span.count - 1} (${span.count}) of ${info.width}x${info.height} at ${info.frameRateText} fps -> ${plan.outputs.join(', ')} in ${plan.outputDir}\n` +
-        `model ${plan.modelId}; ffmpeg ${tools.ffmpeg.version} (${tools.ffmpeg.source}); Ctrl-C cancels\n`,
+        `${request.model ? `model ${plan.modelId}` : `default model ${registry.defaultModel.reason}`}; ffmpeg ${tools.ffmpeg.version} (${tools.ffmpeg.source}); Ctrl-C cancels\n`,
     );
     const bar = new ProgressBar(span.count, { unit: 'frames' });
     try {

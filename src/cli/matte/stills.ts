@@ -66,6 +66,8 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
   if (!compositeColor) throw new UsageError(`--composite-color must be #rrggbb; got "${colorText}"`);
 
   const model = str(values.model) ?? registry.defaultId;
+  // The default is the best model present: say which and why (and what would be better).
+  if (!str(values.model)) process.stderr.write(`default model ${registry.defaultModel.reason}\n`);
   const info = registry.list().find((m) => m.id === model);
   if (!info) throw new UsageError(`unknown model "${model}"; known: ${registry.list().map((m) => m.id).join(', ')}`);
   if (!info.available) throw new UsageError(`model "${model}" is not available: ${info.unavailableReason}`);

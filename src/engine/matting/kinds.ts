@@ -13,6 +13,8 @@ export const KIND_TRAITS: Readonly<Record<ModelKind, KindTraits>> = {
   bgmv2: { needsPlate: true },
   // A learned person model: it mattes from the frame alone.
   rvm: { needsPlate: false },
+  // The plate's evidence fused with RVM's person prior: it needs the plate.
+  fused: { needsPlate: true },
 };
 
 export const MODEL_KINDS = Object.keys(KIND_TRAITS) as readonly ModelKind[];

@@ -7,9 +7,11 @@ import { kindNeedsPlate } from './kinds.js';
 import { fileInfo, readLocalFiles } from './local-files.js';
 import { defaultModelsDir, loadManifest, type ManifestEntry } from './manifest.js';
 import { openBgmv2Session } from './bgmv2/session.js';
+import { openFusedSession } from './fused/session.js';
 import { openPlateSession } from './plate/session.js';
 import { openRvmSession } from './rvm/session.js';
 import type { MattingSession, ModelKind } from './types.js';
+import { fileStamp, verifyModelFile } from './verify.js';
 
 export interface ModelContext {
   readonly modelsDir: string;
@@ -23,6 +25,7 @@ const openers: Partial<Record<ModelKind, SessionOpener>> = {
   plate: openPlateSession,
   bgmv2: openBgmv2Session,
   rvm: openRvmSession,
+  fused: openFusedSession,
 };
 
 /** What the registry knows of a model: the wire description (less the provider, which only an
@@ -31,21 +34,91 @@ export interface ModelInfo extends Omit<WireModelInfo, 'provider'> {
   readonly settings: Record<string, unknown>;
 }
 
+/** The model used when a request names none, and why it was picked. */
+export interface DefaultModel {
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Default preference, best first: the official network, the fused model, the plate model. */
+const DEFAULT_ORDER: readonly ModelKind[] = ['bgmv2', 'fused', 'plate'];
+
+const DEFAULT_REASON: Partial<Record<ModelKind, string>> = {
+  bgmv2: 'the official BackgroundMattingV2 weights are installed',
+  fused: "the plate's evidence with RVM's learned person prior: models/rvm.onnx opens",
+  plate: 'needs no model file',
+};
+
+const REBUILD: Partial<Record<ModelKind, string>> = {
+  rvm: 'build it again with "npm run models:rvm"',
+  fused: 'build it again with "npm run models:rvm"',
+  bgmv2: 'fetch it again with "npm run models:fetch bgmv2" or add it with "npm run models:add <file>"',
+};
+
 export class ModelRegistry {
+  /** Files that were opened and failed, by fileStamp (path, size, mtime): the reason. */
+  private readonly broken = new Map<string, string>();
+
   private constructor(
     private readonly entries: ManifestEntry[],
     readonly modelsDir: string,
   ) {}
 
+  /** Loads the manifest and opens every learned model file present once, so "available" means "opens". */
   static async load(modelsDir = defaultModelsDir): Promise<ModelRegistry> {
     const manifest = await loadManifest(modelsDir);
-    return new ModelRegistry(manifest.models, modelsDir);
+    const registry = new ModelRegistry(manifest.models, modelsDir);
+    await registry.verifyFiles();
+    return registry;
+  }
+
+  private async verifyFiles(): Promise<void> {
+    await Promise.all(
+      this.entries.map(async (e) => {
+        if (e.file === null || !openers[e.kind]) return;
+        const file = path.join(this.modelsDir, e.file);
+        const stamp = fileStamp(file);
+        if (stamp === undefined) return;
+        const reason = await verifyModelFile(e.kind, file, `models/${e.file}`);
+        if (reason !== undefined) this.broken.set(stamp, reason);
+      }),
+    );
+  }
+
+  /** A model failed to open after load (its file changed): it is unavailable from now on, with the reason. */
+  markBroken(id: string, reason: string): void {
+    const e = this.entry(id);
+    const files = e?.file ? [e.file] : (e?.variants ?? []).flatMap((v) => this.entry(v)?.file ?? []);
+    for (const f of files) {
+      const stamp = fileStamp(path.join(this.modelsDir, f));
+      if (stamp !== undefined) this.broken.set(stamp, reason);
+    }
+  }
+
+  /** The best model present: official BGMv2 weights, else fused, else plate (an explicit "default" in the manifest wins). */
+  get defaultModel(): DefaultModel {
+    const explicit = this.entries.find((e) => e.default);
+    if (explicit) return { id: explicit.id, reason: `"${explicit.id}" is marked default in models/manifest.json` };
+    const missing: string[] = [];
+    for (const kind of DEFAULT_ORDER) {
+      // A logical model (variants) stands for its kind; otherwise the first entry of the kind.
+      const candidates = this.entries.filter((e) => e.kind === kind);
+      const entry = candidates.find((e) => e.variants) ?? candidates[0];
+      if (!entry) continue;
+      const why = this.unavailableReason(entry);
+      if (why === undefined) {
+        const passed = missing.length > 0 ? `; not ${missing.join('; not ')}` : '';
+        return { id: entry.id, reason: `${entry.id}: the best model present (${DEFAULT_REASON[kind]})${passed}` };
+      }
+      missing.push(`${entry.id}: ${why}`);
+    }
+    const first = this.entries[0];
+    if (!first) throw new Error('models/manifest.json lists no models');
+    return { id: first.id, reason: `no preferred model is available (${missing.join('; ')})` };
   }
 
   get defaultId(): string {
-    const entry = this.entries.find((e) => e.default) ?? this.entries[0];
-    if (!entry) throw new Error('models/manifest.json lists no models');
-    return entry.id;
+    return this.defaultModel.id;
   }
 
   list(): ModelInfo[] {
@@ -76,11 +149,22 @@ export class ModelRegistry {
   private unavailableReason(e: ManifestEntry): string | undefined {
     if (!openers[e.kind]) return `model kind "${e.kind}" is not supported by this engine`;
     if (e.variants && this.presentVariants(e).length === 0) {
+      const broken = e.variants.flatMap((id) => {
+        const v = this.entry(id);
+        const why = v ? this.unavailableReason(v) : undefined;
+        return why?.includes('does not open') ? [why] : [];
+      });
+      if (broken.length > 0) return broken.join('; ');
       return `none of its variants (${e.variants.join(', ')}) is present: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
+    }
+    if (e.file !== null) {
+      const stamp = fileStamp(path.join(this.modelsDir, e.file));
+      const broken = stamp === undefined ? undefined : this.broken.get(stamp);
+      if (broken !== undefined) return `models/${e.file} does not open (${broken}); ${REBUILD[e.kind] ?? 'replace it'}`;
     }
     if (e.file !== null && !existsSync(path.join(this.modelsDir, e.file))) {
       // rvm is converted on the user's machine (GPL-3.0 weights are never shipped or downloaded as ONNX).
-      if (e.kind === 'rvm') return `model file models/${e.file} is missing: run "npm run models:rvm" (converts RVM's weights on this machine)`;
+      if (e.kind === 'rvm' || e.kind === 'fused') return `model file models/${e.file} is missing: run "npm run models:rvm" (converts RVM's weights on this machine)`;
       return `model file models/${e.file} is missing: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
     }
     return undefined;

@@ -54,7 +54,7 @@ export interface ProviderFallback {
   readonly reason: string;
 }
 
-export type ModelKind = 'plate' | 'bgmv2' | 'rvm';
+export type ModelKind = 'plate' | 'bgmv2' | 'rvm' | 'fused';
 
 /** An open model: create, run many times, dispose. Not safe for concurrent `run` calls. */
 export interface MattingSession {

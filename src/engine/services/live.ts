@@ -80,11 +80,11 @@ export class LiveService {
     }
     this.opening++;
     try {
-      const modelId = req.model ?? this.deps.matting.registry.defaultId;
-      const model = await this.deps.matting.session(modelId).catch((err: unknown) => {
+      const model = await this.deps.matting.session(req.model).catch((err: unknown) => {
         if (err instanceof MattingInputError && (err.code === 'unknown_model' || err.code === 'model_unavailable')) throw new LiveError(err.code, err.message);
         throw err;
       });
+      const modelId = model.modelId;
       // A model that needs no plate (needsPlate false) still gets one when given (rvm's plateAssist uses it).
       if (model.needsPlate && !req.backgroundId) {
         throw new LiveError('plate_required', `model "${modelId}" needs a clean plate: capture one (POST /v1/backgrounds) and give its "backgroundId"`);

@@ -2,6 +2,7 @@
 // with its runs serialised: a session is not safe for concurrent run() calls, and opening a
 // model (graph build, provider probing) is too slow to repeat per request.
 import { providerOrder } from '../matting/providers.js';
+import { MattingInputError } from '../matting/errors.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { Frame, MatteResult, MattingSession, RunOptions } from '../matting/types.js';
 
@@ -54,9 +55,19 @@ export class MattingService {
 
   constructor(readonly registry: ModelRegistry) {}
 
-  /** The open session for a model (default model when id is omitted), opening it on first use. */
-  session(modelId: string = this.registry.defaultId): Promise<MattingSession> {
-    return this.model(modelId).session;
+  /**
+   * The open session for a model, opening it on first use. Without an id, the default model; if
+   * that fails to open (its file changed since the engine checked it), the registry marks it
+   * broken and the next best default is used, so a request that names no model does not fail.
+   */
+  async session(modelId?: string): Promise<MattingSession> {
+    const id = modelId ?? this.registry.defaultId;
+    try {
+      return await this.model(id).session;
+    } catch (err) {
+      if (modelId !== undefined || !(err instanceof MattingInputError && err.code === 'model_unavailable') || this.registry.defaultId === id) throw err;
+      return this.session();
+    }
   }
 
   private model(modelId: string): OpenModel {
@@ -69,8 +80,10 @@ export class MattingService {
       session.then(
         (s) => this.ready.set(modelId, s),
         // Forget failed opens so a later request (e.g. after the model file is added) retries.
-        () => {
+        (err: unknown) => {
           if (this.models.get(modelId) === opened) this.models.delete(modelId);
+          // A file that does not open is unavailable (and no longer the default) until it changes.
+          if (err instanceof MattingInputError && err.code === 'model_unavailable') this.registry.markBroken(modelId, err.message);
         },
       );
       model = opened;
@@ -80,9 +93,9 @@ export class MattingService {
 
   /** Runs a model on one frame, after any runs already queued on the same session. */
   async run(modelId: string | undefined, src: Frame, bgr?: Frame, options?: RunOptions): Promise<TimedResult> {
-    const id = modelId ?? this.registry.defaultId;
+    const session = await this.session(modelId);
+    const id = session.modelId;
     const model = this.model(id);
-    const session = await model.session;
     return model.queue.run(async () => {
       const started = performance.now();
       const result = await session.run(src, bgr, options);

@@ -21,6 +21,7 @@ export function healthRoutes(ctx: EngineContext): Router {
         provider: ctx.matting.providerOf(m.id),
         ...(m.kind === 'bgmv2' ? { preset: ctx.matting.presetOf(m.id) ?? (typeof m.settings.preset === 'string' ? m.settings.preset : null) } : {}),
       })),
+      defaultModel: ctx.registry.defaultModel,
       providers,
       ...(ctx.matting.warmUpError ? { warmUpError: ctx.matting.warmUpError } : {}),
       media,

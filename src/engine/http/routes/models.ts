@@ -19,7 +19,7 @@ export function modelRoutes(ctx: EngineContext): Router {
       ...(m.file ? { file: m.file } : {}),
       provider: ctx.matting.providerOf(m.id),
     }));
-    const body: ModelList = { models };
+    const body: ModelList = { models, defaultModel: ctx.registry.defaultModel };
     res.json(body);
   });
   return router;

@@ -1,0 +1,155 @@
+// The `fused` model's fusion graph: the plate model's alpha (plate evidence, full resolution) and
+// RVM's alpha (a learned person prior) combined per pixel by what the plate can tell there.
+//
+//   alpha = alphaPlate + trust * max(0, alphaRvm - alphaPlate)
+//
+// - alpha >= alphaPlate everywhere: where the plate clearly disagrees with the frame the subject is
+//   there, person or not (the plate model's own interior, edges, shadows and semi-transparency).
+// - trust = 0 where `agree` (low resolution, upsampled): the frame follows the plate's texture over a window (local
+//   regression of frame on plate with R^2 near 1, slope in the range of plate-to-shadow) where the
+//   plate has texture well above the noise. There the plate's verdict stands even against RVM: a
+//   poster, a statue or a person that is part of the plate stays background, as do cast shadows.
+// - Everywhere else (subject colour close to the plate, flat plate) RVM adds what the plate misses:
+//   no holes inside a person, and RVM's full-resolution guided-filter edges where the plate saw none.
+//   Except in RVM's soft band over a flat plate next to a subject that differs clearly from it:
+//   there the plate's per-pixel verdict is reliable and RVM's low-resolution halo is dropped.
+// The foreground follows from the compositing equation with the fused alpha: F = B + (I - B) / alpha.
+import { GraphBuilder } from '../onnx/graph-builder.js';
+import { plateGeometry, type PlateSettings } from '../plate/graph.js';
+
+export interface FusionSettings {
+  /** Window radius (low-resolution pixels) of the frame-on-plate regression. */
+  readonly agreeRadius: number;
+  /** R^2 of that regression: no agreement below the first, full agreement from the second. */
+  readonly agreeR2: readonly [number, number];
+  /** Summed plate variance in the window (0..1 units, 3 channels): flat below the first, textured from the second. */
+  readonly textureVar: readonly [number, number];
+  /** Smallest regression slope that still counts as the plate (a cast shadow darkens it to about this). */
+  readonly minSlope: number;
+  /** The plate is decisive within this many low-resolution pixels of a difference from the plate
+   * (RGB distance, 0..1: none below the first, full from the second) that is this many times the
+   * plate's own local variation (its standard deviation over the agreement window)... */
+  readonly flatReach: number;
+  readonly flatContrast: readonly [number, number];
+  readonly flatRatio: readonly [number, number];
+  /** ...where RVM's alpha is soft (below the first; RVM's solid interior from the second stays). */
+  readonly solidPrior: readonly [number, number];
+  /** Below this fused alpha the foreground colour is capped (it does not show). */
+  readonly minAlphaForeground: number;
+}
+
+export const defaultFusionSettings: FusionSettings = {
+  agreeRadius: 3,
+  agreeR2: [0.5, 0.8],
+  textureVar: [4e-4, 2e-3],
+  minSlope: 0.25,
+  flatReach: 4,
+  flatContrast: [0.06, 0.12],
+  flatRatio: [4, 8],
+  solidPrior: [0.8, 0.95],
+  minAlphaForeground: 0.1,
+};
+
+export interface FusionGraphSpec {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 3 | 4;
+  readonly foreground: boolean;
+  /** The plate model's settings: the fusion works on the same low-resolution grid. */
+  readonly plateSettings: PlateSettings;
+  readonly settings?: FusionSettings;
+  /** Also output the agreement map (float 1x1xhxw) for tuning. */
+  readonly debug?: boolean;
+}
+
+/**
+ * Inputs: `src` and `bgr` uint8 (H, W, C); `alpha_plate` uint8 (H, W); `alpha_rvm` uint8
+ * (1, H, W, 1). Outputs `alpha` uint8 (H, W)
+ * and, with `foreground`, `fgr` uint8 (H, W, 4) straight RGBA.
+ */
+export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
+  const s = spec.settings ?? defaultFusionSettings;
+  const { width: W, height: H, channels: C } = spec;
+  const { k, paddedHeight: Hp, paddedWidth: Wp, lowHeight: h, lowWidth: w } = plateGeometry(W, H, spec.plateSettings);
+  const g = new GraphBuilder('cleanplate_fused');
+  const f = (v: number) => g.float(v);
+  const i64 = (...v: number[]) => g.int64(v);
+  const mul = (x: string, y: string) => g.op('Mul', [x, y]);
+  const add = (x: string, y: string) => g.op('Add', [x, y]);
+  const sub = (x: string, y: string) => g.op('Sub', [x, y]);
+  const div = (x: string, y: string) => g.op('Div', [x, y]);
+  const ramp = (x: string, lo: number, hi: number) => g.op('Clip', [mul(sub(x, f(lo)), f(1 / (hi - lo))), f(0), f(1)]);
+  const unit = (x: string) => g.op('DequantizeLinear', [x, f(1 / 255), g.uint8(0)]);
+  const rgb = (x: string) => (C === 4 ? g.op('Slice', [x, i64(0), i64(3), i64(2)]) : x);
+
+  const src = g.input('src', 'uint8', [H, W, C]);
+  const bgr = g.input('bgr', 'uint8', [H, W, C]);
+  const alphaPlate = g.input('alpha_plate', 'uint8', [H, W]);
+  const alphaRvm = g.input('alpha_rvm', 'uint8', [1, H, W, 1]);
+
+  // --- low resolution: frame and plate on the plate model's grid (block means) --------------------
+  const low = (x: string) => {
+    let hw = rgb(x); // (H, W, 3) uint8
+    if (Hp !== H || Wp !== W) hw = g.op('Pad', [hw, i64(0, 0, 0, Hp - H, Wp - W, 0)], { mode: 'edge' });
+    const means = g.op('ReduceMean', [g.op('Reshape', [unit(hw), i64(h, k, w, k, 3)]), i64(1, 3)], { keepdims: 0 }); // (h, w, 3)
+    return g.op('Unsqueeze', [g.op('Transpose', [means], { perm: [2, 0, 1] }), i64(0)]); // (1, 3, h, w)
+  };
+  const Is = low(src);
+  const Bn = low(bgr);
+
+  // --- agreement: local regression of frame on plate (separable box filter, exact at borders)
+  const r = s.agreeRadius;
+  const box = (x: string) =>
+    g.op('AveragePool', [g.op('AveragePool', [x], { kernel_shape: [2 * r + 1, 1], pads: [r, 0, r, 0], count_include_pad: 0 })], {
+      kernel_shape: [1, 2 * r + 1],
+      pads: [0, r, 0, r],
+      count_include_pad: 0,
+    });
+  const sumC = (x: string) => g.op('ReduceSum', [x, i64(1)], { keepdims: 1 });
+  const stats = box(g.op('Concat', [Is, Bn, mul(Is, Bn), mul(Bn, Bn), mul(Is, Is)], { axis: 1 })); // (1, 15, h, w)
+  const [mI, mB, mIB, mBB, mII] = g.opN('Split', [stats, i64(3, 3, 3, 3, 3)], 5, { axis: 1 });
+  const cov = sumC(sub(mIB!, mul(mI!, mB!)));
+  const varB = sumC(sub(mBB!, mul(mB!, mB!)));
+  const varI = sumC(sub(mII!, mul(mI!, mI!)));
+  const eps = f(1e-8);
+  const slope = div(cov, add(varB, eps));
+  const r2 = div(mul(cov, g.op('Relu', [cov])), add(mul(varB, varI), eps)); // signed: anti-correlation is no agreement
+  const textured = ramp(varB, s.textureVar[0], s.textureVar[1]);
+  const agreeTextured = mul(mul(ramp(r2, s.agreeR2[0], s.agreeR2[1]), textured), ramp(slope, s.minSlope, s.minSlope + 0.1));
+
+  // Decisive: over a plate flat compared with the subject's contrast, next to a subject that differs from the plate clearly, the
+  // plate's own per-pixel verdict is reliable (a subject there would show), so in RVM's soft band
+  // (its quarter-resolution halo, e.g. around hair over sky) the plate's edge stands. RVM's solid
+  // interior stays: where the nearby subject is close to the plate's colour the plate cannot tell.
+  const d2 = sumC(mul(sub(Is, Bn), sub(Is, Bn))); // (1, 1, h, w)
+  const near = g.op('MaxPool', [g.op('Sqrt', [d2])], { kernel_shape: [2 * s.flatReach + 1, 2 * s.flatReach + 1], pads: Array(4).fill(s.flatReach) });
+  const contrastRatio = div(near, g.op('Sqrt', [add(varB, f(1e-6))]));
+  const decisive = mul(ramp(contrastRatio, s.flatRatio[0], s.flatRatio[1]), ramp(near, s.flatContrast[0], s.flatContrast[1]));
+  if (spec.debug) {
+    for (const [name, value] of Object.entries({ agreeTextured, decisive })) g.output(`debug_${name}`, value, 'float', [1, 1, h, w]);
+  }
+
+  // --- full resolution: plate alpha plus what RVM adds where the plate does not know better -----
+  const maps = g.op('Resize', [g.op('Concat', [agreeTextured, decisive], { axis: 1 }), '', '', i64(1, 2, Hp, Wp)], { mode: 'linear' });
+  const [agreeUp, decisiveUp] = g
+    .opN('Split', [Hp === H && Wp === W ? maps : g.op('Slice', [maps, i64(0, 0), i64(H, W), i64(2, 3)]), i64(1, 1)], 2, { axis: 1 })
+    .map((x) => g.op('Reshape', [x, i64(H, W)]));
+  const aP = unit(alphaPlate);
+  const aR = unit(g.op('Reshape', [alphaRvm, i64(H, W)]));
+  const softRvm = sub(f(1), ramp(aR, s.solidPrior[0], s.solidPrior[1]));
+  const trust = mul(sub(f(1), agreeUp!), sub(f(1), mul(decisiveUp!, softRvm)));
+  const alpha = add(aP, mul(trust, g.op('Relu', [sub(aR, aP)])));
+  const alpha8 = g.op('QuantizeLinear', [alpha, f(1 / 255), g.uint8(0)]);
+  g.output('alpha', alpha8, 'uint8', [H, W]);
+
+  if (spec.foreground) {
+    // I = alpha F + (1 - alpha) B  =>  F = B + (I - B) / alpha, alpha bounded below.
+    const If = g.op('Cast', [rgb(src)], { to: 1 });
+    const Bf = g.op('Cast', [rgb(bgr)], { to: 1 });
+    const inv = g.op('Reciprocal', [g.op('Clip', [g.op('Unsqueeze', [alpha, i64(2)]), f(s.minAlphaForeground), f(1)])]);
+    const F = add(Bf, mul(sub(If, Bf), inv));
+    const F8 = g.op('QuantizeLinear', [F, f(1), g.uint8(0)]);
+    g.output('fgr', g.op('Concat', [F8, g.op('Unsqueeze', [alpha8, i64(2)])], { axis: 2 }), 'uint8', [H, W, 4]);
+  }
+  return g.toBytes(`fused model fusion ${W}x${H}x${C} k=${k}`);
+}

@@ -1,0 +1,140 @@
+// MattingSession for the `fused` model: the plate model and RVM run on the same frame, and a small
+// fusion graph (./graph.ts) combines their alphas by what the plate can tell at each place.
+// RVM runs at a smaller inner size than on its own (its cost falls with the square of that size;
+// the plate supplies the detail where it is informative), and keeps its recurrent state in the
+// caller's FrameSequence as rvm does.
+import * as ort from 'onnxruntime-node';
+import { MattingInputError } from '../errors.js';
+import { checkFrame } from '../frames.js';
+import type { ManifestEntry } from '../manifest.js';
+import { openOrtSession, type ProviderName } from '../providers.js';
+import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
+import { PlateSession } from '../plate/session.js';
+import { autoDownsampleRatio, openRvmSession } from '../rvm/session.js';
+import { FrameSequence, type Frame, type MatteResult, type MattingSession, type ProviderFallback, type RunOptions } from '../types.js';
+import { buildFusionGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
+
+export interface FusedSettings {
+  /** Long side (pixels) the learned prior sees; RVM alone uses 512. */
+  readonly priorLongSide: number;
+  readonly plate: PlateSettings;
+  readonly fusion: FusionSettings;
+}
+
+export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, plate: defaultPlateSettings, fusion: defaultFusionSettings };
+
+export function fusedSettings(entry: ManifestEntry): FusedSettings {
+  const s = entry.settings as { priorLongSide?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
+  const longSide = s.priorLongSide ?? defaultFusedSettings.priorLongSide;
+  if (typeof longSide !== 'number' || longSide < 64) throw new Error(`models/manifest.json: ${entry.id}.settings.priorLongSide must be a number >= 64`);
+  return {
+    priorLongSide: longSide,
+    plate: { ...defaultPlateSettings, ...s.plate },
+    fusion: { ...defaultFusionSettings, ...s.fusion },
+  };
+}
+
+/** What the fused model keeps in a caller's FrameSequence: the learned prior's own sequence. */
+interface FusedState {
+  readonly prior: FrameSequence;
+}
+
+const CACHE_LIMIT = 4;
+
+export class FusedSession implements MattingSession {
+  readonly kind = 'fused' as const;
+  readonly needsPlate = true;
+  private readonly fusion = new Map<string, Promise<ort.InferenceSession>>();
+  private disposed = false;
+
+  constructor(
+    readonly modelId: string,
+    readonly settings: FusedSettings,
+    private readonly plate: PlateSession,
+    private readonly prior: MattingSession,
+    private readonly providers?: ProviderName[],
+  ) {}
+
+  get provider(): string {
+    return this.prior.provider;
+  }
+
+  get fallbacks(): readonly ProviderFallback[] {
+    return this.prior.fallbacks;
+  }
+
+  async prepare(width: number, height: number): Promise<void> {
+    await Promise.all([this.plate.prepare(width, height, 3, true), this.fusionGraph(width, height, 3, true)]);
+  }
+
+  private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<ort.InferenceSession> {
+    const key = `${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`;
+    let entry = this.fusion.get(key);
+    if (entry) {
+      this.fusion.delete(key);
+      this.fusion.set(key, entry);
+      return entry;
+    }
+    const bytes = buildFusionGraph({ width, height, channels, foreground, plateSettings: this.settings.plate, settings: this.settings.fusion });
+    entry = openOrtSession(bytes, this.providers).then((o) => o.session);
+    entry.catch(() => this.fusion.delete(key));
+    this.fusion.set(key, entry);
+    while (this.fusion.size > CACHE_LIMIT) {
+      const [oldKey, old] = this.fusion.entries().next().value as [string, Promise<ort.InferenceSession>];
+      this.fusion.delete(oldKey);
+      void old.then((s) => s.release()).catch(() => undefined);
+    }
+    return entry;
+  }
+
+  async run(src: Frame, bgr?: Frame, options: RunOptions = {}): Promise<MatteResult> {
+    if (this.disposed) throw new Error(`${this.modelId} session used after dispose()`);
+    checkFrame(src, 'frame');
+    if (!bgr) throw new MattingInputError('plate_required', `the ${this.modelId} model needs a background plate (clean plate) for every frame`);
+    const { width: W, height: H, channels: C } = src;
+    let priorSequence: FrameSequence | undefined;
+    if (options.sequence) {
+      const state = options.sequence.state as FusedState | undefined;
+      priorSequence = state?.prior ?? new FrameSequence();
+      options.sequence.state = { prior: priorSequence } satisfies FusedState;
+    }
+    const ratio = options.downsampleRatio ?? autoDownsampleRatio(W, H, this.settings.priorLongSide);
+    // The plate session checks the plate (size, channels) before anything else runs.
+    const plateResult = await this.plate.run(src, bgr, { foreground: false });
+    const [priorResult, fusion] = await Promise.all([
+      this.prior.run(src, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) }),
+      this.fusionGraph(W, H, C, options.foreground ?? true),
+    ]);
+    const out = await fusion.run({
+      src: new ort.Tensor('uint8', src.data, [H, W, C]),
+      bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]),
+      alpha_plate: new ort.Tensor('uint8', plateResult.alpha.data, [H, W]),
+      alpha_rvm: new ort.Tensor('uint8', priorResult.alpha.data, [1, H, W, 1]),
+    });
+    const tensor = (name: string): Uint8Array => {
+      const t = out[name];
+      if (!t) throw new Error(`fusion graph produced no "${name}" output`);
+      return t.data as Uint8Array;
+    };
+    return {
+      alpha: { data: tensor('alpha'), width: W, height: H },
+      ...(plateResult.error ? { error: plateResult.error } : {}),
+      ...((options.foreground ?? true) ? { foreground: { data: tensor('fgr'), width: W, height: H, channels: 4 as const } } : {}),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const graphs = [...this.fusion.values()];
+    this.fusion.clear();
+    await Promise.all([this.plate.dispose(), this.prior.dispose(), ...graphs.map((e) => e.then((s) => s.release()).catch(() => undefined))]);
+  }
+}
+
+/** Registry opener for kind "fused": the entry's file is the learned prior (models/rvm.onnx). */
+export async function openFusedSession(entry: ManifestEntry, ctx: { readonly modelsDir: string }, providers?: ProviderName[]): Promise<MattingSession> {
+  const settings = fusedSettings(entry);
+  const prior = await openRvmSession({ ...entry, kind: 'rvm', settings: {} }, ctx, providers);
+  return new FusedSession(entry.id, settings, new PlateSession(`${entry.id}/plate`, settings.plate, providers), prior, providers);
+}

@@ -1,0 +1,48 @@
+// "Available" must mean "opens": a learned model's file is opened once on CPU (contract check and
+// an onnxruntime session) before the registry calls it available or picks it as the default. The
+// verdict is kept per file path, size and modification time, so a process checks a file once and
+// a rebuilt or replaced file is checked again.
+import { statSync } from 'node:fs';
+import { loadBgmv2Model } from './bgmv2/session.js';
+import { providerOrder } from './providers.js';
+import { loadRvmModel } from './rvm/session.js';
+import type { ModelKind } from './types.js';
+
+const verdicts = new Map<string, Promise<string | undefined>>();
+
+/** Path, size and modification time: what a verdict is kept for. */
+export function fileStamp(file: string): string | undefined {
+  try {
+    const s = statSync(file);
+    return `${file}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+async function tryOpen(kind: ModelKind, file: string, label: string): Promise<string | undefined> {
+  const cpu = providerOrder({ CLEANPLATE_PROVIDERS: 'cpu' });
+  try {
+    const opened = kind === 'bgmv2' ? await loadBgmv2Model(file, label, cpu) : await loadRvmModel(file, label, cpu);
+    await opened.session.release();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Why a model file of this kind does not open (undefined: it opens). Kinds without files need no check. */
+export function verifyModelFile(kind: ModelKind, file: string, label: string): Promise<string | undefined> {
+  if (kind === 'plate') return Promise.resolve(undefined);
+  const key = fileStamp(file);
+  if (key === undefined) return Promise.resolve(`${label} is missing`);
+  // rvm and fused open the same file the same way: one check for both.
+  const memo = `${kind === 'bgmv2' ? 'bgmv2' : 'rvm'}|${key}`;
+  let verdict = verdicts.get(memo);
+  if (!verdict) {
+    verdict = tryOpen(kind, file, label);
+    verdicts.set(memo, verdict);
+  }
+  return verdict;
+}
+

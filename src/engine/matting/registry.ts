@@ -79,7 +79,7 @@ export class ModelRegistry {
         const file = path.join(this.modelsDir, e.file);
         const stamp = fileStamp(file);
         if (stamp === undefined) return;
-        const reason = await verifyModelFile(e.kind, file, `models/${e.file}`);
+        const reason = await verifyModelFile(e, file, `models/${e.file}`);
         if (reason !== undefined) this.broken.set(stamp, reason);
       }),
     );

@@ -4,9 +4,10 @@
 // a rebuilt or replaced file is checked again.
 import { statSync } from 'node:fs';
 import { loadBgmv2Model } from './bgmv2/session.js';
+import { bgmv2Settings } from './bgmv2/presets.js';
+import type { ManifestEntry } from './manifest.js';
 import { providerOrder } from './providers.js';
 import { loadRvmModel } from './rvm/session.js';
-import type { ModelKind } from './types.js';
 
 const verdicts = new Map<string, Promise<string | undefined>>();
 
@@ -20,10 +21,10 @@ export function fileStamp(file: string): string | undefined {
   }
 }
 
-async function tryOpen(kind: ModelKind, file: string, label: string): Promise<string | undefined> {
+async function tryOpen(entry: ManifestEntry, file: string, label: string): Promise<string | undefined> {
   const cpu = providerOrder({ CLEANPLATE_PROVIDERS: 'cpu' });
   try {
-    const opened = kind === 'bgmv2' ? await loadBgmv2Model(file, label, cpu) : await loadRvmModel(file, label, cpu);
+    const opened = entry.kind === 'bgmv2' ? await loadBgmv2Model(file, label, bgmv2Settings(entry), cpu) : await loadRvmModel(file, label, cpu);
     await opened.session.release();
     return undefined;
   } catch (err) {
@@ -32,7 +33,8 @@ async function tryOpen(kind: ModelKind, file: string, label: string): Promise<st
 }
 
 /** Why a model file of this kind does not open (undefined: it opens). Kinds without files need no check. */
-export function verifyModelFile(kind: ModelKind, file: string, label: string): Promise<string | undefined> {
+export function verifyModelFile(entry: ManifestEntry, file: string, label: string): Promise<string | undefined> {
+  const { kind } = entry;
   if (kind === 'plate') return Promise.resolve(undefined);
   const key = fileStamp(file);
   if (key === undefined) return Promise.resolve(`${label} is missing`);
@@ -40,7 +42,7 @@ export function verifyModelFile(kind: ModelKind, file: string, label: string): P
   const memo = `${kind === 'bgmv2' ? 'bgmv2' : 'rvm'}|${key}`;
   let verdict = verdicts.get(memo);
   if (!verdict) {
-    verdict = tryOpen(kind, file, label);
+    verdict = tryOpen(entry, file, label);
     verdicts.set(memo, verdict);
   }
   return verdict;

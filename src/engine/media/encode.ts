@@ -2,10 +2,11 @@
 // write per frame, whatever the number of outputs). Outputs are written under temp names and
 // moved to fresh final names only when ffmpeg finished cleanly; abort kills ffmpeg and
 // removes the temp files.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { MediaTools } from './ffmpeg-locate.js';
 import { formatRational, type Rational } from './frame-range.js';
+import { removeEngineTemps, type EncoderRecord } from './leftovers.js';
 import { publishNoClobber, tempNameFor } from './output-files.js';
 import { spawnTool, type ToolProcess } from './process.js';
 
@@ -112,6 +113,7 @@ export class ClipEncoder {
     private readonly proc: ToolProcess,
     /** Temp paths in `options.outputs` order; removed on abort. */
     readonly tempPaths: readonly string[],
+    private readonly executable: string,
   ) {
     proc.child.stdin!.on('error', (err) => {
       this.stdinError = err;
@@ -123,7 +125,7 @@ export class ClipEncoder {
     const temps = options.outputs.map((t) => tempNameFor(t.path + outputExtension(t.kind)));
     for (const [i, t] of options.outputs.entries()) if (t.kind === 'png') await mkdir(temps[i]!);
     const proc = spawnTool(tools.ffmpeg.path, encodeArgs(options, temps), { signal: options.signal, stdin: 'pipe', stdout: 'ignore' });
-    return new ClipEncoder(options, proc, temps);
+    return new ClipEncoder(options, proc, temps, tools.ffmpeg.path);
   }
 
   private failure(): Error {
@@ -176,18 +178,16 @@ export class ClipEncoder {
     return published;
   }
 
+  /** The running ffmpeg, for the job record (a restarted engine stops it only if it proves it). */
+  get process(): EncoderRecord | undefined {
+    const pid = this.proc.child.pid;
+    return pid === undefined ? undefined : { pid, executable: this.executable };
+  }
+
   /** Stops ffmpeg and removes every temp output. Safe to call more than once, or after finish. */
   async abort(): Promise<void> {
     this.proc.kill();
     await this.proc.done.catch(() => undefined);
-    await removeTemps(this.tempPaths);
+    await removeEngineTemps(this.tempPaths);
   }
-}
-
-/**
- * Removes temp outputs. Retries, because after a crash an orphaned ffmpeg may still be adding
- * PNGs to a temp folder for a moment (it exits once it sees its input closed).
- */
-export async function removeTemps(paths: readonly string[]): Promise<void> {
-  await Promise.all(paths.map((p) => rm(p, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
 }

@@ -16,6 +16,7 @@ import { ClipEncoder, needsForeground, type CompositeBackground, type PublishedO
 import { grabFrame } from '../media/frame-grab.js';
 import { resolveRange, type FrameSpan } from '../media/frame-range.js';
 import { decodeImage, parseHexColor } from '../media/image.js';
+import type { EncoderRecord } from '../media/leftovers.js';
 import { defaultOutputDir, ensureWritableDir } from '../media/output-files.js';
 import { probeMedia, type VideoInfo } from '../media/probe.js';
 import { runPipeline, type StageTimes } from '../pipeline/bounded.js';
@@ -205,8 +206,8 @@ export async function planClipJob(deps: PlanDeps, request: JobRequest): Promise<
 
 export interface RunHooks {
   readonly signal?: AbortSignal;
-  /** Called once the temp files exist (so they can be recorded and removed after a crash). */
-  onTempFiles?(paths: readonly string[]): void;
+  /** Called once the temp files exist and their encoder runs (recorded, for cleanup after a crash). */
+  onTempFiles?(paths: readonly string[], encoder: EncoderRecord | undefined): void;
   /** Called after each frame is handed to the encoder. */
   onFrame?(framesDone: number): void;
 }
@@ -232,7 +233,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
     ...(plan.composite ? { compositeBackground: plan.composite } : {}),
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
-  hooks.onTempFiles?.(encoder.tempPaths);
+  hooks.onTempFiles?.(encoder.tempPaths, encoder.process);
   // The job's frames in decode order: recurrent models (rvm) carry state from one to the next.
   const sequence = new FrameSequence();
   // Per frame, smoothed over time; a static camera gets the same plate object every frame.

@@ -11,14 +11,14 @@ import type { JobEvent, JobList, JobProgress, JobRecord, JobRequest, JobState } 
 import { writeFileAtomic } from '../fs/atomic.js';
 import { providerOrder } from '../matting/providers.js';
 import type { ModelRegistry } from '../matting/registry.js';
-import { removeTemps } from '../media/encode.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
-import { stopProcessesWriting } from '../media/orphans.js';
+import { removeEngineTemps, stopRecordedEncoder } from '../media/leftovers.js';
 import type { BackgroundStore } from './backgrounds.js';
 import { jobMedia, planClipJob, runClipJob, type ClipPlan } from './clip-job.js';
+import { JOB_ID_PATTERN, recordProblem, setAside, type StoredJob } from './job-records.js';
 import type { MattingService } from './matting-service.js';
 
-const ID_PATTERN = /^[0-9a-f]{16}$/;
+const ID_PATTERN = JOB_ID_PATTERN;
 const ACTIVE: readonly JobState[] = ['queued', 'running'];
 /** Progress reaches disk at most this often (events go out more often). */
 const PERSIST_PROGRESS_MS = 2000;
@@ -41,9 +41,6 @@ export class JobStateError extends Error {
     this.name = 'JobStateError';
   }
 }
-
-/** The stored record: the wire record plus the temp files being written (removed after a crash). */
-type StoredJob = JobRecord & { readonly tempPaths?: readonly string[] };
 
 interface Live {
   record: StoredJob;
@@ -70,7 +67,7 @@ function jobsPerDeviceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 const noProgress = (total: number): JobProgress => ({ framesDone: 0, framesTotal: total, fps: 0, etaSeconds: null });
 
 function publicRecord(job: StoredJob): JobRecord {
-  const { tempPaths: _temp, ...rest } = job;
+  const { tempPaths: _temp, encoder: _encoder, ...rest } = job;
   return rest;
 }
 
@@ -97,20 +94,16 @@ export class JobService {
     for (const name of await readdir(this.dir)) {
       const id = name.endsWith('.json') ? name.slice(0, -5) : '';
       if (!ID_PATTERN.test(id)) continue;
-      let record: StoredJob;
-      try {
-        record = JSON.parse(await readFile(path.join(this.dir, name), 'utf8')) as StoredJob;
-      } catch (err) {
-        this.log(`warning: skipping unreadable job record ${name}: ${err instanceof Error ? err.message : String(err)}`);
+      const loaded = await this.load(name, id);
+      if (typeof loaded === 'string') {
+        const moved = await setAside(this.dir, name).catch(() => undefined);
+        this.log(`warning: job record ${name} set aside${moved ? ` as ${moved}` : ''}: ${loaded}; nothing it names was touched`);
         continue;
       }
+      let record = loaded;
       if (ACTIVE.includes(record.state)) {
-        const orphans = await stopProcessesWriting(record.tempPaths ?? []);
-        if (orphans.length) this.log(`stopped ${orphans.length} encoder(s) left running by the interrupted job ${id}`);
-        await removeTemps(record.tempPaths ?? []).catch((err: unknown) =>
-          this.log(`warning: could not remove temp files of interrupted job ${id}: ${err instanceof Error ? err.message : String(err)}`),
-        );
-        const { tempPaths: _t, ...rest } = record;
+        await this.cleanUpAfterCrash(record);
+        const { tempPaths: _t, encoder: _e, ...rest } = record;
         record = {
           ...rest,
           state: 'interrupted',
@@ -124,6 +117,29 @@ export class JobService {
       }
       this.jobs.set(id, { record });
     }
+  }
+
+  /** A stored record, or why it cannot be used. */
+  private async load(name: string, id: string): Promise<StoredJob | string> {
+    try {
+      const raw: unknown = JSON.parse(await readFile(path.join(this.dir, name), 'utf8'));
+      return recordProblem(raw, id) ?? (raw as StoredJob);
+    } catch (err) {
+      return `unreadable (${err instanceof Error ? err.message : String(err)})`;
+    }
+  }
+
+  /** Stops the job's own encoder (if /proc proves it is), then removes the temp names it made. */
+  private async cleanUpAfterCrash(record: StoredJob): Promise<void> {
+    const temps = record.tempPaths ?? [];
+    const ffmpeg = await this.options.tools().then((t) => t.ffmpeg.path, () => undefined);
+    if (record.encoder && ffmpeg) {
+      const outcome = await stopRecordedEncoder(record.encoder, temps, ffmpeg);
+      if (outcome === 'stopped') this.log(`stopped the encoder (pid ${record.encoder.pid}) left running by the interrupted job ${record.id}`);
+      if (outcome === 'not_ours') this.log(`job ${record.id}: pid ${record.encoder.pid} is no longer its encoder: left alone`);
+    }
+    const left = await removeEngineTemps(temps).catch((err: unknown) => [err instanceof Error ? err.message : String(err)]);
+    for (const why of left) this.log(`warning: interrupted job ${record.id}: left ${why}`);
   }
 
   list(): JobList {
@@ -223,7 +239,7 @@ export class JobService {
   }
 
   private async finish(job: Live, patch: Partial<StoredJob> & { state: JobState }): Promise<void> {
-    const { tempPaths: _t, ...rest } = { ...job.record, ...patch, finishedAt: new Date().toISOString() };
+    const { tempPaths: _t, encoder: _e, ...rest } = { ...job.record, ...patch, finishedAt: new Date().toISOString() };
     job.record = rest;
     job.plan = undefined; // the plate frame can be large: drop it with the plan
     await this.persist(job.record).catch((err: unknown) => this.log(`error: could not save job ${job.record.id}: ${String(err)}`));
@@ -268,8 +284,8 @@ export class JobService {
       let lastPersist = Date.now();
       const result = await runClipJob(tools, this.options.matting, plan, {
         signal: abort.signal,
-        onTempFiles: (paths) => {
-          job.record = { ...job.record, tempPaths: [...paths] };
+        onTempFiles: (paths, encoder) => {
+          job.record = { ...job.record, tempPaths: [...paths], ...(encoder ? { encoder } : {}) };
           void this.persist(job.record).catch(() => undefined);
         },
         onFrame: (done) => {
@@ -329,7 +345,7 @@ export class JobService {
           await settled;
           if (!ACTIVE.includes(job.record.state)) return; // it finished meanwhile
         }
-        const { tempPaths: _t, ...rest } = job.record;
+        const { tempPaths: _t, encoder: _e, ...rest } = job.record;
         job.record = {
           ...rest,
           state: 'interrupted',

@@ -8,10 +8,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
+import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { FrameSequence } from '../../src/engine/matting/types.js';
 import { fetchModels, partFileFor } from '../../src/engine/models/fetch-model.js';
+import { buildRvmOfficialFixture } from '../support/rvm-official-fixture.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
 
 const run = promisify(execFile);
+const RVM_OFFICIAL = 'rvm-mobilenetv3';
 
 async function manifestEntriesIn(dir: string): Promise<ManifestEntry[]> {
   return (JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as { models: ManifestEntry[] }).models;
@@ -284,6 +288,60 @@ describe('models:fetch over loopback HTTP', () => {
 
     await expect(fetchModels('plate', { modelsDir: taken, downloadsDir })).rejects.toThrow(/model "plate" has no download URL \(it is built in\)/);
     await expect(fetchModels('nope', { modelsDir: taken, downloadsDir })).rejects.toThrow(/unknown model "nope"; models that can be fetched: bgmv2-mobilenetv2-hd, bgmv2-mobilenetv2-4k/);
+  });
+
+  it('"rvm": fetches the authors\' own export (contract checked by running it), which "rvm" then runs in preference to the conversion', async () => {
+    const official = buildRvmOfficialFixture();
+    server.files.set('/rvm_mobilenetv3_fp32.onnx', { body: official });
+    server.files.set('/renamed.onnx', { body: buildRvmOfficialFixture({ phaName: 'alpha' }) });
+    server.files.set('/half.onnx', { body: buildRvmOfficialFixture({ float16: true }) });
+    const pointAt = (p: string) => (models: ManifestEntry[]) => models.map((m) => (m.id === RVM_OFFICIAL ? { ...m, url: server.url(p) } : m));
+
+    // A wrong contract is refused and discarded; models/ stays as it was.
+    for (const [p, message] of [
+      ['/renamed.onnx', /the download of rvm-mobilenetv3 is neither the authors' RVM ONNX export nor a conversion .*outputs \[fgr, alpha, r1o.*the download was discarded/],
+      ['/half.onnx', /the download of rvm-mobilenetv3: input "src" must be float32.*a float16 export: use the fp32 file.*the download was discarded/],
+    ] as const) {
+      const dir = await makeModelsDir({}, pointAt(p));
+      const before = await snapshot(dir);
+      await expect(fetchModels('rvm', { modelsDir: dir, downloadsDir, acceptUnverified: true }), p).rejects.toThrow(message);
+      expect(await snapshot(dir), p).toEqual(before);
+    }
+
+    const dir = await makeModelsDir({}, pointAt('/rvm_mobilenetv3_fp32.onnx'));
+    const registryBefore = (await ModelRegistry.load(dir)).list().find((m) => m.id === 'rvm')!;
+    expect(registryBefore.available).toBe(false);
+    expect(registryBefore.unavailableReason).toMatch(/run "npm run models:rvm".*or "npm run models:fetch rvm-mobilenetv3" \(the authors' own ONNX export\)/);
+
+    const outcomes = await fetchModels('rvm', { modelsDir: dir, downloadsDir, acceptUnverified: true });
+    expect(outcomes).toMatchObject([{ id: RVM_OFFICIAL, status: 'fetched', sha256: sha256(official), recordedSha256: true }]);
+    expect(sha256(await readFile(path.join(dir, 'rvm-mobilenetv3-fp32.onnx')))).toBe(sha256(official));
+
+    // With the conversion's file there too, "rvm" runs the authors' export (the stand-in below would not even load).
+    await writeFile(path.join(dir, 'rvm.onnx'), 'a converted model');
+    const registry = await ModelRegistry.load(dir);
+    const rvm = registry.list().find((m) => m.id === 'rvm')!;
+    expect(rvm).toMatchObject({ available: true, needsPlate: false, file: { name: 'rvm-mobilenetv3-fp32.onnx', origin: 'official', sha256: sha256(official) } });
+    const session = await registry.open('rvm');
+    try {
+      expect(session.modelId).toBe('rvm');
+      const W = 40;
+      const H = 24;
+      const data = Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * 7) % 200);
+      const sequence = new FrameSequence();
+      const first = await session.run({ data, width: W, height: H, channels: 3 }, undefined, { sequence });
+      // First frame, zero state: alpha is the red channel, the foreground 1 - src (the fixture's functions).
+      for (let i = 0; i < W * H; i++) {
+        expect(Math.abs(first.alpha.data[i]! - data[i * 3]!)).toBeLessThanOrEqual(1);
+        for (let c = 0; c < 3; c++) expect(Math.abs(first.foreground!.data[i * 4 + c]! - (255 - data[i * 3 + c]!))).toBeLessThanOrEqual(1);
+      }
+      // Second frame: the state carried the first frame's mean into alpha.
+      const mean = data.reduce((a, v) => a + v, 0) / data.length;
+      const second = await session.run({ data, width: W, height: H, channels: 3 }, undefined, { sequence });
+      expect(Math.abs(second.alpha.data[0]! - Math.min(255, data[0]! + mean))).toBeLessThanOrEqual(1);
+    } finally {
+      await session.dispose();
+    }
   });
 
   it('npm run models:fetch: progress on stderr, exit 0; a failure is one sentence and exit 1', async () => {

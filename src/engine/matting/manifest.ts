@@ -20,6 +20,8 @@ export interface ManifestEntry {
   readonly settings: Record<string, unknown>;
   /** A logical model (file null) that runs one of these entries of its kind, picked per frame (e.g. bgmv2 -> hd/4k). */
   readonly variants?: readonly string[];
+  /** Another entry of the same kind that requests for this id run instead whenever its file is present (rvm -> the authors' export). */
+  readonly prefer?: string;
 }
 
 export interface Manifest {
@@ -46,6 +48,10 @@ export function parseManifest(text: string, where = 'manifest.json'): Manifest {
     for (const v of m.variants ?? []) {
       const target = (models as ManifestEntry[]).find((e) => e.id === v);
       if (!target || target.kind !== m.kind || target.file === null) throw new Error(`${where}: model ${m.id} lists variant ${JSON.stringify(v)}, which is not a ${m.kind} model with a file`);
+    }
+    if (m.prefer !== undefined) {
+      const target = (models as ManifestEntry[]).find((e) => e.id === m.prefer);
+      if (!target || target.kind !== m.kind || target.file === null || target.prefer !== undefined) throw new Error(`${where}: model ${m.id} prefers ${JSON.stringify(m.prefer)}, which is not a ${m.kind} model with a file of its own`);
     }
   }
   return raw as Manifest;

@@ -125,7 +125,7 @@ export class ModelRegistry {
     const local = readLocalFiles(this.modelsDir);
     return this.entries.map((e) => {
       const reason = this.unavailableReason(e);
-      const file = fileInfo(e, this.modelsDir, local);
+      const file = fileInfo(this.inUse(e), this.modelsDir, local);
       return {
         id: e.id,
         kind: e.kind,
@@ -146,8 +146,15 @@ export class ModelRegistry {
     return this.entries.find((e) => e.id === id);
   }
 
+  /** The entry a request for `e` runs: its preferred entry when that one's file is present, else itself. */
+  private inUse(e: ManifestEntry): ManifestEntry {
+    const preferred = e.prefer === undefined ? undefined : this.entry(e.prefer);
+    return preferred && this.unavailableReason(preferred) === undefined ? preferred : e;
+  }
+
   private unavailableReason(e: ManifestEntry): string | undefined {
     if (!openers[e.kind]) return `model kind "${e.kind}" is not supported by this engine`;
+    if (this.inUse(e) !== e) return undefined;
     if (e.variants && this.presentVariants(e).length === 0) {
       const broken = e.variants.flatMap((id) => {
         const v = this.entry(id);
@@ -163,8 +170,11 @@ export class ModelRegistry {
       if (broken !== undefined) return `models/${e.file} does not open (${broken}); ${REBUILD[e.kind] ?? 'replace it'}`;
     }
     if (e.file !== null && !existsSync(path.join(this.modelsDir, e.file))) {
-      // rvm is converted on the user's machine (GPL-3.0 weights are never shipped or downloaded as ONNX).
-      if (e.kind === 'rvm' || e.kind === 'fused') return `model file models/${e.file} is missing: run "npm run models:rvm" (converts RVM's weights on this machine)`;
+      // The converted rvm is made on the user's machine (CleanPlate never ships GPL-3.0 weights).
+      if ((e.kind === 'rvm' && !e.url) || e.kind === 'fused') {
+        const official = e.prefer ? `, or "npm run models:fetch ${e.prefer}" (the authors' own ONNX export)` : '';
+        return `model file models/${e.file} is missing: run "npm run models:rvm" (converts RVM's weights on this machine)${official}`;
+      }
       return `model file models/${e.file} is missing: run "npm run models:fetch ${e.id}" or "npm run models:add <file>"`;
     }
     return undefined;
@@ -184,6 +194,8 @@ export class ModelRegistry {
     const reason = this.unavailableReason(entry);
     const opener = openers[entry.kind];
     if (reason || !opener) throw new MattingInputError('model_unavailable', `model "${id}" is not available: ${reason}`);
-    return opener(entry, { modelsDir: this.modelsDir, ...(entry.variants ? { variants: this.presentVariants(entry) } : {}) });
+    // A preferred entry runs under the id that was asked for, so sessions and health keep that id.
+    const use = this.inUse(entry);
+    return opener(use === entry ? entry : { ...use, id: entry.id }, { modelsDir: this.modelsDir, ...(entry.variants ? { variants: this.presentVariants(entry) } : {}) });
   }
 }

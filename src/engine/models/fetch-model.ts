@@ -50,6 +50,8 @@ export function resolveFetchTargets(models: readonly ManifestEntry[], id?: strin
   const list = fetchable.map((m) => m.id).join(', ') || 'none';
   if (!entry) throw new FetchError(`unknown model "${id}"; models that can be fetched: ${list}`);
   if (entry.variants) return entry.variants.map((v) => models.find((m) => m.id === v)!).filter((m) => fetchable.includes(m));
+  const preferred = entry.prefer === undefined ? undefined : models.find((m) => m.id === entry.prefer);
+  if (preferred && fetchable.includes(preferred)) return [preferred];
   if (!fetchable.includes(entry)) throw new FetchError(`model "${id}" has no download URL (${entry.file === null ? 'it is built in' : 'add its file with "npm run models:add <file>"'}); models that can be fetched: ${list}`);
   return [entry];
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { bgmv2Settings } from '../matting/bgmv2/presets.js';
 import { loadBgmv2Model } from '../matting/bgmv2/session.js';
+import { checkRvmBytes } from '../matting/rvm/session.js';
 import { LOCAL_FILES, readLocalFiles, type LocalFiles } from '../matting/local-files.js';
 import { parseManifest, type ManifestEntry } from '../matting/manifest.js';
 import { providerOrder } from '../matting/providers.js';
@@ -33,6 +34,7 @@ export async function exists(file: string): Promise<boolean> {
  * sentence naming what is wrong.
  */
 export async function checkModelFile(entry: ManifestEntry, file: string, label: string): Promise<void> {
+  if (entry.kind === 'rvm') return checkRvmBytes(await readFile(file), label);
   if (entry.kind !== 'bgmv2') throw new Error(`${label}: models of kind "${entry.kind}" are not installed from files`);
   const cpu = providerOrder({ CLEANPLATE_PROVIDERS: 'cpu' });
   const loaded = await loadBgmv2Model(file, label, bgmv2Settings(entry), cpu);

@@ -11,7 +11,7 @@ import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../frames.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
-import type { Frame, MatteResult, MattingSession, ProviderFallback, RunOptions } from '../types.js';
+import { FrameSequence, type Frame, type MatteResult, type MattingSession, type ProviderFallback, type RunOptions } from '../types.js';
 import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm } from './wrap.js';
 import { kindNeedsPlate } from '../kinds.js';
 
@@ -95,7 +95,7 @@ export class RvmSession implements MattingSession {
       [IO.frame]: new ort.Tensor('uint8', src.data, [1, H, W, src.channels]),
       [IO.plate]: usePlate ? new ort.Tensor('uint8', bgr.data, [1, H, W, bgr.channels]) : NO_PLATE,
       [IO.usePlate]: new ort.Tensor('bool', Uint8Array.of(usePlate ? 1 : 0), []),
-      downsample_ratio: new ort.Tensor('float32', Float32Array.of(ratio), []),
+      [IO.ratio]: new ort.Tensor('float32', Float32Array.of(ratio), []),
     };
     RVM_STATE_IN.forEach((name, i) => (feeds[name] = state[i]!));
     const fetches = [IO.alpha, ...(foreground ? [IO.foreground] : []), ...(options.sequence ? RVM_STATE_OUT : [])];
@@ -140,6 +140,35 @@ export async function openRvmBytes(bytes: Uint8Array, label: string, providers?:
   }
 }
 
+/**
+ * Proves a model file is an RVM this engine can run: opens it as the engine would (contract
+ * check, wrapper, onnxruntime on CPU) and mattes one small frame with a fresh state and then
+ * with the state it returned. Throws RvmContractError naming what is wrong.
+ */
+export async function checkRvmBytes(bytes: Uint8Array, label: string): Promise<void> {
+  const opened = await openRvmBytes(bytes, label, ['cpu']);
+  const session = new RvmSession('rvm', defaultRvmSettings, opened.session, opened.provider);
+  try {
+    const W = 96;
+    const H = 64;
+    const data = new Uint8Array(W * H * 3).map((_, i) => (i * 37) % 256);
+    const sequence = new FrameSequence();
+    for (let i = 0; i < 2; i++) {
+      let out;
+      try {
+        out = await session.run({ data, width: W, height: H, channels: 3 }, undefined, { sequence });
+      } catch (err) {
+        throw new RvmContractError(`${label}: onnxruntime cannot run it on a ${W}x${H} probe frame (${err instanceof Error ? err.message : String(err)})`);
+      }
+      if (out.alpha.data.length !== W * H || out.foreground?.data.length !== W * H * 4) {
+        throw new RvmContractError(`${label}: on a ${W}x${H} probe frame it returned alpha/foreground of the wrong size (pha must be one channel, fgr three)`);
+      }
+    }
+  } finally {
+    await session.dispose();
+  }
+}
+
 /** Registry opener for kind "rvm". */
 export async function openRvmSession(entry: ManifestEntry, ctx: { readonly modelsDir: string }, providers?: ProviderName[]): Promise<MattingSession> {
   if (entry.file === null) throw new Error(`model ${entry.id} has no file`);
@@ -149,7 +178,8 @@ export async function openRvmSession(entry: ManifestEntry, ctx: { readonly model
     return new RvmSession(entry.id, settings, opened.session, opened.provider, opened.fallbacks);
   } catch (err) {
     if (err instanceof RvmContractError) {
-      throw new MattingInputError('model_unavailable', `model "${entry.id}" cannot run: ${err.message}; build it again with "npm run models:rvm"`);
+      const fix = entry.url ? `move it away and fetch it again with "npm run models:fetch ${entry.id}"` : 'build it again with "npm run models:rvm"';
+      throw new MattingInputError('model_unavailable', `model "${entry.id}" cannot run: ${err.message}; ${fix}`);
     }
     throw err;
   }

@@ -1,6 +1,9 @@
-// Wraps the converted RVM graph (models/rvm.onnx, float NHWC in and out) in CleanPlate's 8-bit
-// interface, spliced into one graph as bgmv2 does: uint8 frame in, uint8 alpha and straight RGBA
-// foreground out, the recurrent state and downsample ratio passed straight through.
+// Wraps an RVM graph in CleanPlate's 8-bit interface, spliced into one graph as bgmv2 does: uint8
+// frame in, uint8 alpha and straight RGBA foreground out, the recurrent state passed straight
+// through. Two layouts keep the same names (src, r1i..r4i, downsample_ratio -> fgr, pha,
+// r1o..r4o): the authors' official ONNX export (NCHW, downsample_ratio of shape [1], opset 12)
+// and the conversion `npm run models:rvm` makes (NHWC as TF, downsample_ratio a scalar); the
+// wrapper adapts to whichever the file declares, so the session feeds both alike.
 //
 // Plate assist (optional, per run): where the user has a clean plate, alpha is cleared where the
 // frame and the plate agree over a small neighbourhood (mean of the per-pixel max channel
@@ -25,6 +28,8 @@ export const IO = {
   plate: 'cleanplate_plate_u8',
   /** bool scalar: apply plate assist. */
   usePlate: 'cleanplate_use_plate',
+  /** float32 scalar: the downsample ratio, reshaped to what the model declares. */
+  ratio: 'cleanplate_downsample_ratio',
   /** uint8 (1, H, W, 1). */
   alpha: 'cleanplate_alpha_u8',
   /** uint8 (1, H, W, 4): straight-alpha RGBA. */
@@ -47,21 +52,35 @@ export class RvmContractError extends Error {
   }
 }
 
-function buildPre(): ModelProto['graph'] {
+/** How the model lays out its tensors: the authors' export (NCHW, ratio [1]) or the TF conversion (NHWC, scalar ratio). */
+export interface RvmLayout {
+  readonly nchw: boolean;
+  readonly ratioRank: 0 | 1;
+}
+
+function buildPre(layout: RvmLayout): ModelProto['graph'] {
   const g = new GraphBuilder('cleanplate_rvm_pre');
   const frame = g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']);
+  const ratio = g.input(IO.ratio, 'float', []);
   const rgb = g.op('Slice', [frame, g.int64([0]), g.int64([3]), g.int64([3])]);
-  g.output('src', g.unitFromUint8(rgb), 'float', [1, 'height', 'width', 3]);
+  const unit = g.unitFromUint8(rgb); // x / 255, as the authors' to_tensor
+  if (layout.nchw) g.output('src', g.op('Transpose', [unit], { perm: [0, 3, 1, 2] }), 'float', [1, 3, 'height', 'width']);
+  else g.output('src', unit, 'float', [1, 'height', 'width', 3]);
+  g.output('downsample_ratio', g.op('Reshape', [ratio, g.int64(layout.ratioRank === 1 ? [1] : [])]), 'float', layout.ratioRank === 1 ? [1] : []);
   return decodeWrapper(g.toBytes());
 }
 
-function buildPost(): ModelProto['graph'] {
+function buildPost(layout: RvmLayout): ModelProto['graph'] {
   const g = new GraphBuilder('cleanplate_rvm_post');
   const frame = g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']);
   const plate = g.input(IO.plate, 'uint8', [1, 'plate_height', 'plate_width', 'plate_channels']);
   const usePlate = g.input(IO.usePlate, 'bool', []);
-  const pha = g.input('pha', 'float', [1, 'height', 'width', 1]);
-  const fgr = g.input('fgr', 'float', [1, 'height', 'width', 3]);
+  const nhwc = (name: string, channels: number) => {
+    if (!layout.nchw) return g.input(name, 'float', [1, 'height', 'width', channels]);
+    return g.op('Transpose', [g.input(name, 'float', [1, channels, 'height', 'width'])], { perm: [0, 2, 3, 1] });
+  };
+  const pha = nhwc('pha', 1);
+  const fgr = nhwc('fgr', 3);
   const scale = g.float(ONE_255);
   const zero = g.uint8(0);
   // Built inside the branch, so the plate work runs only when plate assist is on.
@@ -72,7 +91,10 @@ function buildPost(): ModelProto['graph'] {
     'float',
     [1, 'height', 'width', 1],
     (b) => {
-      const diff = b.op('ReduceMax', [b.op('Abs', [b.op('Sub', [unit(b, frame), unit(b, plate)])]), b.int64([3])], { keepdims: 1 });
+      // Max over the channels as Max of slices: ReduceMax's axes moved from attribute to input at opset 18.
+      const abs = b.op('Abs', [b.op('Sub', [unit(b, frame), unit(b, plate)])]);
+      const channel = (c: number) => b.op('Slice', [abs, b.int64([c]), b.int64([c + 1]), b.int64([3])]);
+      const diff = b.op('Max', [channel(0), channel(1), channel(2)]);
       const nchw = b.op('Transpose', [diff], { perm: [0, 3, 1, 2] });
       const local = b.op('AveragePool', [nchw], { kernel_shape: [ASSIST_WINDOW, ASSIST_WINDOW], strides: [1, 1], auto_pad: 'SAME_UPPER' });
       const ramp = b.op('Div', [b.op('Sub', [local, b.float(ASSIST_LOW)]), b.float(ASSIST_HIGH - ASSIST_LOW)]);
@@ -88,28 +110,50 @@ function buildPost(): ModelProto['graph'] {
   return decodeWrapper(g.toBytes());
 }
 
-/** Checks the converted model's interface. */
-export function checkRvmContract(model: ModelProto, label: string): void {
+type Long = { toNumber(): number };
+const FLOAT = 1;
+
+/** Checks the model's interface and says which layout it has. */
+export function checkRvmContract(model: ModelProto, label: string): RvmLayout {
   const graph = model.graph;
   if (!graph) throw new RvmContractError(`${label} has no graph`);
   const weights = new Set((graph.initializer ?? []).map((t) => t.name));
-  const inputs = (graph.input ?? []).map((i) => i.name ?? '').filter((n) => !weights.has(n));
+  const declared = (graph.input ?? []).filter((i) => !weights.has(i.name ?? ''));
+  const inputs = declared.map((i) => i.name ?? '');
   const outputs = (graph.output ?? []).map((o) => o.name ?? '');
   const missing = [...RVM_INPUTS.filter((n) => !inputs.includes(n)), ...RVM_OUTPUTS.filter((n) => !outputs.includes(n))];
   if (missing.length > 0 || inputs.length !== RVM_INPUTS.length) {
-    throw new RvmContractError(`${label} is not an RVM conversion made by "npm run models:rvm": inputs [${inputs.join(', ')}], outputs [${outputs.join(', ')}]`);
+    throw new RvmContractError(
+      `${label} is neither the authors' RVM ONNX export nor a conversion made by "npm run models:rvm": inputs [${inputs.join(', ')}], outputs [${outputs.join(', ')}] (expected inputs [${RVM_INPUTS.join(', ')}], outputs [${RVM_OUTPUTS.join(', ')}])`,
+    );
+  }
+  const tensor = (name: string) => declared.find((i) => i.name === name)?.type?.tensorType;
+  const dims = (name: string) => tensor(name)?.shape?.dim?.map((d) => (d.dimValue === null || d.dimValue === undefined ? d.dimParam || '?' : typeof d.dimValue === 'number' ? d.dimValue : (d.dimValue as Long).toNumber()));
+  const src = tensor('src');
+  if (src?.elemType !== FLOAT) {
+    throw new RvmContractError(`${label}: input "src" must be float32, but its element type is ONNX type ${src?.elemType ?? 'unknown'}${src?.elemType === 10 ? ' (a float16 export: use the fp32 file, rvm_mobilenetv3_fp32.onnx)' : ''}`);
+  }
+  const s = dims('src');
+  const nchw = s?.length === 4 && s[1] === 3;
+  if (!nchw && !(s?.length === 4 && s[3] === 3)) {
+    throw new RvmContractError(`${label}: input "src" must be (B, 3, H, W) as the authors export it or (1, H, W, 3) as "npm run models:rvm" converts it, but its shape is (${(s ?? []).join(', ')})`);
+  }
+  const r = dims('downsample_ratio');
+  if (tensor('downsample_ratio')?.elemType !== FLOAT || (r !== undefined && r.length > 1) || (r?.length === 1 && r[0] !== 1)) {
+    throw new RvmContractError(`${label}: input "downsample_ratio" must be a float32 scalar or of shape [1], but it is declared as ONNX type ${tensor('downsample_ratio')?.elemType} of shape (${(r ?? []).join(', ')})`);
   }
   const clash = clashingNames(graph, Object.values(IO), PREFIX);
   if (clash.length > 0) throw new RvmContractError(`${label} already uses the name "${clash[0]}", which CleanPlate's wrapper needs`);
+  return { nchw, ratioRank: r?.length === 1 ? 1 : 0 };
 }
 
-/** The converted model with the 8-bit wrapper spliced in, ready for onnxruntime. */
+/** The model with the 8-bit wrapper spliced in, ready for onnxruntime. */
 export function wrapRvm(model: ModelProto, label: string): Uint8Array {
-  checkRvmContract(model, label);
+  const layout = checkRvmContract(model, label);
   const graph = model.graph!;
-  const pre = prefixNames(buildPre()!, PREFIX, 'pre', SHARED);
-  const post = prefixNames(buildPost()!, PREFIX, 'post', SHARED);
-  const own = (graph.input ?? []).filter((i) => i.name !== 'src');
+  const pre = prefixNames(buildPre(layout)!, PREFIX, 'pre', SHARED);
+  const post = prefixNames(buildPost(layout)!, PREFIX, 'post', SHARED);
+  const own = (graph.input ?? []).filter((i) => i.name !== 'src' && i.name !== 'downsample_ratio');
   const state = (graph.output ?? []).filter((o) => (RVM_STATE_OUT as readonly string[]).includes(o.name ?? ''));
   const postInputs = (post.input ?? []).filter((i) => i.name !== IO.frame && i.name !== 'pha' && i.name !== 'fgr');
   graph.input = [...(pre.input ?? []), ...postInputs, ...own];

@@ -6,8 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import { loadManifest, type ManifestEntry } from '../../matting/manifest.js';
-import { providerOrder } from '../../matting/providers.js';
-import { openRvmBytes, RvmSession, defaultRvmSettings } from '../../matting/rvm/session.js';
+import { checkRvmBytes, defaultRvmSettings } from '../../matting/rvm/session.js';
 import { tfjsToOnnx } from '../tfjs-onnx/convert.js';
 import { parseModelJson, readWeights } from '../tfjs-onnx/model-json.js';
 import { editManifest } from '../model-files.js';
@@ -43,21 +42,6 @@ export function convertRvm(source: RvmSourceFiles): Uint8Array {
   });
 }
 
-/** Opens the converted model as the engine would and mattes one small frame. */
-export async function verifyRvm(bytes: Uint8Array): Promise<void> {
-  const opened = await openRvmBytes(bytes, 'the converted model', providerOrder({ CLEANPLATE_PROVIDERS: 'cpu' }));
-  const session = new RvmSession('rvm', defaultRvmSettings, opened.session, opened.provider);
-  try {
-    const W = 96;
-    const H = 64;
-    const data = new Uint8Array(W * H * 3).map((_, i) => (i * 37) % 256);
-    const out = await session.run({ data, width: W, height: H, channels: 3 });
-    if (out.alpha.data.length !== W * H || out.foreground?.data.length !== W * H * 4) throw new Error('the converted model returned outputs of the wrong size');
-  } finally {
-    await session.dispose();
-  }
-}
-
 export interface BuildOutcome {
   readonly file: string;
   readonly status: 'written' | 'replaced' | 'unchanged';
@@ -76,7 +60,7 @@ export async function buildRvmModel(options: BuildOptions): Promise<BuildOutcome
   options.log?.('converting rvm.json + rvm.bin to ONNX');
   const bytes = convertRvm(source);
   options.log?.('checking the converted model with onnxruntime');
-  await verifyRvm(bytes);
+  await checkRvmBytes(bytes, 'the converted model');
   const file = path.join(options.modelsDir, RVM_FILE);
   const before = await readFile(file).catch(() => undefined);
   const same = before !== undefined && Buffer.compare(before, bytes) === 0;

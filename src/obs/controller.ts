@@ -415,7 +415,7 @@ export class ObsController {
       await live.closeSession(session.sessionId).catch(() => undefined);
       throw err;
     }
-    this.log(`live matte for "${sourceName}": ${width}x${height}, stream ${session.streamUrl}, layer "${matte.layer}"`);
+    this.log(`live matte for "${sourceName}": ${width}x${height}, stream port ${new URL(session.streamUrl).port}, layer "${matte.layer}"`);
     return this.matteStatus(matte, null);
   }
 

@@ -278,7 +278,7 @@ export interface EngineConfigFile {
 // messages: a LIVE_FRAME_HEADER_BYTES header (see src/shared/live-frame.ts) then the image bytes.
 // One connection may hold several sessions; every session ends with its connection.
 // The matted RGBA frames come out on `streamUrl` (NUT, rawvideo rgba, constant `fps`), which an
-// OBS Media Source or `ffmpeg -f nut -i tcp://...` plays; the last frame repeats while no new one
+// OBS Media Source or `ffmpeg -f nut -i http://...` plays; the last frame repeats while no new one
 // arrives. Frames that arrive while the model is busy replace the waiting one (latest wins).
 
 export const LIVE_PATH = '/v1/live';
@@ -326,7 +326,10 @@ export interface LiveSessionInfo {
   readonly width: number;
   readonly height: number;
   readonly fps: number;
-  /** tcp://127.0.0.1:PORT serving NUT (rawvideo rgba). */
+  /**
+   * http://127.0.0.1:PORT/<secret>.nut serving NUT (rawvideo rgba). The path is the stream's
+   * credential: give it only to the player (at most 4 players per session).
+   */
   readonly streamUrl: string;
   /** For ffmpeg-based players: `-f <streamFormat>`. */
   readonly streamFormat: 'nut';

@@ -1,9 +1,12 @@
-// The live stream server with real ffmpeg players reading tcp://127.0.0.1:PORT as NUT.
+// The live stream server with real ffmpeg players reading http://127.0.0.1:PORT/<secret>.nut as
+// NUT; who gets refused (wrong path, non-loopback Host, players over the cap) and that refusals
+// start no ffmpeg.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NutStreamServer } from '../../src/engine/live/nut-stream.js';
+import { LIVE_MAX_PLAYERS, NutStreamServer } from '../../src/engine/live/nut-stream.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 
 const run = promisify(execFile);
@@ -37,7 +40,7 @@ describe('NutStreamServer', () => {
   it('serves transparent frames before the first matte, then the latest frame with alpha intact', async () => {
     const { ffmpeg } = await mediaTools();
     stream = await NutStreamServer.start({ width: W, height: H, fps: 30, ffmpegPath: ffmpeg.path });
-    expect(stream.url).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    expect(stream.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{48}\.nut$/);
 
     const before = await readFrames(stream.url, 2);
     expect(before.length).toBe(2 * W * H * 4);
@@ -58,8 +61,10 @@ describe('NutStreamServer', () => {
     stream.setFrame(solid(10, 20, 30, 255));
     // A raw socket that reads a little and hangs up abruptly.
     const port = stream.port;
+    const secretPath = new URL(stream.url).pathname;
     await new Promise<void>((resolve, reject) => {
       const s = net.connect(port, '127.0.0.1');
+      s.write(`GET ${secretPath} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
       s.once('data', () => {
         s.destroy();
         resolve();
@@ -71,6 +76,36 @@ describe('NutStreamServer', () => {
     expect([...b.subarray(0, 4)]).toEqual([10, 20, 30, 255]);
     // Everyone who left is gone from the player list.
     await expect.poll(() => stream!.clientCount, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('refuses wrong paths and foreign Hosts without starting ffmpeg, and caps players per session', async () => {
+    const { ffmpeg } = await mediaTools();
+    stream = await NutStreamServer.start({ width: W, height: H, fps: 30, ffmpegPath: ffmpeg.path });
+    const base = `http://127.0.0.1:${stream.port}`;
+    const secret = new URL(stream.url).pathname;
+    // 40 guesses at once (the report's 40 connections started 29 ffmpeg processes).
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => fetch(`${base}/${i.toString(16).padStart(48, '0')}.nut`).then(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code] as const)),
+    );
+    expect(new Set(guesses.map((g) => g.join(' ')))).toEqual(new Set(['404 not_found']));
+    expect(stream.clientCount).toBe(0);
+    for (const path of ['/', secret.slice(0, -1), secret.toUpperCase(), `${secret}/x`]) expect((await fetch(base + path)).status, path).toBe(404);
+    const rebound = await new Promise<number>((resolve) => http.get({ host: '127.0.0.1', port: stream!.port, path: secret, headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))));
+    expect(rebound).toBe(403);
+    expect(stream.clientCount).toBe(0);
+
+    // Players up to the cap are served; the next one gets 503 with Retry-After and no ffmpeg.
+    const players = await Promise.all(Array.from({ length: LIVE_MAX_PLAYERS }, () => fetch(stream!.url)));
+    expect(players.map((p) => p.status)).toEqual(Array(LIVE_MAX_PLAYERS).fill(200));
+    expect(stream.clientCount).toBe(LIVE_MAX_PLAYERS);
+    const over = await fetch(stream.url);
+    expect(over.status).toBe(503);
+    expect(over.headers.get('retry-after')).toBe('2');
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe('too_many_players');
+    expect(stream.clientCount).toBe(LIVE_MAX_PLAYERS);
+    for (const p of players) await p.body?.cancel();
+    await expect.poll(() => stream!.clientCount, { timeout: 10_000 }).toBe(0);
+    expect((await readFrames(stream.url, 1)).length).toBe(W * H * 4); // a place is free again
   });
 
   it('refuses frames of the wrong size', async () => {

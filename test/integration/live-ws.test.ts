@@ -69,7 +69,7 @@ describe('WS /v1/live', () => {
     const live = await connect();
     try {
       const info = await live.openSession({ backgroundId, width: W, height: H, fps: 30 });
-      expect(info.streamUrl).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+      expect(info.streamUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/[0-9a-f]{48}\.nut$/);
       expect(info.model).toBe('plate');
       const rgba = new Uint8Array(W * H * 4);
       for (let i = 0; i < W * H; i++) rgba.set([...subjectFrame.data.subarray(i * 3, i * 3 + 3), 255], i * 4);

@@ -1,7 +1,8 @@
 // A hostile web page in real Chromium against a real engine: a page on a foreign origin
 // (another loopback port) and a sandboxed iframe inside it (Origin: null, as any site can make)
-// try to read the dock pages, call the API, store a plate from a local file, and open the live
-// socket, even holding a leaked token for the socket. None of it may reveal a secret or data.
+// try to read the dock pages, call the API, store a plate from a local file, open the live
+// socket (even holding a leaked token) and read a live session's stream (its port, even its
+// URL). None of it may reveal a secret or data.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +14,8 @@ import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { texturedPlate, toPng } from '../support/images.js';
 import { writeFile } from 'node:fs/promises';
+import WebSocket from 'ws';
+import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
 
 let engine: TestEngine;
 let browser: Browser;
@@ -20,10 +23,13 @@ let attacker: http.Server;
 let attackerUrl: string;
 let dir: string;
 let platePath: string;
+let live: LiveConnection;
+let streamUrl: string;
+let plateId: string;
 
 /** The probes, as page script: each resolves to "blocked" or what it could read. */
 const PROBES = String.raw`
-async function probes(engine, leakedToken, platePath) {
+async function probes(engine, leakedToken, platePath, streamUrl) {
   const out = { origin: self.origin };
   const read = async (name, work) => {
     try { out[name] = 'read:' + String(await work()).slice(0, 300); } catch (e) { out[name] = 'blocked'; }
@@ -35,6 +41,9 @@ async function probes(engine, leakedToken, platePath) {
   await read('store plate', () => fetch(engine + '/v1/backgrounds', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mediaPath: platePath }) }).then((r) => r.text()));
   // A "simple" request needs no preflight: it reaches the engine, which must refuse it.
   await read('store plate (no-cors)', () => fetch(engine + '/v1/backgrounds', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ mediaPath: platePath }) }).then((r) => r.type === 'opaque' ? Promise.reject(new Error('opaque')) : r.text()));
+  const streamPort = new URL(streamUrl).port;
+  await read('stream port', () => fetch('http://127.0.0.1:' + streamPort + '/').then((r) => r.text()));
+  await read('stream (leaked URL)', () => fetch(streamUrl).then((r) => r.arrayBuffer()).then((b) => b.byteLength));
   const socket = (protocols) => new Promise((resolve) => {
     const ws = new WebSocket(engine.replace('http', 'ws') + '/v1/live', protocols);
     ws.onopen = () => { ws.close(); resolve('read:open'); };
@@ -52,10 +61,10 @@ async function probes(engine, leakedToken, platePath) {
   return out;
 }`;
 
-const ATTACK_PAGE = (engineUrl: string, token: string, plate: string): string => `<!doctype html>
+const ATTACK_PAGE = (engineUrl: string, token: string, plate: string, streamUrl: string): string => `<!doctype html>
 <html><body><script>
 ${PROBES}
-const args = [${JSON.stringify(engineUrl)}, ${JSON.stringify(token)}, ${JSON.stringify(plate)}];
+const args = [${JSON.stringify(engineUrl)}, ${JSON.stringify(token)}, ${JSON.stringify(plate)}, ${JSON.stringify(streamUrl)}];
 window.results = { top: null, sandboxed: null };
 probes(...args).then((r) => (window.results.top = r));
 window.addEventListener('message', (ev) => (window.results.sandboxed = ev.data));
@@ -71,7 +80,11 @@ beforeAll(async () => {
   platePath = path.join(dir, 'plate.png');
   await writeFile(platePath, await toPng(texturedPlate(64, 48, 3)));
   engine = await startTestEngine({ warmUp: false });
-  attacker = http.createServer((_req, res) => res.setHeader('content-type', 'text/html').end(ATTACK_PAGE(engine.url, engine.token, platePath)));
+  // A live session the page may know the stream port of (ports are easy to scan), or even the URL.
+  live = await LiveConnection.connect({ url: engine.url, token: engine.token }, (url, protocols) => new WebSocket(url, protocols) as unknown as WebSocketLike);
+  plateId = (await uploadBackground({ url: engine.url, token: engine.token }, await toPng(texturedPlate(64, 48, 3)))).id;
+  streamUrl = (await live.openSession({ backgroundId: plateId, width: 64, height: 48 })).streamUrl;
+  attacker = http.createServer((_req, res) => res.setHeader('content-type', 'text/html').end(ATTACK_PAGE(engine.url, engine.token, platePath, streamUrl)));
   await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
   attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
   browser = await launchChromium();
@@ -79,6 +92,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  live?.disconnect();
   attacker?.close();
   await engine?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -96,7 +110,7 @@ describe('a foreign web page in Chromium', () => {
       expect(results.top!.origin).toBe(attackerUrl.replace(/\/$/, ''));
       expect(results.sandboxed!.origin).toBe('null');
       for (const [where, { origin: _origin, ...probes }] of Object.entries(results) as [string, Record<string, string>][]) {
-        expect(Object.keys(probes).length, where).toBe(9);
+        expect(Object.keys(probes).length, where).toBe(11);
         for (const [probe, outcome] of Object.entries(probes)) expect(outcome, `${where}: ${probe}`).toBe('blocked');
       }
       const everything = JSON.stringify(results);
@@ -105,7 +119,7 @@ describe('a foreign web page in Chromium', () => {
       await page.close();
     }
     // Nothing was stored, and the probes did reach the engine (they were refused there, not lost).
-    const list = (await (await engine.api('/v1/backgrounds')).json()) as { backgrounds: unknown[] };
-    expect(list.backgrounds).toEqual([]);
+    const list = (await (await engine.api('/v1/backgrounds')).json()) as { backgrounds: { id: string }[] };
+    expect(list.backgrounds.map((b) => b.id)).toEqual([plateId]); // only the test's own
   }, 120_000);
 });

@@ -189,7 +189,8 @@ async function runAction(controller: ObsController, action: Exclude<Action, 'doc
         ...(o.model !== undefined ? { model: o.model } : {}),
         ...(o.layer !== undefined ? { layer: o.layer } : {}),
       });
-      out(`live matte "${added.layer}" on ${added.session.streamUrl} (${added.session.width}x${added.session.height}); Ctrl-C stops`);
+      // The stream URL is a credential: name its port only.
+      out(`live matte "${added.layer}" streaming on port ${new URL(added.session.streamUrl).port} (${added.session.width}x${added.session.height}); Ctrl-C stops`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           clearInterval(ticker);

@@ -1,13 +1,25 @@
-// Serves one live session's matted frames as an RGBA video stream on a loopback TCP port, for an
-// OBS Media Source (or any ffmpeg-based player): `-f nut -i tcp://127.0.0.1:PORT`.
+// Serves one live session's matted frames as an RGBA video stream on a loopback HTTP port, for an
+// OBS Media Source (or any ffmpeg-based player): `-f nut -i http://127.0.0.1:PORT/<secret>.nut`.
+// The secret path is the stream's credential (any local process can reach the port; only holders
+// of the session's URL get the matte): a wrong path is refused before any ffmpeg starts, and at
+// most LIVE_MAX_PLAYERS players run per session (503 + Retry-After beyond).
 //
 // Every connected player gets its own ffmpeg that reads raw RGBA frames on stdin and writes NUT
 // (rawvideo rgba, alpha intact) to the socket. A ticker feeds the newest frame to every player at
 // the stream's constant frame rate, repeating the last one while no new frame arrives, so a
 // player never starves and timestamps never run ahead of the wall clock. A player that cannot
 // keep up skips ticks instead of queueing frames.
-import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { sameSecret } from '../auth/credentials.js';
+import { isLoopbackHost } from '../http/security.js';
 import { spawnTool, type ToolProcess } from '../media/process.js';
+
+/** Players (each an ffmpeg) one session serves at once. */
+export const LIVE_MAX_PLAYERS = 4;
+/** Open sockets per stream port, players or not: a flood of idle connections stays bounded. */
+const MAX_SOCKETS = 16;
 
 export interface NutStreamOptions {
   readonly width: number;
@@ -19,7 +31,7 @@ export interface NutStreamOptions {
 }
 
 interface Player {
-  readonly socket: net.Socket;
+  readonly socket: Socket;
   readonly ffmpeg: ToolProcess;
   closed: boolean;
 }
@@ -34,8 +46,10 @@ export class NutStreamServer {
   written = 0;
   skipped = 0;
 
+  private readonly secretPath = `/${randomBytes(24).toString('hex')}.nut`;
+
   private constructor(
-    private readonly server: net.Server,
+    private readonly server: http.Server,
     private readonly options: NutStreamOptions,
   ) {
     this.frameBytes = options.width * options.height * 4;
@@ -45,9 +59,13 @@ export class NutStreamServer {
 
   /** Listens on 127.0.0.1 (a free port unless one is given). */
   static async start(options: NutStreamOptions, port = 0): Promise<NutStreamServer> {
-    const server = net.createServer();
+    const server = http.createServer();
+    // A client gets 5 s to send its request line and headers; the stream itself has no deadline.
+    server.headersTimeout = 5000;
+    server.requestTimeout = 10_000;
+    server.maxConnections = MAX_SOCKETS;
     const stream = new NutStreamServer(server, options);
-    server.on('connection', (socket) => stream.accept(socket));
+    server.on('request', (req, res) => stream.route(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: '127.0.0.1', port }, () => {
@@ -60,11 +78,12 @@ export class NutStreamServer {
   }
 
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return (this.server.address() as AddressInfo).port;
   }
 
+  /** The stream's URL; its path is the secret, so hand it only to the session's client. */
   get url(): string {
-    return `tcp://127.0.0.1:${this.port}`;
+    return `http://127.0.0.1:${this.port}${this.secretPath}`;
   }
 
   get clientCount(): number {
@@ -79,11 +98,26 @@ export class NutStreamServer {
     this.frame = rgba;
   }
 
-  private accept(socket: net.Socket): void {
-    if (this.closing) {
-      socket.destroy();
-      return;
+  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const refuse = (status: number, code: string, message: string, headers: Record<string, string> = {}): void => {
+      const body = JSON.stringify({ error: { code, message } });
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...headers }).end(body);
+    };
+    if (this.closing) return refuse(503, 'session_closed', 'the live session is closing');
+    if (!isLoopbackHost(req.headers.host)) return refuse(403, 'forbidden_host', 'streams answer only requests addressed to 127.0.0.1 or localhost');
+    const path = (req.url ?? '').split('?')[0]!;
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !sameSecret(path, this.secretPath)) {
+      return refuse(404, 'not_found', 'no stream here: use the streamUrl the live session gave');
     }
+    if (this.players.size >= LIVE_MAX_PLAYERS) {
+      return refuse(503, 'too_many_players', `a live session serves at most ${LIVE_MAX_PLAYERS} players at once`, { 'Retry-After': '2' });
+    }
+    res.writeHead(200, { 'Content-Type': 'video/x-nut', 'Cache-Control': 'no-store', Connection: 'close' });
+    if (req.method === 'HEAD') return void res.end();
+    this.accept(req.socket, res);
+  }
+
+  private accept(socket: Socket, out: http.ServerResponse): void {
     socket.setNoDelay(true);
     const { width, height, fps, ffmpegPath } = this.options;
     // prettier-ignore
@@ -103,12 +137,12 @@ export class NutStreamServer {
       socket.destroy();
       this.options.onEvent?.(`player left: ${why}`);
     };
-    ffmpeg.child.stdout?.pipe(socket);
+    ffmpeg.child.stdout?.pipe(out);
     // A player hanging up surfaces as EPIPE on ffmpeg's pipes or a socket error: both end it.
     ffmpeg.child.stdin?.on('error', () => drop('ffmpeg input closed'));
     ffmpeg.child.stdout?.on('error', () => drop('ffmpeg output closed'));
-    socket.on('error', () => drop('socket error'));
-    socket.on('close', () => drop('socket closed'));
+    out.on('error', () => drop('socket error'));
+    out.on('close', () => drop('socket closed'));
     ffmpeg.done.then(
       () => drop('ffmpeg ended'),
       (err: unknown) => drop(`ffmpeg failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -144,6 +178,8 @@ export class NutStreamServer {
       p.socket.destroy();
     }
     this.players.clear();
-    await Promise.all([...exits, new Promise<void>((resolve) => this.server.close(() => resolve()))]);
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await Promise.all([...exits, closed]);
   }
 }

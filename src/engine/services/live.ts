@@ -112,7 +112,7 @@ export class LiveService {
       };
       const session = new LiveSession(info, this.deps.matting, plate, stream, hooks, model.needsPlate ? (req.align ?? DEFAULT_ALIGN_MODE) : undefined);
       this.sessions.set(id, session);
-      this.deps.log?.(`live ${id}: opened ${req.width}x${req.height}@${fps} model ${modelId}, stream ${stream.url}`);
+      this.deps.log?.(`live ${id}: opened ${req.width}x${req.height}@${fps} model ${modelId}, stream port ${stream.port}`); // the URL itself is a credential
       return session;
     } finally {
       this.opening--;

@@ -58,6 +58,7 @@ describe('models:add', () => {
       expect(byId[HD_ID]).toMatchObject({ available: true, file: { name: 'bgmv2-mobilenetv2-hd.onnx', present: true, origin: 'user', sha256: sha256(bytes), source: 'added by hand from onnx_mobilenetv2_hd.onnx' } });
       expect(byId[K4_ID]!.file).toEqual({ name: 'bgmv2-mobilenetv2-4k.onnx', present: false, origin: 'unrecorded', sha256: null, source: expect.stringContaining(official.url!.replace('hd', '4k')) });
       expect(byId.plate).not.toHaveProperty('file');
+      for (const id of ['rvm', 'fused']) expect(byId[id]!.file, id).toMatchObject({ name: 'rvm.onnx', present: false, origin: 'converted' });
     } finally {
       await engine.stop();
     }

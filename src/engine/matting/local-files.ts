@@ -55,6 +55,7 @@ export function fileInfo(entry: ManifestEntry, modelsDir: string, local: LocalFi
       ? { ...base, origin: 'official', sha256: entry.sha256, source: entry.url }
       : { ...base, origin: 'unrecorded', sha256: null, source: `placed in models/ by hand or by an older CleanPlate; official file: ${entry.url}` };
   }
-  if (entry.kind === 'rvm') return { ...base, origin: 'converted', sha256: entry.sha256, source: entry.source };
+  // rvm's conversion, and fused, which runs that same file.
+  if (entry.kind === 'rvm' || entry.kind === 'fused') return { ...base, origin: 'converted', sha256: entry.sha256, source: entry.source };
   return { ...base, origin: 'user', sha256: entry.sha256, source: entry.source };
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: ffmpeg (media), OBS + Xvfb (live
-# matte tests), gcc + libc6-dev (their loopback bind shim), Chromium (panel and dock pages).
+# matte tests), gcc + libc6-dev (their loopback bind shim), Chromium (panel and dock pages),
+# redis-server (render-farm tests start their own on a loopback port; the service is not used).
 # Nothing to do when they are present; without root it prints the command instead.
 set -euo pipefail
-packages=(ffmpeg obs-studio xvfb gcc libc6-dev chromium)
+packages=(ffmpeg obs-studio xvfb gcc libc6-dev chromium redis-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,5 +1,7 @@
 // `npm start`: runs the engine daemon in the foreground until SIGINT/SIGTERM.
 import { configDir, dataDir, portFromEnv, tokenFromEnv } from './config.js';
+import { redactRedisUrl } from './farm/connection.js';
+import { farmSettingsFromEnv } from './farm/settings.js';
 import { createEngine } from './server.js';
 
 const log = (line: string): void => {
@@ -11,7 +13,9 @@ process.on('uncaughtException', (err) => log(`error: uncaught exception: ${err.s
 process.on('unhandledRejection', (reason) => log(`error: unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`));
 
 async function main(): Promise<void> {
+  const farm = farmSettingsFromEnv();
   const engine = await createEngine({
+    ...(farm ? { farm } : {}),
     port: portFromEnv(),
     token: tokenFromEnv(),
     configDir: configDir(),
@@ -22,6 +26,7 @@ async function main(): Promise<void> {
     .list()
     .map((m) => `${m.id}${m.available ? '' : ' (unavailable)'}${engine.context.matting.providerOf(m.id) ? ` on ${engine.context.matting.providerOf(m.id)}` : ''}`)
     .join(', ');
+  if (farm) log(`farm mode: clip jobs go to workers through ${redactRedisUrl(farm.redisUrl)}`);
   log(`cleanplate engine ${engine.version} listening on ${engine.url}; config ${engine.configFile}; data ${dataDir()}; models: ${models}`);
   // Never the key itself: this line may end up in a log file.
   log('OBS dock: "cleanplate obs dock-url" prints its URL (with the panel key) for Docks > Custom Browser Docks');

@@ -14,6 +14,8 @@ import { attachLiveWebSocket } from './http/live-ws.js';
 import type { EngineContext } from './http/context.js';
 import { ModelRegistry } from './matting/registry.js';
 import { BackgroundStore } from './services/backgrounds.js';
+import { FarmCoordinator } from './farm/coordinator.js';
+import type { FarmSettings } from './farm/settings.js';
 import { mediaTools } from './media/ffmpeg-locate.js';
 import { JobService } from './services/jobs.js';
 import { LiveService } from './services/live.js';
@@ -43,6 +45,8 @@ export interface EngineOptions {
   readonly warmUp?: boolean;
   readonly maxUploadBytes?: number;
   readonly log?: (line: string) => void;
+  /** Farm mode (docs/farm.md): clip jobs are split into segments for workers on this Redis. */
+  readonly farm?: FarmSettings;
 }
 
 export interface Engine {
@@ -72,7 +76,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const matting = new MattingService(registry);
   const backgrounds = new BackgroundStore(options.dataDir);
   await backgrounds.init();
-  const jobs = new JobService({ dataDir: options.dataDir, tools: mediaTools, registry, matting, backgrounds, log });
+  const farm = options.farm ? new FarmCoordinator({ ...options.farm, registry, log }) : undefined;
+  const jobs = new JobService({ dataDir: options.dataDir, tools: mediaTools, registry, matting, backgrounds, log, ...(farm ? { runClip: farm.runClip } : {}) });
   await jobs.init();
 
   let port = options.port;
@@ -120,6 +125,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     (closing ??= (async () => {
       // Jobs first: running ones are stopped and recorded as interrupted, their event streams end.
       await jobs.close();
+      await farm?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

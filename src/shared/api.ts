@@ -468,6 +468,37 @@ export interface JobProgress {
   readonly fps: number;
   /** Estimated seconds left; null until the rate is known. */
   readonly etaSeconds: number | null;
+  /** Farm jobs (docs/farm.md): segments and what each worker is rendering now. */
+  readonly farm?: FarmProgress;
+}
+
+export interface FarmWorkerProgress {
+  readonly worker: string;
+  readonly segment: number;
+  readonly framesDone: number;
+  readonly framesTotal: number;
+  readonly fps: number;
+}
+
+export interface FarmProgress {
+  readonly segmentsDone: number;
+  readonly segmentsTotal: number;
+  readonly workers: readonly FarmWorkerProgress[];
+}
+
+/** How a farm job was rendered (JobRecord.farm). */
+export interface FarmReport {
+  readonly modelId: string;
+  /** The model version every segment was rendered with. */
+  readonly modelSha256: string;
+  readonly engineVersion: string;
+  readonly segments: number;
+  /** Frames run before each segment (after the first) to warm a recurrent model, then discarded. */
+  readonly warmUpFrames: number;
+  /** Worker name per segment, in frame order. */
+  readonly workers: readonly string[];
+  /** Outputs encoded once from the joined lossless segments (not intra-only, e.g. composite H.264). */
+  readonly encodedAfterJoin: readonly ClipOutputKind[];
 }
 
 export interface JobMedia {
@@ -509,6 +540,8 @@ export interface JobRecord {
   readonly rerunOf?: string;
   /** What plate alignment did (filled as the job runs; final when done). Absent for models without a plate. */
   readonly align?: AlignReport;
+  /** Present when the job ran on the render farm. */
+  readonly farm?: FarmReport;
 }
 
 export interface JobList {

@@ -3,9 +3,11 @@ import type { Command } from '../command.js';
 import { matteCommand } from './matte.js';
 import { obsCommand } from './obs.js';
 import { panelKeyCommand } from './panel-key.js';
+import { workerCommand } from './worker.js';
 
 export const commands: Record<string, Command> = {
   matte: matteCommand,
   obs: obsCommand,
   'panel-key': panelKeyCommand,
+  worker: workerCommand,
 };

@@ -3,7 +3,7 @@
 // Persistence, queueing and events are the job service's business, not this module's.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { AlignMode, AlignReport, ClipOutputKind, CompositeOver, JobMedia, JobRequest } from '../../shared/api.js';
+import type { AlignMode, AlignReport, ClipOutputKind, CompositeOver, FarmProgress, FarmReport, JobMedia, JobRequest } from '../../shared/api.js';
 import { ALIGN_MODES, CLIP_OUTPUT_KINDS, DEFAULT_ALIGN_MODE, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
 import { isAlignMode, PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
@@ -45,6 +45,8 @@ export interface ClipPlan {
   readonly stem: string;
   readonly composite: CompositeBackground | undefined;
   readonly align: AlignMode;
+  /** Frames before span.first run through the model (recurrent state) but not written: farm segments. */
+  readonly warmUpFrames?: number;
 }
 
 export interface PlanDeps {
@@ -208,8 +210,8 @@ export interface RunHooks {
   readonly signal?: AbortSignal;
   /** Called once the temp files exist and their encoder runs (recorded, for cleanup after a crash). */
   onTempFiles?(paths: readonly string[], encoder: EncoderRecord | undefined): void;
-  /** Called after each frame is handed to the encoder. */
-  onFrame?(framesDone: number): void;
+  /** Called after each frame is handed to the encoder (farm jobs: as segments progress, with detail). */
+  onFrame?(framesDone: number, farm?: FarmProgress): void;
 }
 
 export interface ClipResult {
@@ -217,12 +219,18 @@ export interface ClipResult {
   readonly times: StageTimes;
   /** Absent when the job has no plate. */
   readonly align?: AlignReport;
+  /** Present when the job ran on the render farm. */
+  readonly farm?: FarmReport;
 }
+
+/** Renders a planned job: runClipJob here, or the render farm (src/engine/farm). */
+export type ClipRunner = (tools: MediaTools, matting: Pick<MattingService, 'run'>, plan: ClipPlan, hooks?: RunHooks) => Promise<ClipResult>;
 
 /** Runs a planned job; on failure or abort every temp file is removed and nothing is published. */
 export async function runClipJob(tools: MediaTools, matting: Pick<MattingService, 'run'>, plan: ClipPlan, hooks: RunHooks = {}): Promise<ClipResult> {
   const fg = needsForeground(plan.outputs);
   const { info, span } = plan;
+  const warm = plan.warmUpFrames ?? 0;
   const encoder = await ClipEncoder.start(tools, {
     width: info.width,
     height: info.height,
@@ -242,7 +250,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
     const times = await runPipeline({
       capacity: 2,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
-      source: (signal) => decodeFrames(tools, info, span, { signal }),
+      source: (signal) => decodeFrames(tools, info, { first: span.first - warm, count: span.count + warm }, { signal }),
       // Alignment (OpenCV, on this thread) of frame N+1 overlaps the model's run on frame N
       // (onnxruntime's own threads); frames stay in decode order, so the aligner's tracking holds.
       prepare: async (frame) => ({ frame, plate: aligner ? await aligner.plateFor(frame) : undefined }),
@@ -252,8 +260,9 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
         return fg ? result.foreground!.data : result.alpha.data;
       },
       sink: async (data, i) => {
+        if (i < warm) return;
         await encoder.write(data);
-        hooks.onFrame?.(i + 1);
+        hooks.onFrame?.(i - warm + 1);
       },
     });
     return { outputs: await encoder.finish(), times, ...(aligner ? { align: aligner.report() } : {}) };

@@ -14,7 +14,7 @@ import type { ModelRegistry } from '../matting/registry.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import { removeEngineTemps, stopRecordedEncoder } from '../media/leftovers.js';
 import type { BackgroundStore } from './backgrounds.js';
-import { jobMedia, planClipJob, runClipJob, type ClipPlan } from './clip-job.js';
+import { jobMedia, planClipJob, runClipJob, type ClipPlan, type ClipRunner } from './clip-job.js';
 import { JOB_ID_PATTERN, recordProblem, setAside, type StoredJob } from './job-records.js';
 import type { MattingService } from './matting-service.js';
 
@@ -57,6 +57,8 @@ export interface JobServiceOptions {
   /** Jobs running at once per device (default CLEANPLATE_JOBS_PER_DEVICE or 1). */
   readonly jobsPerDevice?: number;
   readonly log?: (line: string) => void;
+  /** Renders planned jobs (default: here, runClipJob); the render farm passes its own. */
+  readonly runClip?: ClipRunner;
 }
 
 function jobsPerDeviceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -282,19 +284,19 @@ export class JobService {
       let started = 0;
       let lastEmit = 0;
       let lastPersist = Date.now();
-      const result = await runClipJob(tools, this.options.matting, plan, {
+      const result = await (this.options.runClip ?? runClipJob)(tools, this.options.matting, plan, {
         signal: abort.signal,
         onTempFiles: (paths, encoder) => {
           job.record = { ...job.record, tempPaths: [...paths], ...(encoder ? { encoder } : {}) };
           void this.persist(job.record).catch(() => undefined);
         },
-        onFrame: (done) => {
+        onFrame: (done, farm) => {
           const now = performance.now();
           if (started === 0) started = now;
           const elapsed = (now - started) / 1000;
           // Rate over frames after the first (the first includes start-up).
           const fps = done > 1 && elapsed > 0 ? (done - 1) / elapsed : 0;
-          const progress: JobProgress = { framesDone: done, framesTotal: total, fps, etaSeconds: fps > 0 ? (total - done) / fps : null };
+          const progress: JobProgress = { framesDone: done, framesTotal: total, fps, etaSeconds: fps > 0 ? (total - done) / fps : null, ...(farm ? { farm } : {}) };
           job.record = { ...job.record, progress };
           if (done === total || now - lastEmit >= EMIT_PROGRESS_MS) {
             lastEmit = now;
@@ -310,6 +312,7 @@ export class JobService {
         state: 'done',
         outputs: result.outputs.map((o) => ({ kind: o.kind, path: o.path })),
         ...(result.align ? { align: result.align } : {}),
+        ...(result.farm ? { farm: result.farm } : {}),
       });
       this.log(`job ${id} done: ${result.outputs.map((o) => o.path).join(', ')}`);
     } catch (err) {

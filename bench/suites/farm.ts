@@ -1,0 +1,147 @@
+// The render farm on this one machine (a real redis-server, 2 `cleanplate worker` processes):
+//   throughput: one clip job rendered locally vs split over 2 workers; on one 2-core machine this
+//     measures the farm's overhead (queue, per-segment start-up, lossless join), not a speed-up.
+//     Goal: farm time <= 1.1 x local time. Workers get 1 onnxruntime thread each, the local job
+//     2, so both use the machine's 2 cores.
+//   seams: rvm (recurrent) over 2 workers with and without warm-up frames against a single
+//     render of the same clip: alpha difference at the first frame of each segment, and the
+//     frame-to-frame change there against the single render's (flicker at the seam).
+// BENCH_FARM_SECONDS (default 3), BENCH_FARM_WIDTH (default 1920). rvm part skipped without
+// models/rvm.onnx (npm run models:rvm).
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { JobRecord, JobRequest } from '../../src/shared/api.js';
+import { FarmCoordinator } from '../../src/engine/farm/coordinator.js';
+import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { JobService } from '../../src/engine/services/jobs.js';
+import { MattingService } from '../../src/engine/services/matting-service.js';
+import { makeClip, runCapture } from '../../test/support/clips.js';
+import { startWorker, type TestWorker } from '../../test/support/farm-workers.js';
+import { startRedis } from '../../test/support/redis.js';
+import { personFrame } from '../../test/support/rvm.js';
+
+const SECONDS = Number(process.env.BENCH_FARM_SECONDS ?? 3);
+const WIDTH = Number(process.env.BENCH_FARM_WIDTH ?? 1920);
+const HEIGHT = Math.round((WIDTH * 9) / 16 / 2) * 2;
+const RATE = 24;
+
+function settle(jobs: JobService, id: string): Promise<JobRecord> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const r = jobs.get(id);
+      if (['queued', 'running'].includes(r.state)) return false;
+      resolve(r);
+      return true;
+    };
+    if (check()) return;
+    const off = jobs.subscribe(id, () => void (check() && off()));
+  });
+}
+
+async function run(jobs: JobService, request: JobRequest): Promise<{ job: JobRecord; ms: number }> {
+  const t0 = performance.now();
+  const job = await settle(jobs, (await jobs.create(request)).id);
+  if (job.state !== 'done') throw new Error(`bench job ${job.state}: ${job.error?.message}`);
+  return { job, ms: performance.now() - t0 };
+}
+
+function load(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+async function matteFrames(file: string, w: number, h: number): Promise<Uint8Array[]> {
+  const raw = await runCapture('ffmpeg', ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
+  const n = raw.length / (w * h);
+  return Array.from({ length: n }, (_, i) => raw.subarray(i * w * h, (i + 1) * w * h));
+}
+
+const meanAbs = (a: Uint8Array, b: Uint8Array): number => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length / 255;
+};
+
+export default async function farmBench(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'cp-bench-farm-'));
+  const tools = await locateMediaTools();
+  const registry = await ModelRegistry.load();
+  const redis = await startRedis();
+  let workers: TestWorker[] = [];
+  const matting = new MattingService(registry);
+  const coordinators: FarmCoordinator[] = [];
+  const services: JobService[] = [];
+  const farmJobs = async (segmentFrames: number, warmUpFrames?: number): Promise<JobService> => {
+    const farm = new FarmCoordinator({ redisUrl: redis.url, registry, segmentFrames, ...(warmUpFrames !== undefined ? { warmUpFrames } : {}) });
+    const jobs = new JobService({ dataDir: path.join(dir, `data-${coordinators.length}`), tools: async () => tools, registry, matting, runClip: farm.runClip });
+    await jobs.init();
+    coordinators.push(farm);
+    services.push(jobs);
+    return jobs;
+  };
+  try {
+    workers = ['bench-w1', 'bench-w2'].map((n) => startWorker(redis.url, n, [], { CLEANPLATE_THREADS: '1', CLEANPLATE_FARM_LOCK_MS: '30000' }));
+    const frames = Math.round(SECONDS * RATE);
+    const clip = await makeClip(dir, 'clip', { width: WIDTH, height: HEIGHT, rate: String(RATE), frames });
+    const local = new JobService({ dataDir: path.join(dir, 'data-local'), tools: async () => tools, registry, matting });
+    await local.init();
+    services.push(local);
+    await Promise.all(workers.map((w) => w.ready));
+    const request = (out: string, n = frames): JobRequest => ({ mediaPath: clip.path, range: { in: 0, out: n, unit: 'frames' }, background: { imagePath: clip.platePath }, model: 'plate', outputs: ['prores4444'], outputDir: path.join(dir, out) });
+    const farm = await farmJobs(Math.ceil(frames / 4));
+    // Warm-up (not timed): each side compiles the plate model for this frame size.
+    await run(local, request('warm-local', 4));
+    const warm = await farmJobs(2);
+    await run(warm, request('warm-farm', 4));
+    console.log(`throughput: plate model, ${WIDTH}x${HEIGHT}, ${frames} frames, prores4444; local job (${os.availableParallelism()} cores) vs 2 workers x 1 thread, 4 segments; load before: ${load()}`);
+    const l = await run(local, request('local'));
+    const f = await run(farm, request('farm'));
+    const lf = (frames * 1000) / l.ms;
+    const ff = (frames * 1000) / f.ms;
+    console.log(`  local ${(l.ms / 1000).toFixed(1)} s (${lf.toFixed(2)} fps)   farm ${(f.ms / 1000).toFixed(1)} s (${ff.toFixed(2)} fps)   farm/local time ${(f.ms / l.ms).toFixed(3)} (overhead ${((f.ms / l.ms - 1) * 100).toFixed(1)} %, goal <= 10 %)`);
+    console.log(`  segments by worker: ${f.job.farm?.workers.join(', ')}; load after: ${load()}`);
+
+    if (!registry.list().find((m) => m.id === 'rvm')?.available) {
+      console.log('\nseams: skipped, models/rvm.onnx is missing (npm run models:rvm)');
+      return;
+    }
+    // A person moving across the room, lossless, so only the model differs between renders.
+    const sw = 640;
+    const sh = 360;
+    const n = 48;
+    const seg = 12;
+    const moving = path.join(dir, 'person.mkv');
+    const raw = Buffer.concat(Array.from({ length: n }, (_, t) => Buffer.from(personFrame(sw, sh, Math.round(6 * t - 140)).data)));
+    await writeFile(path.join(dir, 'person.rgb'), raw);
+    await runCapture('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sw}x${sh}`, '-framerate', String(RATE), '-i', path.join(dir, 'person.rgb'), '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-y', moving]);
+    const rvmRequest = (out: string): JobRequest => ({ mediaPath: moving, model: 'rvm', outputs: ['matte'], outputDir: path.join(dir, out) });
+    const single = await run(local, rvmRequest('rvm-single'));
+    const ref = await matteFrames(single.job.outputs[0]!.path, sw, sh);
+    console.log(`\nseams: rvm, ${sw}x${sh}, ${n} frames of a person crossing the room, segments of ${seg} (seams at frames ${Array.from({ length: n / seg - 1 }, (_, k) => (k + 1) * seg).join(', ')}), vs one single render`);
+    console.log('  warm-up   |a-single| at seam   max over 4 after   flicker at seam (farm / single)   |a-single| away from seams');
+    for (const w of [0, 4, 12]) {
+      const jobs = await farmJobs(seg, w);
+      const r = await run(jobs, rvmRequest(`rvm-farm-${w}`));
+      const got = await matteFrames(r.job.outputs[0]!.path, sw, sh);
+      const seams = Array.from({ length: n / seg - 1 }, (_, k) => (k + 1) * seg);
+      const atSeam = seams.map((s) => meanAbs(got[s]!, ref[s]!));
+      const after = seams.map((s) => Math.max(...[0, 1, 2, 3].map((d) => meanAbs(got[s + d]!, ref[s + d]!))));
+      const flickFarm = seams.map((s) => meanAbs(got[s]!, got[s - 1]!));
+      const flickSingle = seams.map((s) => meanAbs(ref[s]!, ref[s - 1]!));
+      const away = got.map((g, i) => (seams.some((s) => i >= s && i < s + 4) ? undefined : meanAbs(g, ref[i]!))).filter((x): x is number => x !== undefined);
+      const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+      console.log(
+        `  ${String(w).padStart(7)}   ${avg(atSeam).toFixed(5).padStart(18)}   ${Math.max(...after).toFixed(5).padStart(16)}   ${avg(flickFarm).toFixed(5)} / ${avg(flickSingle).toFixed(5)}              ${avg(away).toFixed(5)}`,
+      );
+    }
+    console.log(`  (alpha units 0..1, mean over pixels; load after: ${load()})`);
+  } finally {
+    for (const s of services) await s.close();
+    for (const c of coordinators) await c.close();
+    await matting.dispose();
+    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,204 @@
+// The render farm for real: a redis-server on a free loopback port, 3 `cleanplate worker`
+// processes, an engine in farm mode. A job split over the workers gives outputs whose decoded
+// frames are identical (per-frame checksums) to the same job rendered locally; a worker killed
+// with SIGKILL mid-segment does not change that; cancel stops every worker's segment and leaves
+// no output, partial or not. 640x360 by default: at 1080p the three jobs (and the local
+// reference) take minutes on a loaded 2-core machine; CLEANPLATE_FARM_TEST_WIDTH=1920 runs it so.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobEvent, JobRecord, JobRequest } from '../../src/shared/api.js';
+import { FarmCoordinator } from '../../src/engine/farm/coordinator.js';
+import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { JobService } from '../../src/engine/services/jobs.js';
+import { MattingService } from '../../src/engine/services/matting-service.js';
+import { makeClip, runCapture, type GeneratedClip } from '../support/clips.js';
+import { startWorker, type TestWorker } from '../support/farm-workers.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+const WIDTH = Number(process.env.CLEANPLATE_FARM_TEST_WIDTH ?? 640);
+const HEIGHT = Math.round((WIDTH * 9) / 16 / 2) * 2;
+const FRAMES = 36;
+/** Per-test time limit, scaled with the pixel count when a bigger size is asked for. */
+const TIMEOUT = 60_000 * Math.max(1, (WIDTH * HEIGHT) / (640 * 360));
+const SEGMENT_FRAMES = 9;
+
+let dir: string;
+let tools: MediaTools;
+let redis: TestRedis;
+let workers: TestWorker[] = [];
+let registry: ModelRegistry;
+let matting: MattingService;
+let local: JobService;
+let farmJobs: JobService;
+let farm: FarmCoordinator;
+let clip: GeneratedClip;
+let reference: Record<string, string[]>;
+
+function settle(jobs: JobService, id: string): Promise<JobRecord> {
+  return new Promise((resolve) => {
+    const check = (): boolean => {
+      const r = jobs.get(id);
+      if (['queued', 'running'].includes(r.state)) return false;
+      resolve(r);
+      return true;
+    };
+    if (check()) return;
+    const off = jobs.subscribe(id, () => {
+      if (check()) off();
+    });
+  });
+}
+
+/** Per-frame checksums of each output's decoded frames (ffmpeg framemd5; PNGs decoded by sharp). */
+async function checksums(job: JobRecord): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const o of job.outputs) {
+    if (o.kind === 'png') {
+      const names = (await readdir(o.path)).sort();
+      out.png = await Promise.all(names.map(async (n) => `${n} ${createHash('sha256').update(await sharp(path.join(o.path, n)).raw().toBuffer()).digest('hex')}`));
+    } else {
+      const text = (await runCapture('ffmpeg', ['-v', 'error', '-i', o.path, '-map', '0:v', '-f', 'framemd5', '-'])).toString();
+      out[o.kind] = text.split('\n').filter((l) => l && !l.startsWith('#'));
+    }
+  }
+  return out;
+}
+
+function request(outputDir: string): JobRequest {
+  return {
+    mediaPath: clip.path,
+    range: { in: 4, out: 4 + FRAMES, unit: 'frames' },
+    background: { imagePath: clip.platePath },
+    model: 'plate',
+    outputs: ['prores4444', 'matte', 'png', 'composite'],
+    outputDir,
+  };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'cp-farm-'));
+  tools = await locateMediaTools();
+  redis = await startRedis();
+  workers = ['w1', 'w2', 'w3'].map((n) => startWorker(redis.url, n));
+  clip = await makeClip(dir, 'clip', { width: WIDTH, height: HEIGHT, rate: '24', frames: FRAMES + 8 });
+  registry = await ModelRegistry.load();
+  matting = new MattingService(registry);
+  local = new JobService({ dataDir: path.join(dir, 'data-local'), tools: async () => tools, registry, matting });
+  await local.init();
+  farm = new FarmCoordinator({ redisUrl: redis.url, registry, segmentFrames: SEGMENT_FRAMES, pollMs: 100 });
+  farmJobs = new JobService({ dataDir: path.join(dir, 'data-farm'), tools: async () => tools, registry, matting, runClip: farm.runClip });
+  await farmJobs.init();
+  const done = await settle(local, (await local.create(request(path.join(dir, 'local')))).id);
+  expect(done.state).toBe('done');
+  reference = await checksums(done);
+  await Promise.all(workers.map((w) => w.ready));
+}, 2 * TIMEOUT);
+
+afterAll(async () => {
+  await farmJobs?.close();
+  await local?.close();
+  await farm?.close();
+  await matting?.dispose();
+  await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+  await redis?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('render farm (real redis-server, 3 worker processes)', () => {
+  it('a job split over the workers gives frames identical to the local render, with per-worker progress', { timeout: TIMEOUT }, async () => {
+    const outputDir = path.join(dir, 'farm1');
+    const events: JobEvent[] = [];
+    const job = await farmJobs.create(request(outputDir));
+    farmJobs.subscribe(job.id, (e) => events.push(e));
+    const done = await settle(farmJobs, job.id);
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe('done');
+    expect(done.farm?.segments).toBe(FRAMES / SEGMENT_FRAMES);
+    expect(done.farm?.modelSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(done.farm?.encodedAfterJoin).toEqual(['composite']);
+    const got = await checksums(done);
+    for (const kind of ['prores4444', 'matte', 'png', 'composite']) {
+      expect(got[kind]?.length, kind).toBe(FRAMES);
+      expect(got[kind], kind).toEqual(reference[kind]);
+    }
+    // Only the published outputs remain: no farm folder, no segment.
+    expect((await readdir(outputDir)).sort()).toEqual(done.outputs.map((o) => path.basename(o.path)).sort());
+    const progress = events.filter((e): e is Extract<JobEvent, { type: 'progress' }> => e.type === 'progress');
+    const seen = new Set(progress.flatMap((e) => e.progress.farm?.workers.map((w) => w.worker) ?? []));
+    expect(seen.size).toBeGreaterThan(0);
+    expect(new Set(done.farm!.workers).size).toBeGreaterThan(1);
+    expect(progress.at(-1)?.progress.framesDone).toBe(FRAMES);
+  });
+
+  it('cancel stops every segment in flight and leaves no partial outputs', { timeout: TIMEOUT }, async () => {
+    const outputDir = path.join(dir, 'farm3');
+    // Two long segments, so both are still rendering when the cancel lands.
+    const long = new FarmCoordinator({ redisUrl: redis.url, registry, segmentFrames: FRAMES / 2, pollMs: 100 });
+    const jobs = new JobService({ dataDir: path.join(dir, 'data-cancel'), tools: async () => tools, registry, matting, runClip: long.runClip });
+    await jobs.init();
+    const before = new Map(workers.map((w) => [w.name, w.log().length]));
+    try {
+      const job = await jobs.create(request(outputDir));
+      await new Promise<void>((resolve, reject) => {
+        const off = jobs.subscribe(job.id, (e) => {
+          if (e.type !== 'progress') return void (e.type !== 'state' && reject(new Error(`the job ended (${e.type}) before two segments were in flight`)));
+          if ((e.progress.farm?.workers ?? []).filter((w) => w.framesDone > 0).length >= 2) {
+            off();
+            resolve();
+          }
+        });
+      });
+      const cancelled = await jobs.cancel(job.id);
+      expect(cancelled.state).toBe('cancelled');
+      expect(await readdir(outputDir)).toEqual([]);
+      // Every segment a worker started on this job ended, and those in flight were stopped.
+      await new Promise((r) => setTimeout(r, 500)); // stderr pipes deliver the last lines
+      const logs = workers.map((w) => w.log().slice(before.get(w.name) ?? 0)).join('\n');
+      const farmId = /segment \d+ of ([0-9a-f]+): frames/.exec(logs)![1]!;
+      const started = [...logs.matchAll(new RegExp(`segment (\\d+) of ${farmId}: frames`, 'g'))].map((m) => m[1]);
+      const stopped = [...logs.matchAll(new RegExp(`stopped segment (\\d+) of ${farmId}: cancelled`, 'g'))].map((m) => m[1]);
+      const finished = [...logs.matchAll(new RegExp(`done segment (\\d+) of ${farmId}`, 'g'))].map((m) => m[1]);
+      expect(started.length).toBe(2);
+      expect(stopped.length).toBeGreaterThan(0);
+      expect([...stopped, ...finished].sort()).toEqual([...started].sort());
+      for (const w of workers) expect(w.alive(), w.name).toBe(true);
+    } catch (err) {
+      console.log(workers.map((w) => `--- ${w.name}\n${w.log().slice(before.get(w.name) ?? 0)}`).join('\n'));
+      throw err;
+    } finally {
+      await jobs.close();
+      await long.close();
+    }
+  });
+
+  it('a worker killed with SIGKILL mid-segment: its segment is rendered again elsewhere, output still identical', { timeout: TIMEOUT }, async () => {
+    const outputDir = path.join(dir, 'farm2');
+    const job = await farmJobs.create(request(outputDir));
+    let victim: { worker: string; segment: number } | undefined;
+    await new Promise<void>((resolve) => {
+      const off = farmJobs.subscribe(job.id, (e) => {
+        if (e.type !== 'progress' || victim) return;
+        const w = e.progress.farm?.workers.find((x) => x.framesDone > 0 && x.framesDone < x.framesTotal - 1);
+        if (!w) return;
+        victim = { worker: w.worker, segment: w.segment };
+        off();
+        resolve();
+      });
+    });
+    const killed = workers.find((w) => w.name === victim!.worker)!;
+    await killed.kill('SIGKILL');
+    expect(killed.alive()).toBe(false);
+    const done = await settle(farmJobs, job.id);
+    expect(done.error).toBeUndefined();
+    expect(done.state).toBe('done');
+    expect(done.farm!.workers[victim!.segment]).not.toBe(victim!.worker);
+    const got = await checksums(done);
+    for (const kind of ['prores4444', 'matte', 'png', 'composite']) expect(got[kind], kind).toEqual(reference[kind]);
+    expect((await readdir(outputDir)).sort()).toEqual(done.outputs.map((o) => path.basename(o.path)).sort());
+  });
+});

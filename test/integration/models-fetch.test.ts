@@ -1,7 +1,7 @@
 // models:fetch against a real HTTP server on 127.0.0.1 that serves the contract fixture, honours
 // Range, and can drop or stall the connection half-way.
 import { execFile } from 'node:child_process';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { FrameSequence } from '../../src/engine/matting/types.js';
+import { addModel } from '../../src/engine/models/add-model.js';
 import { fetchModels, partFileFor } from '../../src/engine/models/fetch-model.js';
 import { buildRvmOfficialFixture } from '../support/rvm-official-fixture.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
@@ -288,6 +289,23 @@ describe('models:fetch over loopback HTTP', () => {
 
     await expect(fetchModels('plate', { modelsDir: taken, downloadsDir })).rejects.toThrow(/model "plate" has no download URL \(it is built in\)/);
     await expect(fetchModels('nope', { modelsDir: taken, downloadsDir })).rejects.toThrow(/unknown model "nope"; models that can be fetched: bgmv2-mobilenetv2-hd, bgmv2-mobilenetv2-4k/);
+  });
+
+  it('after a user\'s own file under the official name (models:add), the real file still fetches once the user\'s is moved away', async () => {
+    const dir = await modelsDir({ hd: null });
+    const mine = await fixtureFor(HD_ID, { weightCount: 1000 });
+    const download = path.join(await tempDir('cleanplate-dl-'), 'onnx_mobilenetv2_hd.onnx');
+    await writeFile(download, mine);
+    expect(await addModel(download, { modelsDir: dir, id: HD_ID })).toMatchObject({ id: HD_ID, origin: 'user' });
+    expect((await manifestEntriesIn(dir)).find((m) => m.id === HD_ID)!.sha256).toBeNull();
+    expect(await fetchModels(HD_ID, { modelsDir: dir, downloadsDir, acceptUnverified: true })).toMatchObject([{ status: 'present', mine: { source: 'added by hand from onnx_mobilenetv2_hd.onnx' } }]);
+
+    await rename(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx'), path.join(await tempDir('cleanplate-moved-'), 'mine.onnx'));
+    expect(await fetchModels(HD_ID, { modelsDir: dir, downloadsDir, acceptUnverified: true })).toMatchObject([{ status: 'fetched', sha256: sha256(fixture), recordedSha256: true }]);
+    expect((await manifestEntriesIn(dir)).find((m) => m.id === HD_ID)!.sha256).toBe(sha256(fixture));
+    const local = JSON.parse(await readFile(path.join(dir, 'local-files.json'), 'utf8')) as { files: Record<string, unknown> };
+    expect(local.files).toEqual({});
+    expect((await ModelRegistry.load(dir)).list().find((m) => m.id === HD_ID)!.file).toMatchObject({ origin: 'official', sha256: sha256(fixture) });
   });
 
   it('"rvm": fetches the authors\' own export (contract checked by running it), which "rvm" then runs in preference to the conversion', async () => {

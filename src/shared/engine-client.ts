@@ -15,6 +15,7 @@ import {
   type JobRequest,
   type ModelList,
 } from './api.js';
+import { streamDecoder } from './utf8.js';
 
 export interface EngineEndpoint {
   /** http://127.0.0.1:PORT */
@@ -127,7 +128,7 @@ const TERMINAL_EVENTS: readonly JobEvent['type'][] = ['done', 'failed', 'cancell
 export async function* jobEvents(engine: EngineEndpoint, id: string, signal?: AbortSignal): AsyncGenerator<JobEvent> {
   const res = await send(engine, `/jobs/${encodeURIComponent(id)}/events`, signal ? { signal } : {});
   const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
+  const decoder = streamDecoder();
   let buffer = '';
   try {
     for (;;) {

@@ -13,15 +13,15 @@ import type { BackgroundList, EngineConfigFile, JobList } from '../../src/shared
 import { buildPremiere, REPO } from '../../scripts/premiere-build.js';
 import { openPanel, queueOpenDialog } from '../support/cep-shim.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
-import { makeClip, runCapture, subjectRect, type GeneratedClip } from '../support/clips.js';
+import { makeClip, subjectRect, type GeneratedClip } from '../support/clips.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { fakePremiere, type FakeProject, type FakeSequence, type FakeTrackItem } from '../support/premiere-fake.js';
 import { Es3Host } from '../support/premiere-host.js';
+import { alphaMean, makeTake, PLATE_FRAMES, TAKE_H, TAKE_W } from '../support/premiere-take.js';
 
 const ARTIFACTS = path.join(REPO, 'test-artifacts', 'premiere');
-const PLATE_FRAMES = 10; // take.mp4 opens on the empty scene, then the subject walks in
-const W = 320;
-const H = 180;
+const W = TAKE_W;
+const H = TAKE_H;
 
 let dist: string;
 let dir: string;
@@ -37,18 +37,7 @@ beforeAll(async () => {
   dist = await buildPremiere();
   await mkdir(ARTIFACTS, { recursive: true });
   dir = await mkdtemp(path.join(os.tmpdir(), 'cp-ppro-panel-'));
-  // take.mp4: 3 s at 25 fps with sound, the first 10 frames without the subject.
-  const subject = await makeClip(dir, 'subject', { frames: 65, rate: '25' });
-  takePlate = subject.platePath;
-  take = path.join(dir, 'take.mp4');
-  await runCapture('ffmpeg', [
-    '-hide_banner', '-v', 'error',
-    '-loop', '1', '-framerate', '25', '-t', String(PLATE_FRAMES / 25), '-i', subject.platePath,
-    '-i', subject.path,
-    '-f', 'lavfi', '-t', '3', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-filter_complex', '[0:v]format=yuv420p[a];[1:v]format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[v]',
-    '-map', '[v]', '-map', '2:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '12', '-g', '12', '-r', '25', '-c:a', 'aac', '-y', take,
-  ]);
+  ({ path: take, platePath: takePlate } = await makeTake(dir));
   long = await makeClip(dir, 'long', { frames: 150, rate: '25' });
   engine = await startTestEngine();
   browser = await launchChromium();
@@ -134,23 +123,6 @@ async function selectAndPlate(p: PanelUnderTest, plateFile: string): Promise<voi
 /** Waits until the progress bar shows at least `frames` of the job done. */
 async function progressed(page: Page, frames: number): Promise<void> {
   await page.getByLabel('Progress').getByText(new RegExp(`frames ([${frames}-9]|\\d\\d+)\\d*/`)).first().waitFor({ timeout: 30_000 });
-}
-
-async function alphaMean(file: string, frame: number, rect: { x: number; y: number; w: number; h: number }, inside: boolean): Promise<number> {
-  const raw = await runCapture('ffmpeg', ['-v', 'error', '-i', file, '-vf', `select=eq(n\\,${frame}),alphaextract`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-']);
-  let sum = 0;
-  let n = 0;
-  for (let y = 0; y < H; y++) {
-    for (let x = 0; x < W; x++) {
-      const within = x >= rect.x + 4 && x < rect.x + rect.w - 4 && y >= rect.y + 4 && y < rect.y + rect.h - 4;
-      const outside = x < rect.x - 8 || x >= rect.x + rect.w + 8 || y < rect.y - 8 || y >= rect.y + rect.h + 8;
-      if (inside ? within : outside && y > 30) {
-        sum += raw[y * W + x]!;
-        n++;
-      }
-    }
-  }
-  return sum / n;
 }
 
 describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM and a real engine', () => {

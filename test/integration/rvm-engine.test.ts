@@ -2,7 +2,7 @@
 // frames carry the recurrent state from one to the next (/v1/jobs, lossless clip -> PNG), and a
 // live session (WS /v1/live -> NUT); a models folder without rvm.onnx answers 409 with the command
 // to run; `npm run models:rvm`'s command line builds and registers the model.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,12 +13,12 @@ import type { JobRecord, MatteResponse, ModelList } from '../../src/shared/api.j
 import { runRvmCommand } from '../../src/cli/models-rvm.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import { FrameSequence, type Frame, type MattingSession } from '../../src/engine/matting/types.js';
+import { FrameSequence, type MattingSession } from '../../src/engine/matting/types.js';
 import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { makeModelsDir, removeTempDirs, tempDir } from '../support/bgmv2-models.js';
 import { errorOf, form, startTestEngine, type TestEngine } from '../support/engine.js';
 import { decodeRaw, toPng } from '../support/images.js';
-import { personFrame, RVM_CACHE_DIR, rvmModelsDir, rvmOnnx } from '../support/rvm.js';
+import { losslessClip, personFrame, RVM_CACHE_DIR, rvmModelsDir, rvmOnnx } from '../support/rvm.js';
 
 const W = 192;
 const H = 108;
@@ -34,18 +34,6 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 };
-
-/** A lossless (FFV1) clip of the moving figure, so the job decodes exactly these frames. */
-async function figureClip(file: string, frames: Frame[]): Promise<void> {
-  const { ffmpeg } = await mediaTools();
-  const child = spawn(ffmpeg.path, ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-y', file], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}: ${stderr}`)))));
-  for (const f of frames) child.stdin.write(f.data);
-  child.stdin.end();
-  await done;
-}
 
 beforeAll(async () => {
   dir = await tempDir('cleanplate-rvm-engine-');
@@ -80,7 +68,7 @@ describe('rvm through the engine', () => {
   it('clip job: POST /v1/jobs with model "rvm" and no plate carries the state through the clip\'s frames', async () => {
     const frames = Array.from({ length: FRAMES }, (_, i) => personFrame(W, H, i * 5));
     const clip = path.join(dir, 'figure.mkv');
-    await figureClip(clip, frames);
+    await losslessClip(clip, frames);
     const outputDir = path.join(dir, 'out');
     await mkdir(outputDir);
     const created = await t.api('/v1/jobs', {

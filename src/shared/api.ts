@@ -20,6 +20,8 @@ export type ApiErrorCode =
   | 'payload_too_large' // upload or body over the engine's limit (413)
   | 'unsupported_media_type' // request Content-Type the route does not take (415)
   | 'bad_request' // malformed multipart or other protocol-level problem (400)
+  | 'headers_too_large' // request headers over Node's limit (431)
+  | 'request_timeout' // request line and headers did not arrive in time (408)
   // input
   | 'missing_field' // a required field or file is absent (400)
   | 'bad_field' // a field has an invalid value (400)

@@ -1,7 +1,7 @@
 // Where outputs go and how they appear: a temp name in the destination folder while being
 // written, then moved to a fresh final name that never replaces an existing file or folder.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, lstat, mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { access, constants, link, lstat, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaInputError } from './errors.js';
 
@@ -12,11 +12,34 @@ export function defaultOutputDir(mediaPath: string): string {
   return path.join(path.dirname(path.resolve(mediaPath)), DEFAULT_OUTPUT_FOLDER);
 }
 
-/** Creates the folder if needed and proves it writable by creating and removing a probe file. */
+/**
+ * mkdir -p, one level at a time. Node's own `recursive: true` never returns for some paths (it
+ * loops on /proc/self/x, holding a libuv thread forever); a plain mkdir answers at once.
+ */
+async function makeFolders(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const found = await stat(d).then((s) => s, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    if (found) {
+      if (!found.isDirectory()) throw Object.assign(new Error(`${d} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    if (path.dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) {
+    await mkdir(d).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : Promise.reject(err)));
+  }
+}
+
+/**
+ * Creates the folder if needed and proves it writable by creating and removing a probe file. A
+ * symlink to a folder is fine (outputs never replace a file there either: publishNoClobber).
+ */
 export async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
-    const st = await lstat(dir);
+    await makeFolders(dir);
+    const st = await stat(dir);
     if (!st.isDirectory()) throw new Error('not a folder');
     await access(dir, constants.W_OK);
     const probe = path.join(dir, `.cleanplate-write-test-${randomBytes(4).toString('hex')}`);

@@ -6,6 +6,7 @@ import type { Frame } from '../../matting/types.js';
 import { decodeImage } from '../../media/image.js';
 import { grabFrame } from '../../media/frame-grab.js';
 import type { EngineContext } from '../context.js';
+import { BACKGROUND_PATH_FIELDS, requireAbsolutePaths } from '../path-fields.js';
 import { HttpError } from '../errors.js';
 import { multipartFiles, rawImageBody, requireContentType, uploadedFile } from '../uploads.js';
 
@@ -20,6 +21,7 @@ async function plateFromRequest(req: Request, ctx: EngineContext): Promise<Plate
   if (req.is('application/json')) {
     const body = req.body as { mediaPath?: unknown; timeSeconds?: unknown } | null;
     if (typeof body?.mediaPath !== 'string' || body.mediaPath === '') throw new HttpError(400, 'missing_field', 'mediaPath (a video or image file on this machine) is required');
+    requireAbsolutePaths(body, BACKGROUND_PATH_FIELDS);
     if (body.timeSeconds !== undefined && typeof body.timeSeconds !== 'number') throw new HttpError(400, 'bad_field', 'timeSeconds must be a number of seconds');
     const mediaPath = path.resolve(body.mediaPath);
     const timeSeconds = body.timeSeconds ?? 0;

@@ -5,6 +5,7 @@ import { Router } from 'express';
 import type { JobEvent, JobRecord } from '../../../shared/api.js';
 import { parseJobRequest } from '../../services/clip-job.js';
 import type { EngineContext } from '../context.js';
+import { JOB_PATH_FIELDS, requireAbsolutePaths } from '../path-fields.js';
 
 const TERMINAL: readonly JobEvent['type'][] = ['done', 'failed', 'cancelled', 'interrupted'];
 const HEARTBEAT_MS = 15_000;
@@ -28,6 +29,7 @@ export function jobRoutes(ctx: EngineContext): Router {
   const router = Router();
 
   router.post('/jobs', async (req, res) => {
+    requireAbsolutePaths(req.body, JOB_PATH_FIELDS);
     const job = await ctx.jobs.create(parseJobRequest(req.body));
     res.status(201).json(job);
   });

@@ -5,18 +5,22 @@
 // no output, partial or not. 640x360 by default: at 1080p the three jobs (and the local
 // reference) take minutes on a loaded 2-core machine; CLEANPLATE_FARM_TEST_WIDTH=1920 runs it so.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent, JobRecord, JobRequest } from '../../src/shared/api.js';
 import { FarmCoordinator } from '../../src/engine/farm/coordinator.js';
+import { parsePathMap } from '../../src/engine/farm/path-map.js';
+import { renderSegment } from '../../src/engine/farm/segment-render.js';
+import { defaultModelsDir } from '../../src/engine/matting/manifest.js';
 import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { JobService } from '../../src/engine/services/jobs.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { makeClip, runCapture, type GeneratedClip } from '../support/clips.js';
+import { startTestEngine } from '../support/engine.js';
 import { startWorker, type TestWorker } from '../support/farm-workers.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -67,6 +71,25 @@ async function checksums(job: JobRecord): Promise<Record<string, string[]>> {
     }
   }
   return out;
+}
+
+/** Reads a job's SSE stream to its end, handing each event to `onEvent` as it arrives. */
+async function readJobEvents(res: Response, onEvent: (e: JobEvent) => void): Promise<JobEvent[]> {
+  const events: JobEvent[] = [];
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    for (let end = buf.indexOf('\n\n'); end >= 0; end = buf.indexOf('\n\n')) {
+      const data = /^data: (.*)$/m.exec(buf.slice(0, end))?.[1];
+      buf = buf.slice(end + 2);
+      if (!data) continue;
+      const event = JSON.parse(data) as JobEvent;
+      events.push(event);
+      onEvent(event);
+    }
+  }
+  return events;
 }
 
 function request(outputDir: string): JobRequest {
@@ -174,6 +197,81 @@ describe('render farm (real redis-server, 3 worker processes)', () => {
       await jobs.close();
       await long.close();
     }
+  });
+
+  it('over the HTTP API: SSE progress with per-worker detail and an ETA; Redis restarted mid-job, the job still finishes identical', { timeout: TIMEOUT }, async () => {
+    const t = await startTestEngine({ farm: { redisUrl: redis.url, segmentFrames: SEGMENT_FRAMES }, warmUp: false });
+    try {
+      const outputDir = path.join(dir, 'farm-http');
+      const res = await t.api('/v1/jobs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request(outputDir)) });
+      expect(res.status).toBe(201);
+      const job = (await res.json()) as JobRecord;
+      let restart: Promise<void> | undefined;
+      const events = await readJobEvents(await t.api(`/v1/jobs/${job.id}/events`), (e) => {
+        if (!restart && e.type === 'progress' && e.progress.farm?.workers.some((w) => w.framesDone > 0)) restart = redis.restart();
+      });
+      expect(restart).toBeDefined();
+      await restart;
+      const last = events.at(-1)!;
+      expect(last.type, JSON.stringify(last)).toBe('done');
+      const done = (last as Extract<JobEvent, { type: 'done' }>).job;
+      const got = await checksums(done);
+      for (const kind of ['prores4444', 'matte', 'png', 'composite']) expect(got[kind], kind).toEqual(reference[kind]);
+      const progress = events.flatMap((e) => (e.type === 'progress' ? [e.progress] : []));
+      expect(progress.some((p) => typeof p.etaSeconds === 'number' && p.etaSeconds > 0)).toBe(true);
+      expect(progress.some((p) => (p.farm?.workers ?? []).some((w) => workers.some((x) => x.name === w.worker)))).toBe(true);
+      expect(progress.at(-1)?.farm).toMatchObject({ segmentsDone: FRAMES / SEGMENT_FRAMES, segmentsTotal: FRAMES / SEGMENT_FRAMES });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('a job whose model version no worker has is refused, naming the versions the workers have', async () => {
+    // The same manifest with the plate model's settings changed: another model version.
+    const models = path.join(dir, 'models-other');
+    await mkdir(models);
+    const manifest = JSON.parse(await readFile(path.join(defaultModelsDir, 'manifest.json'), 'utf8')) as { models: { id: string; settings: object }[] };
+    manifest.models.find((m) => m.id === 'plate')!.settings = { revision: 'other' };
+    await writeFile(path.join(models, 'manifest.json'), JSON.stringify(manifest));
+    const other = await ModelRegistry.load(models);
+    const coordinator = new FarmCoordinator({ redisUrl: redis.url, registry: other, segmentFrames: SEGMENT_FRAMES, noWorkerMs: 1500, pollMs: 100 });
+    const jobs = new JobService({ dataDir: path.join(dir, 'data-other'), tools: async () => tools, registry: other, matting, runClip: coordinator.runClip });
+    await jobs.init();
+    try {
+      const outputDir = path.join(dir, 'farm-other');
+      const failed = await settle(jobs, (await jobs.create(request(outputDir))).id);
+      expect(failed.state).toBe('failed');
+      expect(failed.error?.code).toBe('no_farm_worker');
+      expect(failed.error?.message).toMatch(/no farm worker serves model plate sha256 [0-9a-f]{12} key [0-9a-f]{16}/);
+      expect(failed.error?.message).toContain('"w1"');
+      expect(await readdir(outputDir)).toEqual([]);
+    } finally {
+      await jobs.close();
+      await coordinator.close();
+    }
+  });
+
+  it('a worker that cannot see the media fails its segment clearly, naming both paths', async () => {
+    const task = {
+      farmId: '0123456789abcdef',
+      index: 0,
+      mediaPath: clip.path,
+      first: 0,
+      count: 2,
+      warmUp: 0,
+      modelId: 'plate',
+      modelSha256: 'x',
+      modelKey: 'y',
+      engineVersion: '0',
+      outputs: ['png' as const],
+      align: 'off' as const,
+      dir,
+      expect: { width: WIDTH, height: HEIGHT, frameRate: '24/1' },
+    };
+    const ctx = { worker: 'render-07', tools, matting, pathMap: parsePathMap(`${dir}=/mnt/not-mounted`) };
+    const err = await renderSegment(ctx, task, new AbortController().signal, () => undefined).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'path_not_visible' });
+    expect((err as Error).message).toContain(`worker "render-07" cannot read the media /mnt/not-mounted/${path.basename(clip.path)} (mapped from ${clip.path}; ENOENT)`);
   });
 
   it('a worker killed with SIGKILL mid-segment: its segment is rendered again elsewhere, output still identical', { timeout: TIMEOUT }, async () => {

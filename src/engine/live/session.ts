@@ -5,6 +5,7 @@ import type { AlignMode, LiveErrorCode, LiveSessionInfo, LiveStats, LatencySumma
 import { PlateAligner } from '../align/aligner.js';
 import type { LiveFrame } from '../../shared/live-frame.js';
 import { MattingInputError } from '../matting/errors.js';
+import type { SideWork } from '../matting/thread-policy.js';
 import { FrameSequence, type Frame } from '../matting/types.js';
 import { decodeImage, ImageInputError } from '../media/image.js';
 import type { MattingService } from '../services/matting-service.js';
@@ -58,6 +59,11 @@ export interface LiveWatcher {
   /** A new matte: straight-alpha RGBA at the session's size. */
   onMatte(foreground: Frame, seq: number, timestamp: number): void;
   onEnd(): void;
+}
+
+/** Beside the model: screenshot decode, NUT mux (ffmpeg) and alignment when on; sets the model's threads. */
+export function liveSideWork(align: AlignMode | undefined): SideWork {
+  return { decode: true, encode: true, align: align !== undefined && align !== 'off' };
 }
 
 export class LiveSession {
@@ -121,7 +127,7 @@ export class LiveSession {
       this.hooks.onAck?.(pending.frame.seq, 'taken', Math.round(performance.now() - pending.arrived));
       try {
         const frame = await this.decode(pending.frame);
-        const { result } = await this.matting.run(this.info.model, frame, await this.alignedPlate(frame), { foreground: true, sequence: this.sequence });
+        const { result } = await this.matting.run(this.info.model, frame, await this.alignedPlate(frame), { foreground: true, sequence: this.sequence }, liveSideWork(this.align));
         if (this.closed) return;
         if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
         this.stream.setFrame(result.foreground.data);

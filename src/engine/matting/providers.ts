@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { currentThreadBudget, threadOverride } from './thread-policy.js';
 
 export type ProviderName = 'cuda' | 'tensorrt' | 'dml' | 'coreml' | 'cpu';
 
@@ -40,10 +41,12 @@ export interface OpenedSession {
   readonly fallbacks: { provider: ProviderName; reason: string }[];
 }
 
-/** Threads for CPU inference: all cores by default, `CLEANPLATE_THREADS` to share the machine. */
+/**
+ * Threads for CPU inference: `CLEANPLATE_THREADS` when set, else the budget the engine chose for
+ * the call (thread-policy.ts: cores minus the job's side work), else all cores.
+ */
 export function cpuThreads(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.CLEANPLATE_THREADS);
-  return Number.isInteger(n) && n > 0 ? n : Math.max(1, os.availableParallelism());
+  return threadOverride(env) ?? currentThreadBudget() ?? Math.max(1, os.availableParallelism());
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AlignMode, AlignReport, ClipOutputKind, CompositeOver, FarmProgres
 import { ALIGN_MODES, CLIP_OUTPUT_KINDS, DEFAULT_ALIGN_MODE, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
 import { isAlignMode, PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
+import type { SideWork } from '../matting/thread-policy.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import { FrameSequence, type Frame } from '../matting/types.js';
 import { decodeFrames } from '../media/decode.js';
@@ -246,6 +247,8 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
   const sequence = new FrameSequence();
   // Per frame, smoothed over time; a static camera gets the same plate object every frame.
   const aligner = plan.plate ? new PlateAligner(plan.plate, { mode: plan.align, video: true }) : undefined;
+  // ffmpeg decodes and encodes beside the model (and OpenCV aligns): the model's thread count.
+  const work: SideWork = { decode: true, encode: true, align: aligner !== undefined && plan.align !== 'off' };
   try {
     const times = await runPipeline({
       capacity: 2,
@@ -255,7 +258,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
       // (onnxruntime's own threads); frames stay in decode order, so the aligner's tracking holds.
       prepare: async (frame) => ({ frame, plate: aligner ? await aligner.plateFor(frame) : undefined }),
       transform: async ({ frame, plate }) => {
-        const { result } = await matting.run(plan.modelId, frame, plate, { foreground: fg, sequence });
+        const { result } = await matting.run(plan.modelId, frame, plate, { foreground: fg, sequence }, work);
         if (fg && !result.foreground) throw new Error(`model "${plan.modelId}" returned no foreground`);
         return fg ? result.foreground!.data : result.alpha.data;
       },

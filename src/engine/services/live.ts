@@ -6,7 +6,7 @@ import { ALIGN_MODES, DEFAULT_ALIGN_MODE, type AlignMode, type LiveOpenRequest, 
 import { isAlignMode } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../matting/types.js';
-import { LiveError, LiveSession, type LiveSessionHooks } from '../live/session.js';
+import { LiveError, LiveSession, liveSideWork, type LiveSessionHooks } from '../live/session.js';
 import { NutStreamServer } from '../live/nut-stream.js';
 import { mediaTools } from '../media/ffmpeg-locate.js';
 import { UnknownBackgroundError, type BackgroundStore } from './backgrounds.js';
@@ -80,7 +80,7 @@ export class LiveService {
     }
     this.opening++;
     try {
-      const model = await this.deps.matting.session(req.model).catch((err: unknown) => {
+      const model = await this.deps.matting.session(req.model, liveSideWork(req.align ?? DEFAULT_ALIGN_MODE)).catch((err: unknown) => {
         if (err instanceof MattingInputError && (err.code === 'unknown_model' || err.code === 'model_unavailable')) throw new LiveError(err.code, err.message);
         throw err;
       });

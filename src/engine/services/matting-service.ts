@@ -1,7 +1,10 @@
-// One open MattingSession per model id, shared by every caller (http routes, jobs, live, CLI),
-// with its runs serialised: a session is not safe for concurrent run() calls, and opening a
-// model (graph build, provider probing) is too slow to repeat per request.
+// One open MattingSession per model id and thread count, shared by every caller (http routes,
+// jobs, live, CLI), with its runs serialised: a session is not safe for concurrent run() calls,
+// and opening a model (graph build, provider probing) is too slow to repeat per request. The
+// thread count comes from the caller's side work (thread-policy.ts): on 2 cores a still gets a
+// 2-thread session and clip jobs and live sessions share a 1-thread one.
 import { providerOrder } from '../matting/providers.js';
+import { inferenceThreads, NO_SIDE_WORK, withThreadBudget, type SideWork } from '../matting/thread-policy.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { Frame, MatteResult, MattingSession, RunOptions } from '../matting/types.js';
@@ -25,6 +28,8 @@ class SerialQueue {
 interface OpenModel {
   readonly session: Promise<MattingSession>;
   readonly queue: SerialQueue;
+  /** onnxruntime intra-op threads of every graph this session opens. */
+  readonly threads: number;
 }
 
 
@@ -60,28 +65,30 @@ export class MattingService {
    * that fails to open (its file changed since the engine checked it), the registry marks it
    * broken and the next best default is used, so a request that names no model does not fail.
    */
-  async session(modelId?: string): Promise<MattingSession> {
+  async session(modelId?: string, work: SideWork = NO_SIDE_WORK): Promise<MattingSession> {
     const id = modelId ?? this.registry.defaultId;
     try {
-      return await this.model(id).session;
+      return await this.model(id, work).session;
     } catch (err) {
       if (modelId !== undefined || !(err instanceof MattingInputError && err.code === 'model_unavailable') || this.registry.defaultId === id) throw err;
-      return this.session();
+      return this.session(undefined, work);
     }
   }
 
-  private model(modelId: string): OpenModel {
+  private model(modelId: string, work: SideWork): OpenModel {
     if (this.disposed) throw new Error('the matting service is shut down');
-    let model = this.models.get(modelId);
+    const threads = inferenceThreads(work);
+    const key = `${modelId}#${threads}`;
+    let model = this.models.get(key);
     if (!model) {
-      const session = this.registry.open(modelId);
-      const opened: OpenModel = { session, queue: new SerialQueue() };
-      this.models.set(modelId, opened);
+      const session = withThreadBudget(threads, () => this.registry.open(modelId));
+      const opened: OpenModel = { session, queue: new SerialQueue(), threads };
+      this.models.set(key, opened);
       session.then(
         (s) => this.ready.set(modelId, s),
         // Forget failed opens so a later request (e.g. after the model file is added) retries.
         (err: unknown) => {
-          if (this.models.get(modelId) === opened) this.models.delete(modelId);
+          if (this.models.get(key) === opened) this.models.delete(key);
           // A file that does not open is unavailable (and no longer the default) until it changes.
           if (err instanceof MattingInputError && err.code === 'model_unavailable') this.registry.markBroken(modelId, err.message);
         },
@@ -91,16 +98,21 @@ export class MattingService {
     return model;
   }
 
-  /** Runs a model on one frame, after any runs already queued on the same session. */
-  async run(modelId: string | undefined, src: Frame, bgr?: Frame, options?: RunOptions): Promise<TimedResult> {
-    const session = await this.session(modelId);
+  /**
+   * Runs a model on one frame, after any runs already queued on the same session. `work` is what
+   * runs beside the model for this caller (a clip job's decode, align and encode); it picks the
+   * session's thread count.
+   */
+  async run(modelId: string | undefined, src: Frame, bgr?: Frame, options?: RunOptions, work: SideWork = NO_SIDE_WORK): Promise<TimedResult> {
+    const session = await this.session(modelId, work);
     const id = session.modelId;
-    const model = this.model(id);
-    return model.queue.run(async () => {
+    const model = this.model(id, work);
+    // Graphs compiled lazily inside run (a new frame size) get the session's thread count.
+    return model.queue.run(() => withThreadBudget(model.threads, async () => {
       const started = performance.now();
       const result = await session.run(src, bgr, options);
       return { result, modelId: id, provider: session.provider, ms: performance.now() - started };
-    });
+    }));
   }
 
   /**
@@ -112,7 +124,8 @@ export class MattingService {
     try {
       const session = await this.session();
       if (typeof session.prepare === 'function') {
-        await this.model(session.modelId).queue.run(() => session.prepare!(WARM_UP_SIDE, WARM_UP_SIDE));
+        const model = this.model(session.modelId, NO_SIDE_WORK);
+        await model.queue.run(() => withThreadBudget(model.threads, () => session.prepare!(WARM_UP_SIDE, WARM_UP_SIDE)));
       }
       this.warmUpFailure = undefined;
     } catch (err) {

@@ -1,0 +1,59 @@
+// How many threads onnxruntime gets for one piece of work. The model is not alone on the CPU: a
+// clip job decodes (ffmpeg), aligns the plate (OpenCV on the engine's thread) and encodes (ffmpeg)
+// while the model runs, and a live session decodes screenshots and muxes NUT. onnxruntime's
+// intra-op pool splits each op across its threads and waits for the slowest, so one thread that
+// loses its core to ffmpeg stalls the whole op: on 2 cores, 2 threads plus a job's ffmpeg ran the
+// clip pipeline at about half the model's pace (docs/performance.md). The policy leaves cores for
+// the side work; CLEANPLATE_THREADS overrides it for everything.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import os from 'node:os';
+
+/** The CPU work that runs beside the model for one job or session. */
+export interface SideWork {
+  /** Frames decoded by ffmpeg (a clip) or from screenshots (live). */
+  readonly decode?: boolean;
+  /** Frames encoded or muxed by ffmpeg. */
+  readonly encode?: boolean;
+  /** Plate alignment per frame (OpenCV on the engine's thread). */
+  readonly align?: boolean;
+}
+
+/** Work with nothing beside the model (a still, a warm-up): every core. */
+export const NO_SIDE_WORK: SideWork = {};
+
+/** The user's override, when set to a positive integer. */
+export function threadOverride(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const n = Number(env.CLEANPLATE_THREADS);
+  return env.CLEANPLATE_THREADS !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+/**
+ * Intra-op threads for the model: every core minus one per kind of side work, but the side work
+ * never takes more than half the cores (it is lighter than the model) and the model keeps at
+ * least one. On 2 cores: 2 for a still, 1 for a clip job or live session.
+ */
+export function inferenceThreads(work: SideWork, cores: number = os.availableParallelism(), env: NodeJS.ProcessEnv = process.env): number {
+  const forced = threadOverride(env);
+  if (forced !== undefined) return forced;
+  const total = Math.max(1, Math.floor(cores));
+  const side = [work.decode, work.encode, work.align].filter(Boolean).length;
+  const reserved = Math.min(side, Math.floor(total / 2));
+  return Math.max(1, total - reserved);
+}
+
+/**
+ * The thread count sessions opened inside a call get. Models compile graphs lazily (per frame
+ * size, inside run), deep in model code; the budget follows the call instead of being passed
+ * through every model's constructor. The matting service keeps one session per model and thread
+ * count and makes every call on it inside its budget.
+ */
+const budget = new AsyncLocalStorage<number>();
+
+export function withThreadBudget<T>(threads: number, fn: () => T): T {
+  return budget.run(threads, fn);
+}
+
+/** The budget of the current call, if any. */
+export function currentThreadBudget(): number | undefined {
+  return budget.getStore();
+}

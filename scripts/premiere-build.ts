@@ -28,7 +28,7 @@ export function checkEs3(code: string, file = 'host.jsx'): void {
   try {
     parse(code, { ecmaVersion: 3, allowReserved: 'never', sourceType: 'script' });
   } catch (err) {
-    throw new Error(`${file} is not ES3: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${file} is not ES3: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   // tsc turns accessors into Object.defineProperty calls, which ES3 lacks: the syntax check can't see those.
   if (/Object\.defineProperty|Object\.create\(|Object\.keys\(/.test(code)) throw new Error(`${file} calls ES5 Object functions (an accessor or a class helper in host/src?)`);
@@ -43,7 +43,7 @@ export async function buildHostScript(): Promise<string> {
       await run(process.execPath, [tsc, '-p', path.join(REPO, 'host', 'tsconfig.json'), '--outDir', tmp], { cwd: REPO });
     } catch (err) {
       const out = (err as { stdout?: string }).stdout ?? '';
-      throw new Error(`host/ does not compile:\n${out}`);
+      throw new Error(`host/ does not compile:\n${out}`, { cause: err });
     }
     const version = await packageVersion();
     const result = await build({

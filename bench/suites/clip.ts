@@ -13,7 +13,6 @@ import { decodeFrames } from '../../src/engine/media/decode.js';
 import { ClipEncoder } from '../../src/engine/media/encode.js';
 import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { runTool } from '../../src/engine/media/process.js';
-import { probeMedia } from '../../src/engine/media/probe.js';
 import { planClipJob, runClipJob } from '../../src/engine/services/clip-job.js';
 import type { StageTimes } from '../../src/engine/pipeline/bounded.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';

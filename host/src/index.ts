@@ -32,7 +32,7 @@ function call(name: string, argsJson: string): string {
     if (!Object.prototype.hasOwnProperty.call(api, name)) throw { hostFailure: true, code: 'bad_request', message: 'the host has no function "' + name + '"' };
     const args = parse(argsJson);
     if (Object.prototype.toString.call(args) !== '[object Array]') throw { hostFailure: true, code: 'bad_request', message: 'host arguments must be a JSON array' };
-    const fn = (api as unknown as Record<string, Function>)[name]!;
+    const fn = (api as unknown as Record<string, (...args: unknown[]) => unknown>)[name]!;
     result = { ok: true, value: fn.apply(api, args) };
   } catch (e) {
     result = { ok: false, error: errorInfo(e) };
@@ -57,8 +57,8 @@ function bindEvents(): void {
     };
     app.bind('onActiveSequenceSelectionChanged', changed);
     app.bind('onActiveSequenceChanged', changed);
-  } catch (e) {
-    // No events: the panel also re-reads the selection when it gets focus.
+  } catch (_e) {
+    // ES3 has no optional catch binding. No events: the panel also re-reads the selection when it gets focus.
   }
 }
 

@@ -118,7 +118,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       server.close();
       server.closeAllConnections();
       await matting.dispose();
-      throw new Error(`could not write ${configFile}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(`could not write ${configFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
 

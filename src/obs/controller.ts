@@ -8,7 +8,7 @@
 import OBSWebSocket, { EventSubscription, OBSWebSocketError, type OBSRequestTypes, type OBSResponseTypes } from 'obs-websocket-js';
 import type { Background, LiveSessionInfo, LiveStats, ModelInfo } from '../shared/api.js';
 import { listModels } from '../shared/engine-client.js';
-import { EngineError, LiveConnection, uploadBackground, type EngineEndpoint, type WebSocketFactory } from './engine-client.js';
+import { LiveConnection, uploadBackground, type EngineEndpoint, type WebSocketFactory } from './engine-client.js';
 import { dataUriBytes, FrameLoop, type ScreenshotSource } from './frame-loop.js';
 import { ObsRequestError, settledCall } from './obs-request.js';
 
@@ -623,5 +623,3 @@ const AUDIO_KINDS = /^(pulse_|alsa_|jack_|wasapi_|coreaudio_|sck_audio|decklink-
 function isAudioOnlyKind(kind: string): boolean {
   return AUDIO_KINDS.test(kind);
 }
-
-export { EngineError };

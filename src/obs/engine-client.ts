@@ -8,6 +8,7 @@ import {
   type LiveErrorCode,
   type LiveFrameFormat,
   type LiveOpenRequest,
+  type LiveClientMessage,
   type LiveServerMessage,
   type LiveSessionInfo,
   type LiveStats,
@@ -128,7 +129,7 @@ export class LiveConnection {
     return this.request(this.closeWaiters, sessionId, { type: 'close', sessionId });
   }
 
-  private request<T>(waiters: Map<number, Pending<T>[]>, sessionId: number, msg: object): Promise<T> {
+  private request<T>(waiters: Map<number, Pending<T>[]>, sessionId: number, msg: LiveClientMessage): Promise<T> {
     return new Promise((resolve, reject) => {
       if (!this.open) return reject(new EngineError('engine_unreachable', this.closedReason!));
       const list = waiters.get(sessionId) ?? [];

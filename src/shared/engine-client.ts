@@ -7,10 +7,8 @@ import {
   type ApiError,
   type Background,
   type BackgroundFromMediaRequest,
-  type BackgroundRecord,
   type Health,
   type JobEvent,
-  type JobList,
   type JobRecord,
   type JobRequest,
   type ModelList,
@@ -89,10 +87,6 @@ export function backgroundFromMedia(engine: EngineEndpoint, req: BackgroundFromM
   return engineFetch<Background>(engine, '/backgrounds', postJson(req));
 }
 
-export function getBackground(engine: EngineEndpoint, id: string): Promise<BackgroundRecord> {
-  return engineFetch<BackgroundRecord>(engine, `/backgrounds/${encodeURIComponent(id)}`);
-}
-
 /** A stored plate as an image (for thumbnails). */
 export async function fetchBackgroundImage(engine: EngineEndpoint, id: string): Promise<Blob> {
   return (await send(engine, `/backgrounds/${encodeURIComponent(id)}/image`)).blob();
@@ -104,10 +98,6 @@ export function createJob(engine: EngineEndpoint, req: JobRequest): Promise<JobR
 
 export function getJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
   return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}`);
-}
-
-export function listJobs(engine: EngineEndpoint): Promise<JobList> {
-  return engineFetch<JobList>(engine, '/jobs');
 }
 
 export function cancelJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrames } from '../../src/engine/media/decode.js';
 import { MediaInputError } from '../../src/engine/media/errors.js';
 import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
-import { resolveRange, type ClipRange } from '../../src/engine/media/frame-range.js';
+import type { JobRange } from '../../src/shared/api.js';
+import { resolveRange } from '../../src/engine/media/frame-range.js';
 import { probeMedia } from '../../src/engine/media/probe.js';
 import { makeClip, readFrameIndex, runCapture } from '../support/clips.js';
 
@@ -23,7 +24,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function decodedIndices(file: string, range: ClipRange | undefined): Promise<{ indices: number[]; first: number; count: number }> {
+async function decodedIndices(file: string, range: JobRange | undefined): Promise<{ indices: number[]; first: number; count: number }> {
   const info = await probeMedia(tools, file);
   const span = resolveRange(range, info.frameRate, info.frameCount);
   const indices: number[] = [];

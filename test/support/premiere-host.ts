@@ -66,15 +66,14 @@ export class Es3Host {
 
   /** Loads the host script into an ES3 context wired to the fake app (as Premiere runs the manifest's ScriptPath). */
   static async load(app: FakeApp, script?: string): Promise<Es3Host> {
-    let host: Es3Host | undefined;
     // Defined in the outer realm: the FAKE PlugPlug library's event class.
     class CSXSEvent {
       type = '';
       data = '';
       dispatch(): void {
         const event = { type: String(this.type), data: String(this.data) };
-        host!.events.push(event);
-        host!.onEvent?.(event);
+        host.events.push(event);
+        host.onEvent?.(event);
       }
     }
     const context = es3Context({
@@ -87,7 +86,7 @@ export class Es3Host {
       CSXSEvent,
     });
     context.$ = { global: vm.runInContext('this', context), writeln: () => undefined };
-    host = new Es3Host(context);
+    const host = new Es3Host(context); // CSXSEvent above reads it only once the script runs
     vm.runInContext(script ?? (await hostScript()), context, { filename: 'host.jsx' });
     return host;
   }

@@ -210,7 +210,7 @@ describe('placing a matte (fake Premiere DOM, real files)', () => {
   }
 
   it('reuses the imported item when placing the same file again, and refuses once every track above is taken', async () => {
-    const { project, seq, host, desc, matte } = await placeAt('25', 4);
+    const { project, host, desc, matte } = await placeAt('25', 4);
     expect(host.call('placeMatte', { clip: refOf(desc), mattePath: matte, mode: 'cutout' })).toMatchObject({ trackName: 'V3', reusedItem: false });
     expect(host.call('placeMatte', { clip: refOf(desc), mattePath: matte, mode: 'cutout' })).toMatchObject({ trackName: 'V4', reusedItem: true });
     expect(project.rootItem.items.find((i) => i.name === 'CleanPlate Mattes')!.items).toHaveLength(1);

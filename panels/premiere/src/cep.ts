@@ -7,18 +7,12 @@ import { HOST_EVENT_PREFIX, type HostApi, type HostEvents } from '../../../host/
 import type { AdobeCep, CepEvent, CepFs, CepNode } from './cep-types.js';
 import { HostError, hostCallScript, readHostReply } from './host-script.js';
 
-export type { AdobeCep, CepEvent, CepFs, CepNode } from './cep-types.js';
-
 declare global {
   interface Window {
     __adobe_cep__?: AdobeCep;
     cep_node?: CepNode;
     cep?: { fs: CepFs };
   }
-}
-
-export function inCep(): boolean {
-  return typeof window.__adobe_cep__ !== 'undefined';
 }
 
 /** Calls a host function; resolves with its value or rejects with a HostError in plain words. */

@@ -245,7 +245,7 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
             memory.setPlate(clip.mediaPath, undefined);
             setPlateVersion((v) => v + 1);
           }
-          throw new Error(`The engine refused the matte for "${clip.name}": ${messageOf(err)}`);
+          throw new Error(`The engine refused the matte for "${clip.name}": ${messageOf(err)}`, { cause: err });
         }
         const memo: JobMemo = { id: record.id, clipName: clip.name, clip: clipRef(clip), mode };
         memory.saveJob(memo);

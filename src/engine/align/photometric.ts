@@ -11,8 +11,6 @@ export interface Photometric {
   readonly offset: readonly [number, number, number];
 }
 
-export const NO_PHOTOMETRIC: Photometric = { gain: [1, 1, 1], offset: [0, 0, 0] };
-
 export type PhotometricFit =
   | { readonly ok: true; readonly photometric: Photometric; readonly samples: number; readonly inlierShare: number }
   | { readonly ok: false; readonly reason: string };

@@ -5,7 +5,8 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ClipEncoder, outputExtension, type CompositeBackground, type PublishedOutput } from '../media/encode.js';
+import type { CompositeOver } from '../../shared/api.js';
+import { ClipEncoder, outputExtension, type PublishedOutput } from '../media/encode.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import type { Rational } from '../media/frame-range.js';
 import { publishNoClobber, tempNameFor } from '../media/output-files.js';
@@ -65,7 +66,7 @@ async function joinPngFolder(input: JoinInput): Promise<string> {
 }
 
 /** Encodes the composite once from the joined straight-alpha PNGs, with the local job's encoder. */
-async function encodeComposite(tools: MediaTools, input: JoinInput, pngFolder: string, background: CompositeBackground, finalStem: string): Promise<PublishedOutput> {
+async function encodeComposite(tools: MediaTools, input: JoinInput, pngFolder: string, background: CompositeOver, finalStem: string): Promise<PublishedOutput> {
   const encoder = await ClipEncoder.start(tools, {
     width: input.width,
     height: input.height,
@@ -96,7 +97,7 @@ export interface JoinTarget {
   readonly kinds: readonly ('prores4444' | 'matte' | 'png' | 'composite')[];
   /** Output path stem of the job (kind and extension are appended). */
   readonly stem: string;
-  readonly composite?: CompositeBackground;
+  readonly composite?: CompositeOver;
 }
 
 /** Joins every requested output; on failure what was published so far is left for the caller to list. */

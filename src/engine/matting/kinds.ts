@@ -1,7 +1,7 @@
 // What each model kind asks of its callers, said once here. The registry publishes it in
 // /v1/models; jobs, stills, live sessions and the OBS controller (through /v1/models) read it
 // instead of testing kind names. A new kind must add its row (the Record type enforces it).
-import type { ModelKind } from './types.js';
+import type { ModelKind } from '../../shared/api.js';
 
 export interface KindTraits {
   /** Runs need a clean plate (the scene without the subject). */

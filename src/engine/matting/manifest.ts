@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelKind } from './types.js';
+import type { ModelKind } from '../../shared/api.js';
 import { MODEL_KINDS } from './kinds.js';
 
 export interface ManifestEntry {

@@ -10,7 +10,8 @@ import { openBgmv2Session } from './bgmv2/session.js';
 import { openFusedSession } from './fused/session.js';
 import { openPlateSession } from './plate/session.js';
 import { openRvmSession } from './rvm/session.js';
-import type { MattingSession, ModelKind } from './types.js';
+import type { ModelKind } from '../../shared/api.js';
+import type { MattingSession } from './types.js';
 import { fileStamp, verifyModelFile } from './verify.js';
 
 export interface ModelContext {

@@ -1,5 +1,6 @@
 // The one interface every matting model implements. Callers (http routes, jobs, live sessions,
 // the CLI) see 8-bit frames only, never tensors; the tensor work lives inside the ONNX graphs.
+import type { ModelKind, ProviderFallback } from '../../shared/api.js';
 
 /** An interleaved 8-bit image: RGB (channels 3) or RGBA (channels 4), row-major, no padding. */
 export interface Frame {
@@ -48,13 +49,6 @@ export interface MatteResult {
   /** Where the model is unsure (0 = confident), possibly at a lower resolution than the frame. */
   readonly error?: Plane;
 }
-
-export interface ProviderFallback {
-  readonly provider: string;
-  readonly reason: string;
-}
-
-export type ModelKind = 'plate' | 'bgmv2' | 'rvm' | 'fused';
 
 /** An open model: create, run many times, dispose. Not safe for concurrent `run` calls. */
 export interface MattingSession {

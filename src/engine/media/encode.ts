@@ -4,23 +4,15 @@
 // removes the temp files.
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_COMPOSITE_COLOR, type ClipOutputKind, type CompositeOver } from '../../shared/api.js';
 import type { MediaTools } from './ffmpeg-locate.js';
 import { formatRational, type Rational } from './frame-range.js';
 import { removeEngineTemps, type EncoderRecord } from './leftovers.js';
 import { publishNoClobber, tempNameFor } from './output-files.js';
 import { spawnTool, type ToolProcess } from './process.js';
 
-export type OutputKind = 'prores4444' | 'matte' | 'png' | 'composite';
-export const OUTPUT_KINDS: readonly OutputKind[] = ['prores4444', 'matte', 'png', 'composite'];
-
-/** What the composite output shows behind the subject. */
-export type CompositeBackground =
-  | { readonly color: string } // #rrggbb
-  | { readonly imagePath: string }
-  | { readonly videoPath: string }; // looped when shorter than the clip
-
 export interface OutputTarget {
-  readonly kind: OutputKind;
+  readonly kind: ClipOutputKind;
   /** The wanted final path; a fresh name ("x (2).mov") is picked if it exists when done. */
   readonly path: string;
 }
@@ -34,22 +26,22 @@ export interface EncoderOptions {
   readonly outputs: readonly OutputTarget[];
   /** Number of the first png file (the source frame index, so files map to source frames). */
   readonly firstFrameNumber: number;
-  readonly compositeBackground?: CompositeBackground;
+  readonly compositeBackground?: CompositeOver;
   readonly signal?: AbortSignal;
 }
 
 export interface PublishedOutput {
-  readonly kind: OutputKind;
+  readonly kind: ClipOutputKind;
   readonly path: string;
 }
 
 /** File extension per kind ("" = a folder of numbered PNGs). */
-export function outputExtension(kind: OutputKind): string {
+export function outputExtension(kind: ClipOutputKind): string {
   return { prores4444: '.mov', matte: '.mov', png: '', composite: '.mp4' }[kind];
 }
 
 /** Kinds that need the model's foreground colours, not only its alpha. */
-export function needsForeground(kinds: readonly OutputKind[]): boolean {
+export function needsForeground(kinds: readonly ClipOutputKind[]): boolean {
   return kinds.some((k) => k !== 'matte');
 }
 
@@ -57,7 +49,7 @@ export function needsForeground(kinds: readonly OutputKind[]): boolean {
 const TO_709 = 'scale=out_color_matrix=bt709:out_range=tv';
 const TAG_709 = ['-color_primaries', 'bt709', '-color_trc', 'bt709', '-colorspace', 'bt709'];
 
-function backgroundInputArgs(bg: CompositeBackground, o: EncoderOptions): string[] {
+function backgroundInputArgs(bg: CompositeOver, o: EncoderOptions): string[] {
   const rate = formatRational(o.frameRate);
   if ('color' in bg) return ['-f', 'lavfi', '-i', `color=c=0x${bg.color.replace('#', '')}:s=${o.width}x${o.height}:r=${rate}`];
   if ('imagePath' in bg) return ['-loop', '1', '-framerate', rate, '-i', bg.imagePath];
@@ -70,7 +62,7 @@ export function encodeArgs(o: EncoderOptions, temps: readonly string[]): string[
   const args = ['-hide_banner', '-nostdin', '-v', 'error', '-n'];
   args.push('-f', 'rawvideo', '-pix_fmt', o.input, '-s', `${o.width}x${o.height}`, '-framerate', rate, '-i', 'pipe:0');
   const composite = o.outputs.some((t) => t.kind === 'composite');
-  if (composite) args.push(...backgroundInputArgs(o.compositeBackground ?? { color: '#00ff00' }, o));
+  if (composite) args.push(...backgroundInputArgs(o.compositeBackground ?? { color: DEFAULT_COMPOSITE_COLOR }, o));
   const n = o.outputs.length;
   const chains: string[] = [n > 1 ? `[0:v]split=${n}${o.outputs.map((_, i) => `[s${i}]`).join('')}` : '[0:v]null[s0]'];
   const outArgs: string[] = [];

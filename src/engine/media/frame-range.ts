@@ -2,6 +2,7 @@
 // constant-rate stream is presented during [i * den/num, (i+1) * den/num) seconds after the
 // first frame; a time belongs to the frame whose interval contains it. Ranges are half-open,
 // like Premiere's in/out points: `out` is the end of the last frame shown.
+import type { JobRange } from '../../shared/api.js';
 import { MediaInputError } from './errors.js';
 
 export interface Rational {
@@ -49,15 +50,6 @@ export function framesBefore(seconds: number, rate: Rational): number {
   return Math.max(0, Math.ceil((seconds * rate.num) / rate.den - EPSILON_FRAMES));
 }
 
-export type RangeUnit = 'seconds' | 'frames';
-
-/** A clip range: `in` inclusive, `out` exclusive (the end of the last frame), in seconds or frames. */
-export interface ClipRange {
-  readonly in: number;
-  readonly out: number;
-  readonly unit?: RangeUnit;
-}
-
 /** Frames [first, first + count) of the stream. */
 export interface FrameSpan {
   readonly first: number;
@@ -68,7 +60,7 @@ export interface FrameSpan {
  * The frames a range selects, checked against the media's frame count. No range = every frame.
  * Errors say what the media holds so the caller can correct the request.
  */
-export function resolveRange(range: ClipRange | undefined, rate: Rational, frameCount: number): FrameSpan {
+export function resolveRange(range: JobRange | undefined, rate: Rational, frameCount: number): FrameSpan {
   const duration = frameStart(frameCount, rate);
   const holds = `the media has ${frameCount} frames (0-${frameCount - 1}, ${duration.toFixed(3)} s at ${formatRational(rate)} fps)`;
   if (!range) return { first: 0, count: frameCount };

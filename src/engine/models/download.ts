@@ -114,7 +114,7 @@ export async function downloadToPart(options: DownloadOptions): Promise<Download
     }
 
     let start = 0;
-    let total: number | null = null;
+    let total: number | null;
     const range = response.status === 206 ? parseContentRange(response.headers.get('content-range')) : undefined;
     if (existing > 0 && response.status === 416 && options.sha256) {
       // Nothing left to send: the part may be whole already (a run stopped after downloading).

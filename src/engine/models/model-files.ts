@@ -62,9 +62,9 @@ export async function placeModelFile(source: string, modelsDir: string, fileName
     try {
       await link(temp, dest);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`models/${fileName} already exists; it was left as it is`);
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`models/${fileName} already exists; it was left as it is`, { cause: err });
       // File systems without hard links: check, then rename.
-      if (await exists(dest)) throw new Error(`models/${fileName} already exists; it was left as it is`);
+      if (await exists(dest)) throw new Error(`models/${fileName} already exists; it was left as it is`, { cause: err });
       await rename(temp, dest);
     }
   } finally {

@@ -13,7 +13,7 @@ import { FrameSequence, type Frame } from '../matting/types.js';
 import { decodeFrames } from '../media/decode.js';
 import { MediaInputError } from '../media/errors.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
-import { ClipEncoder, needsForeground, type CompositeBackground, type PublishedOutput } from '../media/encode.js';
+import { ClipEncoder, needsForeground, type PublishedOutput } from '../media/encode.js';
 import { grabFrame } from '../media/frame-grab.js';
 import { resolveRange, type FrameSpan } from '../media/frame-range.js';
 import { decodeImage, parseHexColor } from '../media/image.js';
@@ -44,7 +44,7 @@ export interface ClipPlan {
   readonly outputDir: string;
   /** Output path stem, e.g. "<dir>/interview_f120-239" (kind and extension are appended). */
   readonly stem: string;
-  readonly composite: CompositeBackground | undefined;
+  readonly composite: CompositeOver | undefined;
   readonly align: AlignMode;
   /** Frames before span.first run through the model (recurrent state) but not written: farm segments. */
   readonly warmUpFrames?: number;
@@ -152,7 +152,7 @@ async function loadPlate(deps: PlanDeps, request: JobRequest): Promise<Frame | u
 }
 
 /** Makes sure a composite background file is something ffmpeg can read. */
-async function checkCompositeSource(deps: PlanDeps, over: CompositeOver | undefined): Promise<CompositeBackground | undefined> {
+async function checkCompositeSource(deps: PlanDeps, over: CompositeOver | undefined): Promise<CompositeOver | undefined> {
   if (!over) return undefined;
   if ('imagePath' in over) await probeMedia(deps.tools, over.imagePath);
   if ('videoPath' in over) await probeMedia(deps.tools, over.videoPath);

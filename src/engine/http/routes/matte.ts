@@ -1,7 +1,7 @@
 // POST /v1/matte: one still image (+ a plate, uploaded or stored) -> alpha / foreground /
 // composite PNGs, base64 in JSON. Field rules are documented on MatteResponse in shared/api.ts.
 import { Router } from 'express';
-import { ALIGN_MODES, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteResponse } from '../../../shared/api.js';
+import { ALIGN_MODES, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteFields, type MatteResponse } from '../../../shared/api.js';
 import { isAlignMode } from '../../align/aligner.js';
 import type { Frame } from '../../matting/types.js';
 import { decodeImage, parseHexColor } from '../../media/image.js';
@@ -17,16 +17,17 @@ export function matteRoutes(ctx: EngineContext): Router {
     requireContentType(['multipart/form-data'], 'multipart/form-data (fields: image, background or backgroundId, model, outputs, compositeColor, align)'),
     multipartFiles(['image', 'background'], ctx.maxUploadBytes),
     async (req, res) => {
+      const field = (name: keyof MatteFields): string | undefined => textField(req, name);
       // Cheap checks first, so a bad request fails before any pixels are decoded.
-      const outputsText = textField(req, 'outputs') ?? 'alpha';
+      const outputsText = field('outputs') ?? 'alpha';
       const outputs = parseOutputs(outputsText);
       if (!outputs) throw new HttpError(400, 'bad_field', `"outputs" must be a comma list of ${MATTE_OUTPUTS.join(', ')}; got "${outputsText}"`);
-      const colorText = textField(req, 'compositeColor') ?? DEFAULT_COMPOSITE_COLOR;
+      const colorText = field('compositeColor') ?? DEFAULT_COMPOSITE_COLOR;
       const compositeColor = parseHexColor(colorText);
       if (!compositeColor) throw new HttpError(400, 'bad_field', `"compositeColor" must be #rrggbb; got "${colorText}"`);
-      const alignText = textField(req, 'align') || 'auto';
+      const alignText = field('align') || 'auto';
       if (!isAlignMode(alignText)) throw new HttpError(400, 'bad_field', `"align" must be one of ${ALIGN_MODES.join(', ')}; got "${alignText}"`);
-      const model = textField(req, 'model') || undefined;
+      const model = field('model') || undefined;
       if (model !== undefined && !ctx.registry.entry(model)) {
         const known = ctx.registry.list().map((m) => m.id).join(', ');
         throw new HttpError(404, 'unknown_model', `unknown model "${model}"; known: ${known}`);
@@ -34,7 +35,7 @@ export function matteRoutes(ctx: EngineContext): Router {
       const imageFile = uploadedFile(req, 'image');
       if (!imageFile) throw new HttpError(400, 'missing_field', 'multipart file field "image" (the frame with the subject) is missing');
       const backgroundFile = uploadedFile(req, 'background');
-      const backgroundId = textField(req, 'backgroundId') || undefined;
+      const backgroundId = field('backgroundId') || undefined;
       if (backgroundFile && backgroundId) throw new HttpError(400, 'bad_field', 'give either a "background" file or a "backgroundId", not both');
 
       const image = await decodeImage(imageFile.buffer, 'image');

@@ -11,7 +11,8 @@ import { openOrtSession, type ProviderName } from '../providers.js';
 import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
 import { PlateSession } from '../plate/session.js';
 import { autoDownsampleRatio, openRvmSession } from '../rvm/session.js';
-import { FrameSequence, type Frame, type MatteResult, type MattingSession, type ProviderFallback, type RunOptions } from '../types.js';
+import type { ProviderFallback } from '../../../shared/api.js';
+import { FrameSequence, type Frame, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
 import { buildFusionGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
 
 export interface FusedSettings {

@@ -11,7 +11,8 @@ import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../frames.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
-import { FrameSequence, type Frame, type MatteResult, type MattingSession, type ProviderFallback, type RunOptions } from '../types.js';
+import type { ProviderFallback } from '../../../shared/api.js';
+import { FrameSequence, type Frame, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
 import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm } from './wrap.js';
 import { kindNeedsPlate } from '../kinds.js';
 

@@ -503,9 +503,6 @@ const MAPPERS: Record<string, Mapper> = {
   BatchToSpaceND: batchToSpace,
 };
 
-/** The TF ops the converter maps (besides Placeholder, Const, Identity, NoOp, Switch, Merge). */
-export const SUPPORTED_OPS: readonly string[] = Object.keys(MAPPERS);
-
 export function mapOp(ctx: OpContext): Val[] {
   const mapper = MAPPERS[ctx.node.op];
   if (!mapper) throw new TfjsFormatError(`op ${ctx.node.op} (node ${ctx.node.name}) is not supported by the converter`);

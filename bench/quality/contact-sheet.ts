@@ -31,18 +31,6 @@ export function truthPlane(alpha: Float32Array, width: number, height: number): 
   return { data: Uint8Array.from(alpha, (a) => Math.round(255 * a)), width, height };
 }
 
-/** max over channels of |frame - plate|, x4 so small differences are visible. */
-export function differencePlane(frame: Frame, plate: Frame): Plane {
-  const n = frame.width * frame.height;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = 0;
-    for (let k = 0; k < 3; k++) m = Math.max(m, Math.abs(frame.data[i * frame.channels + k]! - plate.data[i * plate.channels + k]!));
-    out[i] = Math.min(255, 4 * m);
-  }
-  return { data: out, width: frame.width, height: frame.height };
-}
-
 export interface Box {
   readonly left: number;
   readonly top: number;

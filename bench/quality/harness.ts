@@ -16,7 +16,6 @@ import {
   loadBackground,
   loadRealForeground,
   type GroundTruthImage,
-  type SharedData,
 } from './datasets.js';
 import { disagreementScenes, type DisagreementImage } from './disagree.js';
 import { extraVariants } from './extra-variants.js';

@@ -142,14 +142,13 @@ export class FakePremierepro {
 
   /** The module as `require('premierepro')` gives it. */
   module(): premierepro {
-    const fake = this;
     const m = {
       Application: { version: this.version },
-      Project: { getActiveProject: async () => (fake.project ? new FakeProject(fake, fake.project) : null) },
+      Project: { getActiveProject: async () => (this.project ? new FakeProject(this, this.project) : null) },
       ProjectItem: { ...TYPE_NAMES, cast: (item: FakeProjectItem) => item },
-      ClipProjectItem: { cast: (item: FakeProjectItem) => (item.model.kind === 'clip' ? new FakeClipProjectItem(fake, item.model) : null) },
-      FolderItem: { cast: (item: FakeProjectItem) => (item.model.kind !== 'clip' ? new FakeFolderItem(fake, item.model) : null) },
-      SequenceEditor: { getEditor: (s: FakeSequence) => new FakeSequenceEditor(fake, s.model) },
+      ClipProjectItem: { cast: (item: FakeProjectItem) => (item.model.kind === 'clip' ? new FakeClipProjectItem(this, item.model) : null) },
+      FolderItem: { cast: (item: FakeProjectItem) => (item.model.kind !== 'clip' ? new FakeFolderItem(this, item.model) : null) },
+      SequenceEditor: { getEditor: (s: FakeSequence) => new FakeSequenceEditor(this, s.model) },
       TickTime: {
         createWithTicks(ticks: string): FakeTickTime {
           if (!/^\d+$/.test(String(ticks))) throw new Error(`TickTime.createWithTicks: "${ticks}" is not a tick count`);
@@ -159,8 +158,8 @@ export class FakePremierepro {
         TIME_ZERO: new FakeTickTime(0n),
       },
       EventManager: {
-        addGlobalEventListener: (name: string, h: (e?: object) => void) => fake.listen(name, h, true),
-        removeGlobalEventListener: (name: string, h: (e?: object) => void) => fake.listen(name, h, false),
+        addGlobalEventListener: (name: string, h: (e?: object) => void) => this.listen(name, h, true),
+        removeGlobalEventListener: (name: string, h: (e?: object) => void) => this.listen(name, h, false),
       },
       Constants: { TrackItemType: TRACK_ITEM_TYPE, SequenceEvent: SEQUENCE_EVENT, MediaType: { ANY: 0, DATA: 1, VIDEO: 2, AUDIO: 3 } },
     };

@@ -115,6 +115,23 @@ describe('JobWatcher (no React) against real engines', () => {
     }
   });
 
+  it('after a panel reload: remembered jobs get their state; the one still running is followed to the end and placed', async () => {
+    const finishedJob = await startJob(clip);
+    const first = recorder(ep, () => ep);
+    await first.watcher.watch(finishedJob);
+    const running = await startJob(long);
+    const before = recorder(ep, () => ep);
+    void before.watcher.watch(running);
+    await expect.poll(() => before.views.get(running.id)?.progress?.framesDone ?? 0, { timeout: 30_000 }).toBeGreaterThan(0);
+    before.watcher.stop(); // the panel is reloaded
+    const after = recorder(ep, () => ep);
+    after.watcher.resume(ep, [running, finishedJob]);
+    await expect.poll(() => after.views.get(finishedJob.id)?.record?.state).toBe('done');
+    await expect.poll(() => after.placed.map((r) => r.id), { timeout: 60_000 }).toEqual([running.id]);
+    expect(after.placed[0]!.state).toBe('done');
+    expect(before.placed).toEqual([]);
+  });
+
   it('cancelled on the engine: a notice, nothing placed; stop() ends a watch without reporting', async () => {
     const r = recorder(ep, () => ep);
     const job = await startJob(long);

@@ -113,6 +113,8 @@ async function connected(page: Page): Promise<void> {
 }
 
 async function selectAndPlate(p: PanelUnderTest, plateFile: string): Promise<void> {
+  // The plate model, fast on any machine (where a learned model is installed it would be the default).
+  await p.page.getByLabel('Model').selectOption('plate');
   p.seq.select(p.clip);
   await p.page.getByLabel('Selected clip').getByText(path.basename(p.clip.projectItem.getMediaPath())).waitFor();
   await queueOpenDialog(p.page, plateFile);

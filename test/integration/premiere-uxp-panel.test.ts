@@ -190,12 +190,23 @@ describe('Premiere UXP plugin in Chromium on the fake premierepro module and a r
     expect(await project(page)).toEqual(before);
   });
 
-  it('engine not running (no engine.json in the config folder): says how to start it', async () => {
+  it('engine.json not there: says how to start the engine; a pasted panel key (dock URL) connects', async () => {
     const page = await openPanel(path.join(dir, 'other-home'));
     await page.getByLabel('Engine', { exact: true }).getByText('The CleanPlate engine is not running.').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('button', { name: 'Recapture background' }).isDisabled()).toBe(true);
     await shot(page, '20-engine-not-running');
     // And the engine.json the first tests used really is the engine's (0600, the port it listens on).
     expect(JSON.parse(await readFile(engine.engine.configFile!, 'utf8'))).toMatchObject({ port: Number(new URL(engine.url).port) });
+
+    // An engine whose engine.json UXP cannot see: the panel key (dock URL) pasted once connects.
+    const key = page.getByLabel('Panel key');
+    await key.fill('not a key');
+    await page.getByRole('button', { name: 'Use panel key' }).click();
+    await page.getByRole('alert').getByText(/That is not a panel key/).waitFor();
+    await key.fill(`http://127.0.0.1:${new URL(engine.url).port}/obs/#key=${engine.engine.panelKey()!}`);
+    await page.getByRole('button', { name: 'Use panel key' }).click();
+    await connected(page);
+    await page.getByRole('status').getByText('Connected with the panel key; it is kept for next time.').waitFor();
+    await shot(page, '21-connected-with-panel-key');
   });
 });

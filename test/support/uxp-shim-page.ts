@@ -17,9 +17,24 @@ const w = globalThis as unknown as ShimWindow;
 const project = new ProjectModel((p) => w.__uxpProbe(p), 'Interview');
 const fake = new FakePremierepro(project);
 const picks: string[] = [];
+/** UXP secureStorage stand-in: kept in memory, values back as bytes as UXP documents. */
+const secure = new Map<string, Uint8Array>();
 const modules: Record<string, unknown> = {
   premierepro: fake.module(),
-  uxp: { storage: { localFileSystem: { getFileForOpening: async () => (picks.length > 0 ? { nativePath: picks.shift()! } : null) } } },
+  uxp: {
+    storage: {
+      localFileSystem: { getFileForOpening: async () => (picks.length > 0 ? { nativePath: picks.shift()! } : null) },
+      secureStorage: {
+        setItem: async (key: string, value: string) => void secure.set(key, new TextEncoder().encode(value)),
+        getItem: async (key: string) => {
+          const v = secure.get(key);
+          if (!v) throw new Error(`secureStorage: no item ${key}`);
+          return v;
+        },
+        removeItem: async (key: string) => void secure.delete(key),
+      },
+    },
+  },
   fs: {
     readFile: async (url: string, options: { encoding?: string }) => {
       if (options?.encoding !== 'utf-8') throw new Error('UXP shim: readFile without utf-8 encoding returns an ArrayBuffer');

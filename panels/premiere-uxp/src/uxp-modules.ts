@@ -27,6 +27,12 @@ export interface UxpStorage {
   readonly localFileSystem: {
     getFileForOpening(options: { types?: string[]; allowMultiple?: boolean }): Promise<UxpFileEntry | UxpFileEntry[] | null | undefined>;
   };
+  /** Encrypted per-user key-value store (UXP SecureStorage: values come back as bytes). */
+  readonly secureStorage: {
+    setItem(key: string, value: string): Promise<void>;
+    getItem(key: string): Promise<Uint8Array>;
+    removeItem(key: string): Promise<void>;
+  };
 }
 
 export interface UxpModules {

@@ -4,7 +4,7 @@
 // runs on this exactly as on the CEP bridge.
 import type { HostEvents } from '../../../host/src/api.js';
 import type { PanelHost } from '../../premiere/src/panel-host.js';
-import { locateEngineUxp } from './uxp-engine.js';
+import { locateEngineUxp, saveCredential } from './uxp-engine.js';
 import { callHost, UxpPremiereHost } from './uxp-host.js';
 import type { UxpModules } from './uxp-modules.js';
 
@@ -31,5 +31,6 @@ export function uxpPanelHost(mods: UxpModules): PanelHost {
       return file && typeof file.nativePath === 'string' && file.nativePath !== '' ? file.nativePath : null;
     },
     locateEngine: () => locateEngineUxp(mods),
+    saveCredential: (text) => saveCredential(mods, text),
   };
 }

@@ -50,7 +50,11 @@ export async function engineFromConfig(configPath: string, read: (file: string) 
   if (!Number.isInteger(config.port) || config.port <= 0 || config.port > 65535 || typeof config.token !== 'string') {
     return { state: 'not_running', reason: `The engine's config file ${configPath} is not one the engine wrote: start the engine again.`, configPath };
   }
-  const endpoint = { url: `http://127.0.0.1:${config.port}`, token: config.token };
+  return engineAt({ url: `http://127.0.0.1:${config.port}`, token: config.token }, `The CleanPlate engine does not answer on port ${config.port} (it stopped without cleaning up, or is starting).`, configPath);
+}
+
+/** One health request (3 s timeout, needs the credential): connected, or not running with `reason`. */
+export async function engineAt(endpoint: EngineEndpoint, reason: string, configPath: string): Promise<EngineLookup> {
   // (AbortSignal.timeout is newer than CEP 11's Chromium 88.)
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 3000);
@@ -58,7 +62,7 @@ export async function engineFromConfig(configPath: string, read: (file: string) 
     const health = await getHealth(endpoint, abort.signal);
     return { state: 'connected', endpoint, health };
   } catch {
-    return { state: 'not_running', reason: `The CleanPlate engine does not answer on port ${config.port} (it stopped without cleaning up, or is starting).`, configPath };
+    return { state: 'not_running', reason, configPath };
   } finally {
     clearTimeout(timer);
   }

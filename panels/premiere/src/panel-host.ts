@@ -17,4 +17,9 @@ export interface PanelHost {
   chooseFile(title: string, types: string[]): Promise<string | null>;
   /** Reads the engine's address and credential and asks its health. */
   locateEngine(): Promise<EngineLookup>;
+  /**
+   * Where the host can keep a credential the user pastes (the UXP plugin: the panel key or the
+   * dock URL, in UXP secureStorage), used when engine.json cannot be read. Throws on bad input.
+   */
+  saveCredential?(text: string): Promise<void>;
 }

@@ -19,7 +19,8 @@ import {
 } from '../../../src/shared/engine-client.js';
 import { clipRef, jobRange, matteOutput, OUTPUT_OF_MODE, type JobMemo, type PanelMemory, type PlateMemo } from './clip-jobs.js';
 import type { EngineLookup } from './engine-locator.js';
-import { progressText, timecode } from './format.js';
+import { timecode } from './format.js';
+import { JobProgressCard, RecentJobs } from './job-views.js';
 import { isActive, JobWatcher, type JobView } from './job-watcher.js';
 import type { PanelHost } from './panel-host.js';
 
@@ -31,13 +32,6 @@ function messageOf(err: unknown): string {
 
 function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
-}
-
-function stateLabel(job: JobView): string {
-  if (job.lostContact) return 'engine stopped';
-  const s = job.record?.state;
-  if (s === 'done') return job.placed ? `placed on ${job.placed.trackName}` : job.placeError ? 'not placed' : 'done';
-  return s ?? 'unknown';
 }
 
 export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }): ReactElement {
@@ -54,6 +48,7 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
   const [busy, setBusy] = useState('');
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
+  const [credential, setCredential] = useState('');
 
   const updateJob = useCallback((id: string, change: Partial<JobView>) => {
     setJobs((list) => list.map((j) => (j.id === id ? { ...j, ...change } : j)));
@@ -192,6 +187,14 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
     }
   }, []);
 
+  const useCredential = (): Promise<void> =>
+    act('Saving key', async () => {
+      await host.saveCredential!(credential);
+      setCredential('');
+      const ep = await refreshEngine();
+      setNotice(ep ? 'Connected with the panel key; it is kept for next time.' : 'Panel key saved; the engine does not answer with it yet.');
+    });
+
   const needEngine = (): EngineEndpoint => {
     if (!endpoint.current) throw new Error('The CleanPlate engine is not running: start it (npm start in the CleanPlate folder), then try again.');
     return endpoint.current;
@@ -297,6 +300,25 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
           <button type="button" onClick={() => void refreshEngine()}>
             Check again
           </button>
+          {host.saveCredential && (
+            <form
+              className="credential"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void useCredential();
+              }}
+            >
+              <label className="field">
+                <span>
+                  Engine started with another config folder? Paste its panel key or dock URL (<code>cleanplate obs dock-url</code>) once:
+                </span>
+                <input type="password" value={credential} onChange={(e) => setCredential(e.target.value)} aria-label="Panel key" autoComplete="off" />
+              </label>
+              <button type="submit" className="secondary" disabled={!credential}>
+                Use panel key
+              </button>
+            </form>
+          )}
         </section>
       )}
 
@@ -372,26 +394,9 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
         </button>
       </section>
 
-      {active.map((job) => {
-        const p = job.progress ?? job.record!.progress;
-        const pct = p.framesTotal > 0 ? Math.round((100 * p.framesDone) / p.framesTotal) : 0;
-        return (
-          <section key={job.id} className="card progress" aria-label="Progress">
-            <div className="sub">
-              {job.clipName}: {job.lostContact ? 'waiting for the engine...' : job.record!.state === 'queued' ? 'queued' : 'rendering'}
-            </div>
-            <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}>
-              <div style={{ width: `${pct}%` }} />
-            </div>
-            <div className="row">
-              <span className="sub">{progressText(p)}</span>
-              <button type="button" className="secondary" disabled={job.lostContact} onClick={() => void cancel(job)}>
-                Cancel
-              </button>
-            </div>
-          </section>
-        );
-      })}
+      {active.map((job) => (
+        <JobProgressCard key={job.id} job={job} onCancel={() => void cancel(job)} />
+      ))}
 
       {busy && <p className="busy">{busy}...</p>}
       {error && (
@@ -405,32 +410,7 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
         </p>
       )}
 
-      <section className="card" aria-label="Recent jobs">
-        <h2>Recent jobs</h2>
-        {jobs.length === 0 ? (
-          <p className="hint">None yet.</p>
-        ) : (
-          <ul className="jobs">
-            {jobs.map((job) => (
-              <li key={job.id} data-state={job.lostContact ? 'lost' : (job.record?.state ?? 'unknown')}>
-                <span className="job-name">{job.clipName}</span>
-                <span className={`state ${job.record?.state ?? ''}`}>{stateLabel(job)}</span>
-                {(job.record?.state === 'interrupted' || job.record?.state === 'failed' || job.record?.state === 'cancelled') && (
-                  <button type="button" className="link" disabled={!!busy || !connected} onClick={() => void runAgain(job)}>
-                    Run again
-                  </button>
-                )}
-                {job.record?.state === 'done' && !job.placed && (
-                  <button type="button" className="link" disabled={!!busy} onClick={() => void placeAgain(job)}>
-                    Place
-                  </button>
-                )}
-                {job.placeError && <div className="sub warn">{job.placeError}</div>}
-              </li>
-            ))}
-          </ul>
-        )}
-      </section>
+      <RecentJobs jobs={jobs} busy={!!busy} connected={connected} onRunAgain={(job) => void runAgain(job)} onPlace={(job) => void placeAgain(job)} />
     </main>
   );
 }

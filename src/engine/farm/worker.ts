@@ -9,7 +9,7 @@ import { ENGINE_VERSION } from '../config.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { MattingService } from '../services/matting-service.js';
-import { CANCEL_CHANNEL, cancelledKey, FARM_PREFIX, queueName, redisOptions, WORKERS_KEY } from './connection.js';
+import { CANCEL_CHANNEL, cancelledKey, FARM_PREFIX, FarmConfigError, queueName, redactRedisUrl, redisOptions, WORKERS_KEY } from './connection.js';
 import { modelIdentity, type ModelIdentity } from './model-identity.js';
 import type { PathRule } from './path-map.js';
 import { renderSegment } from './segment-render.js';
@@ -29,6 +29,7 @@ export interface FarmWorkerOptions {
 
 const PROGRESS_MS = 250;
 const HEARTBEAT_MS = 5_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export class FarmWorker {
   private readonly workers: Worker[] = [];
@@ -57,6 +58,7 @@ export class FarmWorker {
     this.subscriber.on('message', (_channel: string, farmId: string) => this.abortFarm(farmId));
     this.subscriber.on('error', () => undefined); // reconnects on its own
     this.admin.on('error', () => undefined);
+    await this.reachRedis();
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     const lockDuration = this.options.lockMs ?? 30_000;
     for (const model of this.served) {
@@ -76,6 +78,23 @@ export class FarmWorker {
     await this.register();
     this.heartbeat = setInterval(() => void this.register().catch(() => undefined), HEARTBEAT_MS);
     this.log(`worker "${this.name}" serving ${this.served.map((m) => `${m.id} (sha256 ${m.sha256.slice(0, 12)})`).join(', ')} on ${FARM_PREFIX}`);
+  }
+
+  /** A worker that cannot reach Redis at start says so instead of waiting forever. */
+  private async reachRedis(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new FarmConfigError(`cannot reach Redis at ${redactRedisUrl(this.options.redisUrl)} within ${CONNECT_TIMEOUT_MS / 1000} s (is it running, and is this machine allowed to connect?)`)), CONNECT_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.admin!.ping(), timeout]);
+    } catch (err) {
+      this.subscriber?.disconnect();
+      this.admin?.disconnect();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** So an engine can say which model versions the farm's workers have when none matches a job. */

@@ -35,6 +35,14 @@ export function fusedSettings(entry: ManifestEntry): FusedSettings {
   };
 }
 
+function checkPlate(src: Frame, bgr: Frame): void {
+  checkFrame(bgr, 'plate');
+  if (bgr.width !== src.width || bgr.height !== src.height) {
+    throw new MattingInputError('plate_size_mismatch', `plate is ${bgr.width}x${bgr.height} but the frame is ${src.width}x${src.height}; capture the plate at the frame's size`);
+  }
+  if (bgr.channels !== src.channels) throw new MattingInputError('bad_frame', `plate has ${bgr.channels} channels but the frame has ${src.channels}`);
+}
+
 /** What the fused model keeps in a caller's FrameSequence: the learned prior's own sequence. */
 interface FusedState {
   readonly prior: FrameSequence;
@@ -100,9 +108,12 @@ export class FusedSession implements MattingSession {
       options.sequence.state = { prior: priorSequence } satisfies FusedState;
     }
     const ratio = options.downsampleRatio ?? autoDownsampleRatio(W, H, this.settings.priorLongSide);
-    // The plate session checks the plate (size, channels) before anything else runs.
-    const plateResult = await this.plate.run(src, bgr, { foreground: false });
-    const [priorResult, fusion] = await Promise.all([
+    // The plate is checked (size, channels) before anything runs; then the plate model and the
+    // learned prior run at the same time (RVM's many small ops leave cores idle that the plate
+    // graph's large ones fill).
+    checkPlate(src, bgr);
+    const [plateResult, priorResult, fusion] = await Promise.all([
+      this.plate.run(src, bgr, { foreground: false }),
       this.prior.run(src, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) }),
       this.fusionGraph(W, H, C, options.foreground ?? true),
     ]);

@@ -37,12 +37,15 @@ export interface PlateSettings {
   readonly edgeWidth: number;
   /** Guide smoothing ramps in between these noise levels (8-bit levels per channel of frame - plate). */
   readonly guideNoise: readonly [number, number];
-  /** Decide on the distance of the frame from the plate's local 3x3 range (tolerates jitter). */
+  /** Decide on the distance of the frame from the nearest of the plate's 3x3 low-resolution
+   * neighbours (tolerates a plate off by about a low-resolution pixel). */
   readonly jitterTolerant: boolean;
   /** Treat darkening that keeps the plate's colour (a cast shadow) as background. */
   readonly shadows: boolean;
   /** Darkest shadow accepted, as a brightness factor of the plate. */
   readonly shadowDepth: number;
+  /** Radius (low-resolution pixels) over which one brightness factor must explain a shadow. */
+  readonly shadowWindow: number;
   /** Lower bound of the per-channel noise level (0..1 units) at low resolution. */
   readonly noiseFloor: number;
   /** Guided-filter window radius in low-resolution pixels, and its regulariser. */
@@ -73,6 +76,7 @@ export const defaultPlateSettings: PlateSettings = {
   jitterTolerant: true,
   shadows: true,
   shadowDepth: 0.3,
+  shadowWindow: 1,
   noiseFloor: 1.5 / 255,
   radius: 2,
   eps: 2e-4,
@@ -150,8 +154,8 @@ function reduceBlocks(g: GraphBuilder, op: 'ReduceMean' | 'ReduceSum', x: string
 
 /**
  * The plate's part, run once per plate (a clip or a live session reuses it for every frame):
- * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp), `bgr_low` float
- * (3, h, w) in 0..1, and the low-resolution plate's local 3x3 range `bgr_low_min`/`bgr_low_max`.
+ * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp) and `bgr_low` float
+ * (3, h, w) in 0..1.
  */
 export function buildPlatePrepGraph(width: number, height: number, channels: 3 | 4, settings: PlateSettings = defaultPlateSettings): Uint8Array {
   const geo = plateGeometry(width, height, settings);
@@ -161,11 +165,20 @@ export function buildPlatePrepGraph(width: number, height: number, channels: 3 |
   const low = reduceBlocks(g, 'ReduceMean', float, 3, geo);
   g.output('bgr_planar', planar, 'uint8', [3, geo.paddedHeight, geo.paddedWidth]);
   g.output('bgr_low', low, 'float', [3, geo.lowHeight, geo.lowWidth]);
-  // The plate's local range (3x3 at low resolution) for jitter-tolerant decisions.
-  const pool = (x: string) => g.op('Squeeze', [g.op('MaxPool', [g.op('Unsqueeze', [x, g.int64([0])])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }), g.int64([0])]);
-  g.output('bgr_low_max', pool(low), 'float', [3, geo.lowHeight, geo.lowWidth]);
-  g.output('bgr_low_min', g.op('Neg', [pool(g.op('Neg', [low]))]), 'float', [3, geo.lowHeight, geo.lowWidth]);
   return g.toBytes(`plate model plate preparation ${width}x${height}x${channels}`);
+}
+
+/**
+ * Squared colour distance (1,h,w) of the frame from the nearest of the exposure-matched plate's
+ * 3x3 neighbours at low resolution: a plate off by up to a low-resolution pixel still matches.
+ * (The nearest colour, not a per-channel range: over a textured plate such as brick and mortar a
+ * per-channel range is a large box in colour space that hides real subjects.)
+ */
+function nearestShiftDist(g: GraphBuilder, Is: string, Bs: string, gain: string, h: number, w: number): string {
+  const taps = Array.from({ length: 3 * 9 * 9 }, (_, i) => (i % 9 === Math.floor(i / 9) % 9 ? 1 : 0));
+  const shifts = g.op('Conv', [g.op('Unsqueeze', [g.op('Mul', [Bs, gain]), g.int64([0])]), g.float(taps, [27, 1, 3, 3])], { group: 3, pads: [1, 1, 1, 1] });
+  const diff = g.op('Sub', [g.op('Reshape', [shifts, g.int64([3, 9, h, w])]), g.op('Unsqueeze', [Is, g.int64([1])])]);
+  return g.op('ReduceMin', [g.op('ReduceSum', [g.op('Mul', [diff, diff]), g.int64([0])], { keepdims: 0 }), g.int64([0])], { keepdims: 1 });
 }
 
 /**
@@ -186,8 +199,6 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const S = planarInput(g, 'src', geo, C); // uint8 (3,Hp,Wp)
   const Bp = g.input('bgr_planar', 'uint8', [3, Hp, Wp]);
   const Bs = g.input('bgr_low', 'float', [3, h, w]);
-  const BsMax = g.input('bgr_low_max', 'float', [3, h, w]);
-  const BsMin = g.input('bgr_low_min', 'float', [3, h, w]);
   const sumC = (x: string) => g.op('ReduceSum', [x, axes(0)], { keepdims: 1 }); // (1,h,w)
   const sumHW = (x: string) => g.op('ReduceSum', [x, axes(1, 2)], { keepdims: 1 }); // (c,1,1)
   const sq = (x: string) => g.op('Mul', [x, x]);
@@ -236,16 +247,19 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   // it out (the chromaticity distortion) is noise, the decision looks at that residual only.
   // (A grey subject over a grey wall of similar texture is the price: settings.shadows = false.)
   // A plate off by a pixel or so (hand-held, tripod nudged, compression) leaves differences along
-  // the plate's own edges. Decisions use how far the frame lies outside the plate's local range.
-  const outside = g.op('Add', [
-    g.op('Relu', [g.op('Sub', [Is, g.op('Mul', [BsMax, gain])])]),
-    g.op('Relu', [g.op('Sub', [g.op('Mul', [BsMin, gain]), Is])]),
-  ]);
-  let decisionDist = s.jitterTolerant ? sumC(sq(outside)) : d1;
+  // the plate's own edges. Decisions use the distance to the nearest of the plate's 3x3 neighbours.
+  let decisionDist = s.jitterTolerant ? nearestShiftDist(g, Is, Bs, gain, h, w) : d1;
   if (s.shadows) {
     const Bg = g.op('Mul', [Bs, gain]);
     const beta = g.op('Div', [sumC(g.op('Mul', [Is, Bg])), g.op('Add', [sumC(sq(Bg)), f(1e-6)])]);
-    const chroma = sumC(sq(g.op('Sub', [Is, g.op('Mul', [beta, Bg])])));
+    // A shadow dims the plate smoothly, so one factor over a small window must explain the frame
+    // too: a darker object of the plate's hue whose texture does not follow the plate's (a tan box
+    // against a tan corrugated wall) leaves a residual there and is not taken for a shadow.
+    const rw = s.shadowWindow;
+    const win = (x: string) =>
+      g.op('Squeeze', [g.op('AveragePool', [g.op('Unsqueeze', [x, axes(0)])], { kernel_shape: [2 * rw + 1, 2 * rw + 1], pads: [rw, rw, rw, rw], count_include_pad: 0 }), axes(0)]);
+    const betaWin = g.op('Div', [win(sumC(g.op('Mul', [Is, Bg]))), g.op('Add', [win(sumC(sq(Bg))), f(1e-6)])]);
+    const chroma = g.op('Max', [sumC(sq(g.op('Sub', [Is, g.op('Mul', [beta, Bg])]))), sumC(sq(g.op('Sub', [Is, g.op('Mul', [betaWin, Bg])])))]);
     const inRange = g.op('Mul', [ramp(beta, s.shadowDepth, s.shadowDepth + 0.1), g.op('Sub', [f(1), ramp(beta, 1, 1.05)])]);
     const shadowLike = g.op('Mul', [inRange, g.op('Sub', [f(1), ramp(sigmas(chroma), s.zGate, s.zLow)])]);
     decisionDist = g.op('Min', [decisionDist, g.op('Add', [d1, g.op('Mul', [shadowLike, g.op('Sub', [chroma, d1])])])]);

@@ -19,7 +19,7 @@ interface Compiled {
 
 /** A plate turned into the frame graph's plate inputs (planar uint8, low-resolution float). */
 interface PreparedPlate {
-  readonly feeds: Record<'bgr_planar' | 'bgr_low' | 'bgr_low_min' | 'bgr_low_max', ort.Tensor>;
+  readonly feeds: Record<'bgr_planar' | 'bgr_low', ort.Tensor>;
 }
 
 /** Graphs kept compiled at once (a size needs a frame graph and a plate graph): a job uses one
@@ -102,9 +102,9 @@ export class PlateSession implements MattingSession {
           return { session: opened.session, errorWidth: 0, errorHeight: 0 };
         });
         const out = await prep.session.run({ bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]) });
-        const { bgr_planar, bgr_low, bgr_low_min, bgr_low_max } = out;
-        if (!bgr_planar || !bgr_low || !bgr_low_min || !bgr_low_max) throw new Error('plate preparation graph produced no outputs');
-        return { feeds: { bgr_planar, bgr_low, bgr_low_min, bgr_low_max } };
+        const { bgr_planar, bgr_low } = out;
+        if (!bgr_planar || !bgr_low) throw new Error('plate preparation graph produced no outputs');
+        return { feeds: { bgr_planar, bgr_low } };
       })();
       const forget = perSize;
       prepared.catch(() => forget.delete(key));

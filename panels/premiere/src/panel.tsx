@@ -187,7 +187,7 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
     }
   }, []);
 
-  const useCredential = (): Promise<void> =>
+  const submitCredential = (): Promise<void> =>
     act('Saving key', async () => {
       await host.saveCredential!(credential);
       setCredential('');
@@ -305,7 +305,7 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
               className="credential"
               onSubmit={(e) => {
                 e.preventDefault();
-                void useCredential();
+                void submitCredential();
               }}
             >
               <label className="field">

@@ -21,6 +21,7 @@ import { mediaTools } from './media/ffmpeg-locate.js';
 import { JobService } from './services/jobs.js';
 import { LiveService } from './services/live.js';
 import { MattingService } from './services/matting-service.js';
+import { PixelBudget } from './services/pixel-budget.js';
 
 /** The only address the engine listens on: other machines must never reach it. */
 export const ENGINE_HOST = '127.0.0.1';
@@ -93,6 +94,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     jobs,
     mediaTools,
     maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    stillBudget: new PixelBudget(),
     log,
   };
   const server = http.createServer(createApp(context));

@@ -48,6 +48,7 @@ export type ApiErrorCode =
   | 'job_not_active' // cancel of a job that already finished (409)
   | 'job_still_active' // rerun of a job that is queued or running (409)
   | 'ffmpeg_missing' // no ffmpeg/ffprobe found (503)
+  | 'busy' // the engine's admission budget is full: try again after Retry-After seconds (503)
   // engine side
   | 'internal'; // a bug or an environment failure (500)
 

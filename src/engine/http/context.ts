@@ -5,6 +5,7 @@ import type { BackgroundStore } from '../services/backgrounds.js';
 import type { MattingService } from '../services/matting-service.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import type { JobService } from '../services/jobs.js';
+import type { PixelBudget } from '../services/pixel-budget.js';
 
 export interface EngineContext {
   readonly version: string;
@@ -22,5 +23,7 @@ export interface EngineContext {
   readonly mediaTools: () => Promise<MediaTools>;
   /** Largest accepted upload (one file or raw body), bytes. */
   readonly maxUploadBytes: number;
+  /** Pixels of still images admitted at once (decode happens only after admission). */
+  readonly stillBudget: PixelBudget;
   readonly log: (line: string) => void;
 }

@@ -10,6 +10,7 @@ import { MediaInputError } from '../media/errors.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
 import { JobRequestError } from '../services/clip-job.js';
 import { JobStateError, UnknownJobError } from '../services/jobs.js';
+import { BusyError } from '../services/pixel-budget.js';
 
 /** An error a route throws on purpose, with the response it should become. */
 export class HttpError extends Error {
@@ -77,6 +78,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (err instanceof UnknownBackgroundError) return [404, 'unknown_background', err.message];
   if (err instanceof MediaInputError) return [MEDIA_STATUS[err.code], err.code, err.message];
   if (err instanceof ToolNotFoundError) return [503, 'ffmpeg_missing', err.message];
+  if (err instanceof BusyError) return [503, 'busy', err.message];
   if (err instanceof JobRequestError) return [400, err.code, err.message];
   if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];
   if (err instanceof JobStateError) return [409, err.code, err.message];
@@ -105,6 +107,7 @@ export function errorHandler(maxUploadBytes: number, log: (line: string) => void
       res.destroy();
       return;
     }
+    if (err instanceof BusyError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     // Errors raised while the upload is still arriving: answer, then drop the rest of the body.
     if (!req.complete) res.setHeader('Connection', 'close');
     sendError(res, status, code, message);

@@ -23,10 +23,10 @@ export class ImageInputError extends Error {
 const SIZE_RULE = `images must be ${MIN_FRAME_SIDE}x${MIN_FRAME_SIDE} to ${MAX_FRAME_SIDE}x${MAX_FRAME_SIDE} pixels`;
 
 /**
- * Decodes an image into an 8-bit RGB frame (alpha dropped: the models match colour only).
- * `what` names the input in error messages ("image", "background", a file name).
+ * The size an image will decode to, from its header only (no pixels decoded), with the format and
+ * size rules checked: what admission control needs before it lets a decode start.
  */
-export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<Frame> {
+export async function imageSize(bytes: Uint8Array, what = 'image'): Promise<{ width: number; height: number }> {
   if (bytes.byteLength === 0) throw new ImageInputError('bad_image', `${what} is empty (0 bytes)`);
   // Header first, without a pixel limit (nothing is decoded yet), so the size error can say
   // what the size is instead of sharp's generic "exceeds pixel limit".
@@ -50,6 +50,15 @@ export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<Fr
   if (width < MIN_FRAME_SIDE || height < MIN_FRAME_SIDE) {
     throw new ImageInputError('image_too_small', `${what} is ${width}x${height}: ${SIZE_RULE}`);
   }
+  return { width, height };
+}
+
+/**
+ * Decodes an image into an 8-bit RGB frame (alpha dropped: the models match colour only).
+ * `what` names the input in error messages ("image", "background", a file name).
+ */
+export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<Frame> {
+  await imageSize(bytes, what);
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: MAX_FRAME_SIDE * MAX_FRAME_SIDE, failOn: 'error', pages: 1 })
       .rotate() // EXIF orientation, so pixels match what viewers show

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import { ALIGN_MODES, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteFields, type MatteResponse } from '../../../shared/api.js';
 import { isAlignMode } from '../../align/aligner.js';
 import type { Frame } from '../../matting/types.js';
-import { decodeImage, parseHexColor } from '../../media/image.js';
+import { decodeImage, imageSize, parseHexColor } from '../../media/image.js';
 import { matteStill, parseOutputs } from '../../services/stills.js';
 import type { EngineContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -38,12 +38,19 @@ export function matteRoutes(ctx: EngineContext): Router {
       const backgroundId = field('backgroundId') || undefined;
       if (backgroundFile && backgroundId) throw new HttpError(400, 'bad_field', 'give either a "background" file or a "backgroundId", not both');
 
-      const image = await decodeImage(imageFile.buffer, 'image');
-      let plate: Frame | undefined;
-      if (backgroundFile) plate = await decodeImage(backgroundFile.buffer, 'background');
-      else if (backgroundId) plate = await ctx.backgrounds.frame(backgroundId);
-
-      const result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor, align: alignText });
+      // Sizes from the headers, then admission by memory: nothing is decoded before that.
+      const size = await imageSize(imageFile.buffer, 'image');
+      const release = await ctx.stillBudget.acquire(size.width * size.height);
+      let result: Awaited<ReturnType<typeof matteStill>>;
+      try {
+        const image = await decodeImage(imageFile.buffer, 'image');
+        let plate: Frame | undefined;
+        if (backgroundFile) plate = await decodeImage(backgroundFile.buffer, 'background');
+        else if (backgroundId) plate = await ctx.backgrounds.frame(backgroundId);
+        result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor, align: alignText });
+      } finally {
+        release();
+      }
       const body: MatteResponse = {
         model: result.model,
         provider: result.provider,

@@ -4,7 +4,7 @@
 import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
-import { openOrtSession, type ProviderName } from '../providers.js';
+import { ARENA_MAX_PIXELS, openOrtSession, type ProviderName } from '../providers.js';
 import type { ProviderFallback } from '../../../shared/api.js';
 import type { Frame, MatteResult, MattingSession, RunOptions } from '../types.js';
 import { buildPlateGraph, buildPlatePrepGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
@@ -59,7 +59,7 @@ export class PlateSession implements MattingSession {
   private compiled(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<Compiled> {
     return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, async () => {
       const graph = buildPlateGraph({ width, height, channels, foreground, settings: this.settings });
-      const opened = await openOrtSession(graph.bytes, this.providers);
+      const opened = await openOrtSession(graph.bytes, this.providers, { memoryArena: width * height <= ARENA_MAX_PIXELS });
       this.lastProvider = opened.provider;
       this.lastFallbacks = opened.fallbacks;
       return { session: opened.session, errorWidth: graph.errorWidth, errorHeight: graph.errorHeight };
@@ -98,7 +98,7 @@ export class PlateSession implements MattingSession {
     if (!prepared) {
       prepared = (async () => {
         const prep = await this.cached(`prep:${key}`, async () => {
-          const opened = await openOrtSession(buildPlatePrepGraph(W, H, C, this.settings), this.providers);
+          const opened = await openOrtSession(buildPlatePrepGraph(W, H, C, this.settings), this.providers, { memoryArena: W * H <= ARENA_MAX_PIXELS });
           return { session: opened.session, errorWidth: 0, errorHeight: 0 };
         });
         const out = await prep.session.run({ bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]) });

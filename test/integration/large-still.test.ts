@@ -1,0 +1,54 @@
+// The fault run's 196 KB PNG that decodes to 8192x8192: admitted by the stills' pixel budget
+// (decoded only after admission), served, and the engine's memory back near idle afterwards;
+// while it runs, further stills queue and past the queue get 503 busy with Retry-After.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { STILL_QUEUE_LENGTH } from '../../src/engine/services/pixel-budget.js';
+import { errorOf, startTestEngine, type TestEngine } from '../support/engine.js';
+import { texturedPlate, toPng } from '../support/images.js';
+
+let t: TestEngine;
+beforeAll(async () => {
+  t = await startTestEngine();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const MiB = 2 ** 20;
+const matte = (image: Buffer, plate: Buffer): Promise<Response> => {
+  const fd = new FormData();
+  fd.append('image', new Blob([image], { type: 'image/png' }), 'image.png');
+  fd.append('background', new Blob([plate], { type: 'image/png' }), 'plate.png');
+  return t.api('/v1/matte', { method: 'POST', body: fd });
+};
+
+describe('an 8192x8192 still', () => {
+  it('is served within the pixel budget, others queue or get 503 busy, and memory comes back', async () => {
+    const small = await toPng(texturedPlate(64, 48, 2));
+    expect((await matte(small, small)).status).toBe(200); // warm: the model is open
+    const idle = process.memoryUsage().rss;
+    const big = await sharp({ create: { width: 8192, height: 8192, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png({ compressionLevel: 9 }).toBuffer();
+    expect(big.length).toBeLessThan(300 * 1024); // small on the wire, 192 MiB decoded
+
+    const large = matte(big, big);
+    // Until the large one is admitted and holds the whole budget, small ones may slip in: wait.
+    await expect.poll(() => t.engine.context.stillBudget.inUse, { timeout: 30_000, interval: 20 }).toBe(8192 * 8192);
+    const queued = Array.from({ length: STILL_QUEUE_LENGTH }, () => matte(small, small));
+    await new Promise((r) => setTimeout(r, 200));
+    const refused = await matte(small, small);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect((await errorOf(refused)).code).toBe('busy');
+
+    const res = await large;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { width: number; height: number; outputs: { alpha: string } };
+    expect([body.width, body.height]).toEqual([8192, 8192]);
+    expect((await Promise.all(queued)).map((r) => r.status)).toEqual(Array(STILL_QUEUE_LENGTH).fill(200));
+    expect(t.engine.context.stillBudget.inUse).toBe(0);
+
+    // Memory back near idle (the fault run: 6 GB held afterwards).
+    await expect.poll(() => (process.memoryUsage().rss - idle) / MiB, { timeout: 15_000, interval: 500 }).toBeLessThan(400);
+  }, 180_000);
+});

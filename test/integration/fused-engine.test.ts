@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { JobRecord, MatteResponse } from '../../src/shared/api.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import { openFusedSession } from '../../src/engine/matting/fused/session.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { FrameSequence, type MattingSession } from '../../src/engine/matting/types.js';
 import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
@@ -28,6 +29,7 @@ const plate = personFrame(W, H, 10_000);
 
 let t: TestEngine;
 let dir: string;
+let modelsDir: string;
 let direct: MattingSession;
 
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -39,7 +41,7 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 beforeAll(async () => {
   dir = await tempDir('cleanplate-fused-engine-');
-  const modelsDir = await rvmModelsDir();
+  modelsDir = await rvmModelsDir();
   t = await startTestEngine({ modelsDir, warmUp: false });
   direct = await (await ModelRegistry.load(modelsDir)).open('fused');
 });
@@ -68,6 +70,21 @@ describe('fused through the engine', () => {
     expect(want.alpha.data[Math.round(H * 0.6) * W + W / 2]).toBeGreaterThan(240);
     expect(want.alpha.data[Math.round(H * 0.28) * W + W / 2]).toBeGreaterThan(240);
     expect(want.alpha.data[5 * W + 5]).toBeLessThan(10);
+  });
+
+  it('a learned prior run on a downscaled frame (priorFrameSide below the frame) still gives the solid figure at full size', async () => {
+    const registry = await ModelRegistry.load(modelsDir);
+    const small = await openFusedSession({ ...registry.entry('fused')!, settings: { priorLongSide: 96, priorFrameSide: 96 } }, { modelsDir });
+    try {
+      const frame = personFrame(W, H);
+      const { alpha } = await small.run(frame, plate, { foreground: false });
+      expect(alpha).toMatchObject({ width: W, height: H });
+      expect(alpha.data[Math.round(H * 0.6) * W + W / 2]).toBeGreaterThan(240);
+      expect(alpha.data[Math.round(H * 0.28) * W + W / 2]).toBeGreaterThan(240);
+      expect(alpha.data[5 * W + 5]).toBeLessThan(10);
+    } finally {
+      await small.dispose();
+    }
   });
 
   it('still without a plate: 400 plate_required', async () => {

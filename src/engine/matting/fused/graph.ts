@@ -58,13 +58,16 @@ export interface FusionGraphSpec {
   /** The plate model's settings: the fusion works on the same low-resolution grid. */
   readonly plateSettings: PlateSettings;
   readonly settings?: FusionSettings;
+  /** Size of `alpha_rvm` when the learned prior ran on a downscaled frame (default: the frame's). */
+  readonly priorWidth?: number;
+  readonly priorHeight?: number;
   /** Also output the agreement map (float 1x1xhxw) for tuning. */
   readonly debug?: boolean;
 }
 
 /**
  * Inputs: `src` and `bgr` uint8 (H, W, C); `alpha_plate` uint8 (H, W); `alpha_rvm` uint8
- * (1, H, W, 1). Outputs `alpha` uint8 (H, W)
+ * (1, ph, pw, 1), the prior's alpha at the size it ran at (upsampled here when smaller). Outputs `alpha` uint8 (H, W)
  * and, with `foreground`, `fgr` uint8 (H, W, 4) straight RGBA.
  */
 export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
@@ -85,7 +88,9 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   const src = g.input('src', 'uint8', [H, W, C]);
   const bgr = g.input('bgr', 'uint8', [H, W, C]);
   const alphaPlate = g.input('alpha_plate', 'uint8', [H, W]);
-  const alphaRvm = g.input('alpha_rvm', 'uint8', [1, H, W, 1]);
+  const pw = spec.priorWidth ?? W;
+  const ph = spec.priorHeight ?? H;
+  const alphaRvm = g.input('alpha_rvm', 'uint8', [1, ph, pw, 1]);
 
   // --- low resolution: frame and plate point-sampled on the plate model's grid (one pixel per
   // k x k block, its centre). Block means would cost two full-resolution passes per image; the
@@ -154,12 +159,14 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
     if (Hp !== H || Wp !== W) m = g.op('Slice', [m, i64(0, 0), i64(H, W), i64(2, 3)]);
     return g.op('Reshape', [m, i64(H, W)]);
   };
-  // In 0..255 units: the uint8 maximum first (cheap), then one float lerp.
-  const aR8 = g.op('Reshape', [alphaRvm, i64(H, W)]);
+  // In 0..255 units. The prior's alpha, brought up to the frame's size when it ran smaller.
+  let aR = g.op('Cast', [g.op('Reshape', [alphaRvm, i64(1, 1, ph, pw)])], { to: 1 });
+  if (ph !== H || pw !== W) aR = g.op('Resize', [aR, '', '', i64(1, 1, H, W)], { mode: 'linear' });
+  aR = g.op('Reshape', [aR, i64(H, W)]);
   const aP = g.op('Cast', [alphaPlate], { to: 1 });
-  const gain = g.op('Sub', [g.op('Cast', [g.op('Max', [aR8, alphaPlate])], { to: 1 }), aP]); // max(0, rvm - plate)
+  const gain = g.op('Relu', [sub(aR, aP)]); // max(0, rvm - plate)
   const [s0, s1] = s.solidPrior;
-  const softRvm = g.op('Clip', [add(mul(g.op('Cast', [aR8], { to: 1 }), f(-1 / (255 * (s1 - s0)))), f(s1 / (s1 - s0))), f(0), f(1)]);
+  const softRvm = g.op('Clip', [add(mul(aR, f(-1 / (255 * (s1 - s0)))), f(s1 / (s1 - s0))), f(0), f(1)]);
   const trust = sub(up(U), mul(up(V), softRvm));
   const alpha255 = add(aP, mul(trust, gain));
   const alpha8 = g.op('QuantizeLinear', [alpha255, f(1), g.uint8(0)]);
@@ -180,4 +187,15 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
     g.output('fgr', g.op('Reshape', [g.op('Transpose', [rgba], { perm: [1, 0] }), i64(H, W, 4)]), 'uint8', [H, W, 4]);
   }
   return g.toBytes(`fused model fusion ${W}x${H}x${C} k=${k}`);
+}
+
+/** The frame downscaled for the learned prior: uint8 (H, W, C) `src` -> (ph, pw, C) `small`
+ * (bilinear with antialiasing, in uint8 and channels-last as onnxruntime resizes it directly). */
+export function buildPriorInputGraph(width: number, height: number, channels: 3 | 4, priorWidth: number, priorHeight: number): Uint8Array {
+  const g = new GraphBuilder('cleanplate_fused_prior_input');
+  const src = g.input('src', 'uint8', [height, width, channels]);
+  const x = g.op('Reshape', [src, g.int64([1, height, width, channels])]);
+  const small = g.op('Resize', [x, '', '', g.int64([1, priorHeight, priorWidth, channels])], { mode: 'linear', antialias: 1 });
+  g.output('small', g.op('Reshape', [small, g.int64([priorHeight, priorWidth, channels])]), 'uint8', [priorHeight, priorWidth, channels]);
+  return g.toBytes(`fused model prior input ${width}x${height} -> ${priorWidth}x${priorHeight}`);
 }

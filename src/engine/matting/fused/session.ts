@@ -1,8 +1,8 @@
 // MattingSession for the `fused` model: the plate model and RVM run on the same frame, and a small
 // fusion graph (./graph.ts) combines their alphas by what the plate can tell at each place.
-// RVM runs at a smaller inner size than on its own (its cost falls with the square of that size;
-// the plate supplies the detail where it is informative), and keeps its recurrent state in the
-// caller's FrameSequence as rvm does.
+// RVM runs on a downscaled frame at a smaller inner size than on its own (its cost falls with
+// the square of both; the plate supplies full-resolution detail where it is informative), and
+// keeps its recurrent state in the caller's FrameSequence as rvm does.
 import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../frames.js';
@@ -13,23 +13,32 @@ import { PlateSession } from '../plate/session.js';
 import { autoDownsampleRatio, openRvmSession } from '../rvm/session.js';
 import type { ProviderFallback } from '../../../shared/api.js';
 import { FrameSequence, type Frame, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
-import { buildFusionGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
+import { buildFusionGraph, buildPriorInputGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
 
 export interface FusedSettings {
-  /** Long side (pixels) the learned prior sees; RVM alone uses 512. */
+  /** Long side (pixels) the learned prior's network sees; RVM alone uses 512. */
   readonly priorLongSide: number;
+  /** Long side of the frame the learned prior is given (downscaled first; 0 = the full frame): its
+   * full-resolution stages (guided-filter upsampling, wrapper) then cost a fraction, and its alpha
+   * is upsampled in the fusion graph. The plate supplies full-resolution detail where it can. */
+  readonly priorFrameSide: number;
   readonly plate: PlateSettings;
   readonly fusion: FusionSettings;
 }
 
-export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, plate: defaultPlateSettings, fusion: defaultFusionSettings };
+export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, priorFrameSide: 768, plate: defaultPlateSettings, fusion: defaultFusionSettings };
 
 export function fusedSettings(entry: ManifestEntry): FusedSettings {
-  const s = entry.settings as { priorLongSide?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
+  const s = entry.settings as { priorLongSide?: unknown; priorFrameSide?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
   const longSide = s.priorLongSide ?? defaultFusedSettings.priorLongSide;
   if (typeof longSide !== 'number' || longSide < 64) throw new Error(`models/manifest.json: ${entry.id}.settings.priorLongSide must be a number >= 64`);
+  const frameSide = s.priorFrameSide ?? defaultFusedSettings.priorFrameSide;
+  if (typeof frameSide !== 'number' || (frameSide !== 0 && frameSide < longSide)) {
+    throw new Error(`models/manifest.json: ${entry.id}.settings.priorFrameSide must be 0 or a number >= priorLongSide`);
+  }
   return {
     priorLongSide: longSide,
+    priorFrameSide: frameSide,
     plate: { ...defaultPlateSettings, ...s.plate },
     fusion: { ...defaultFusionSettings, ...s.fusion },
   };
@@ -48,7 +57,8 @@ interface FusedState {
   readonly prior: FrameSequence;
 }
 
-const CACHE_LIMIT = 4;
+/** Small graphs kept compiled (a fusion graph and a prior-input graph per frame size). */
+const CACHE_LIMIT = 6;
 
 export class FusedSession implements MattingSession {
   readonly kind = 'fused' as const;
@@ -73,19 +83,38 @@ export class FusedSession implements MattingSession {
   }
 
   async prepare(width: number, height: number): Promise<void> {
-    await Promise.all([this.plate.prepare(width, height, 3, true), this.fusionGraph(width, height, 3, true)]);
+    await Promise.all([this.plate.prepare(width, height, 3, true), this.fusionGraph(width, height, 3, true), this.priorInputGraph(width, height, 3)]);
+  }
+
+  /** The size the learned prior runs at for a frame size. */
+  priorSize(width: number, height: number): { width: number; height: number } {
+    const side = this.settings.priorFrameSide;
+    if (side === 0 || Math.max(width, height) <= side) return { width, height };
+    const scale = side / Math.max(width, height);
+    return { width: Math.max(16, Math.round(width * scale)), height: Math.max(16, Math.round(height * scale)) };
   }
 
   private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<ort.InferenceSession> {
-    const key = `${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`;
+    const prior = this.priorSize(width, height);
+    return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, () =>
+      buildFusionGraph({ width, height, channels, foreground, plateSettings: this.settings.plate, settings: this.settings.fusion, priorWidth: prior.width, priorHeight: prior.height }),
+    );
+  }
+
+  private priorInputGraph(width: number, height: number, channels: 3 | 4): Promise<ort.InferenceSession> {
+    const prior = this.priorSize(width, height);
+    return this.cached(`prior:${width}x${height}x${channels}`, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height));
+  }
+
+  /** Least-recently-used cache of the session's own small graphs. */
+  private cached(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
     let entry = this.fusion.get(key);
     if (entry) {
       this.fusion.delete(key);
       this.fusion.set(key, entry);
       return entry;
     }
-    const bytes = buildFusionGraph({ width, height, channels, foreground, plateSettings: this.settings.plate, settings: this.settings.fusion });
-    entry = openOrtSession(bytes, this.providers).then((o) => o.session);
+    entry = openOrtSession(build(), this.providers).then((o) => o.session);
     entry.catch(() => this.fusion.delete(key));
     this.fusion.set(key, entry);
     while (this.fusion.size > CACHE_LIMIT) {
@@ -107,21 +136,24 @@ export class FusedSession implements MattingSession {
       priorSequence = state?.prior ?? new FrameSequence();
       options.sequence.state = { prior: priorSequence } satisfies FusedState;
     }
-    const ratio = options.downsampleRatio ?? autoDownsampleRatio(W, H, this.settings.priorLongSide);
+    const prior = this.priorSize(W, H);
+    const ratio = options.downsampleRatio ?? autoDownsampleRatio(prior.width, prior.height, this.settings.priorLongSide);
     // The plate is checked (size, channels) before anything runs; then the plate model and the
     // learned prior run at the same time (RVM's many small ops leave cores idle that the plate
     // graph's large ones fill).
     checkPlate(src, bgr);
     const [plateResult, priorResult, fusion] = await Promise.all([
       this.plate.run(src, bgr, { foreground: false }),
-      this.prior.run(src, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) }),
+      this.priorFrame(src, prior).then((small) =>
+        this.prior.run(small, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) }),
+      ),
       this.fusionGraph(W, H, C, options.foreground ?? true),
     ]);
     const out = await fusion.run({
       src: new ort.Tensor('uint8', src.data, [H, W, C]),
       bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]),
       alpha_plate: new ort.Tensor('uint8', plateResult.alpha.data, [H, W]),
-      alpha_rvm: new ort.Tensor('uint8', priorResult.alpha.data, [1, H, W, 1]),
+      alpha_rvm: new ort.Tensor('uint8', priorResult.alpha.data, [1, prior.height, prior.width, 1]),
     });
     const tensor = (name: string): Uint8Array => {
       const t = out[name];
@@ -133,6 +165,16 @@ export class FusedSession implements MattingSession {
       ...(plateResult.error ? { error: plateResult.error } : {}),
       ...((options.foreground ?? true) ? { foreground: { data: tensor('fgr'), width: W, height: H, channels: 4 as const } } : {}),
     };
+  }
+
+  /** The frame as the learned prior sees it (downscaled when the frame is larger than priorFrameSide). */
+  private async priorFrame(src: Frame, size: { width: number; height: number }): Promise<Frame> {
+    if (size.width === src.width && size.height === src.height) return src;
+    const graph = await this.priorInputGraph(src.width, src.height, src.channels);
+    const out = await graph.run({ src: new ort.Tensor('uint8', src.data, [src.height, src.width, src.channels]) });
+    const small = out.small;
+    if (!small) throw new Error('prior input graph produced no output');
+    return { data: small.data as Uint8Array, width: size.width, height: size.height, channels: src.channels };
   }
 
   async dispose(): Promise<void> {

@@ -43,6 +43,8 @@ export interface QualityOptions {
    * other installed model runs too unless `onlyRegistryModels`. */
   readonly registryModels: readonly string[];
   readonly onlyRegistryModels?: boolean;
+  /** The model the default-model targets are about (default: the engine's default). */
+  readonly defaultModel?: string;
   /** Trimaps drawn on the capture pairs (bench/quality/data/capture-trimaps.json). */
   readonly trimapsFile: string;
   /** Cut-outs of the transplant set (bench/quality/data/transplants.json). */
@@ -191,6 +193,11 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
   const installed = await registryVariants(registry, o.registryModels, o.onlyRegistryModels);
   const variants: ModelVariant[] = [naiveVariant(), ...installed.variants];
   for (const make of o.extraVariants) variants.push(await make(registry));
+  const defaultModel = o.defaultModel ?? registry.defaultId;
+  // The default model is always run (the targets are about it), unless it cannot be.
+  if (!variants.some((v) => v.name === defaultModel) && registry.list().some((m) => m.id === defaultModel && m.available)) {
+    variants.push(...(await registryVariants(registry, [defaultModel], true)).variants);
+  }
   const names = variants.map((v) => v.name);
   if (new Set(names).size !== names.length) throw new Error(`variant names must be unique: ${names.join(', ')}`);
   const missing: MissingVariant[] = installed.missing;
@@ -253,7 +260,7 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
     const kindOf = (kind: string) => variants.find((v) => v.kind === kind)?.name;
     const fused = kindOf('fused');
     const rvm = kindOf('rvm');
-    const checks = qualityChecks({ sets, temporal, capturePairs }, { defaultModel: registry.defaultId, ...(fused ? { fused } : {}), ...(rvm ? { rvm } : {}) });
+    const checks = qualityChecks({ sets, temporal, capturePairs }, { defaultModel, ...(fused ? { fused } : {}), ...(rvm ? { rvm } : {}) });
 
     const results: QualityResults = {
       version: 2,
@@ -261,7 +268,7 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
       command: o.command,
       options: { sizes: o.sizes.map(([w, h]) => [w, h]), sets: [...o.sets], perturbations: o.perturbations.map((p) => ({ id: p.id, description: p.description })) },
       models,
-      defaultModel: registry.defaultId,
+      defaultModel,
       sharedData: { dir: shared?.dir ?? null, notes },
       sets,
       temporal,

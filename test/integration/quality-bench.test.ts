@@ -85,6 +85,8 @@ describe('quality bench on tiny images', () => {
       env: { CLEANPLATE_SHARED_DATA: shared },
       registryModels: ['plate', 'bgmv2'],
       onlyRegistryModels: true,
+      // The targets about "the default model" checked on plate, whichever default is installed here.
+      defaultModel: 'plate',
       trimapsFile,
       transplantsFile,
       // An extra variant as a plug-in would add it: here a fixed-threshold key, capture pairs only.

@@ -21,6 +21,7 @@ export function startWorker(redisUrl: string, name: string, extraArgs: string[] 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--redis', redisUrl, '--name', name, ...extraArgs], {
     cwd: repo,
     stdio: ['ignore', 'ignore', 'pipe'],
+    // A short segment lock, so a killed worker's segment comes back quickly.
     env: { ...process.env, CLEANPLATE_THREADS: '1', CLEANPLATE_FARM_LOCK_MS: '3000', ...env },
   });
   let log = '';

@@ -90,5 +90,6 @@ describe('redis settings', () => {
     const e = decodeFailure(encodeFailure('path_not_visible', 'worker "w" cannot read /x'));
     expect(e).toMatchObject({ code: 'path_not_visible', message: 'worker "w" cannot read /x' });
     expect(decodeFailure('boom')).toMatchObject({ code: 'farm_segment_failed', message: 'boom' });
+    expect(decodeFailure('job stalled more than allowable limit', 3)).toMatchObject({ code: 'farm_worker_lost', message: expect.stringContaining('segment 3 was abandoned') });
   });
 });

@@ -173,7 +173,7 @@ export class FarmCoordinator {
             lost.push(s);
             continue;
           }
-          if (job.finishedOn && job.failedReason) throw decodeFailure(job.failedReason);
+          if (job.finishedOn && job.failedReason) throw decodeFailure(job.failedReason, s.segment.index);
           if (job.finishedOn && job.returnvalue) s.result = job.returnvalue;
           else s.progress = typeof job.progress === 'object' && job.progress !== null && 'worker' in job.progress ? (job.progress as unknown as SegmentProgress) : undefined;
         }

@@ -48,6 +48,7 @@ export type ApiErrorCode =
   | 'job_not_active' // cancel of a job that already finished (409)
   | 'job_still_active' // rerun of a job that is queued or running (409)
   | 'ffmpeg_missing' // no ffmpeg/ffprobe found (503)
+  | 'disk_full' // no space left on the disk (or quota) the engine writes to (507)
   | 'busy' // the engine's admission budget is full: try again after Retry-After seconds (503)
   // engine side
   | 'internal'; // a bug or an environment failure (500)
@@ -375,6 +376,7 @@ export type LiveErrorCode =
   | 'plate_required' // the model needs a plate and the open gave no backgroundId
   | 'unknown_model'
   | 'model_unavailable'
+  | 'ffmpeg_missing' // no ffmpeg found: the same code as HTTP's 503
   | 'internal';
 
 export type LiveServerMessage =

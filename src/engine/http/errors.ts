@@ -11,6 +11,7 @@ import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
 import { JobRequestError } from '../services/clip-job.js';
 import { JobStateError, UnknownJobError } from '../services/jobs.js';
 import { BusyError } from '../services/pixel-budget.js';
+import { isDiskFull } from '../services/job-records.js';
 
 /** An error a route throws on purpose, with the response it should become. */
 export class HttpError extends Error {
@@ -79,6 +80,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (err instanceof MediaInputError) return [MEDIA_STATUS[err.code], err.code, err.message];
   if (err instanceof ToolNotFoundError) return [503, 'ffmpeg_missing', err.message];
   if (err instanceof BusyError) return [503, 'busy', err.message];
+  if (isDiskFull(err)) return [507, 'disk_full', `the disk is full: ${err instanceof Error ? err.message : String(err)}`];
   if (err instanceof JobRequestError) return [400, err.code, err.message];
   if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];
   if (err instanceof JobStateError) return [409, err.code, err.message];

@@ -12,6 +12,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
+import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
 import { LIVE_MAX_SIDE, validateOpen, type LiveService } from '../services/live.js';
 import type { Credentials } from '../auth/credentials.js';
 import { isLoopbackHost, isOwnOrigin } from './security.js';
@@ -41,6 +42,13 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
     `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/** Any failure as the live protocol's error, with the same codes HTTP uses (ffmpeg_missing, busy). */
+export function toLiveError(err: unknown): LiveError {
+  if (err instanceof LiveError) return err;
+  if (err instanceof ToolNotFoundError) return new LiveError('ffmpeg_missing', err.message);
+  return new LiveError('internal', err instanceof Error ? err.message : String(err));
 }
 
 /** Serves WS /v1/live on `server`. Returns a function that closes every live connection. */
@@ -84,7 +92,7 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   };
   const sendError = (err: unknown, extra: { requestId?: string; sessionId?: number } = {}): void => {
-    const e = err instanceof LiveError ? err : new LiveError('internal', err instanceof Error ? err.message : String(err));
+    const e = toLiveError(err);
     if (e.code === 'internal') log?.(`live: internal error: ${e.message}`);
     send({ type: 'error', code: e.code, message: e.message, ...extra, ...(e.seq !== undefined ? { seq: e.seq } : {}) });
   };

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { MediaInputError, ToolFailedError } from './errors.js';
 import type { MediaTools } from './ffmpeg-locate.js';
 import { formatRational, parseRational, rationalValue, type Rational } from './frame-range.js';
-import { runTool } from './process.js';
+import { runTool, ToolTimeoutError } from './process.js';
 
 export interface VideoInfo {
   readonly path: string;
@@ -92,12 +92,17 @@ function num(text: string | undefined): number | undefined {
   return text !== undefined && text !== 'N/A' && Number.isFinite(v) ? v : undefined;
 }
 
+/** ffprobe's deadlines: reading headers is quick; counting packets reads the whole file. */
+export const PROBE_TIMEOUT_MS = 60_000;
+const COUNT_TIMEOUT_MS = 300_000;
+
 async function countPackets(tools: MediaTools, file: string, streamIndex: number, signal?: AbortSignal): Promise<number> {
   try {
     const out = await runTool(
       tools.ffprobe.path,
       ['-v', 'error', '-select_streams', String(streamIndex), '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', '--', file],
       signal,
+      COUNT_TIMEOUT_MS,
     );
     return num(out.toString('utf8').trim().split(/[\s,]/)[0]) ?? 0;
   } catch (err) {
@@ -107,7 +112,7 @@ async function countPackets(tools: MediaTools, file: string, streamIndex: number
 }
 
 /** Probes a media file; throws MediaInputError for anything that is not a readable video or image. */
-export async function probeMedia(tools: MediaTools, file: string, signal?: AbortSignal): Promise<VideoInfo> {
+export async function probeMedia(tools: MediaTools, file: string, signal?: AbortSignal, timeoutMs = PROBE_TIMEOUT_MS): Promise<VideoInfo> {
   try {
     const st = await stat(file);
     if (!st.isFile()) throw new MediaInputError('not_a_video', `${file} is not a file`);
@@ -117,10 +122,11 @@ export async function probeMedia(tools: MediaTools, file: string, signal?: Abort
   }
   let json: ProbeJson;
   try {
-    const out = await runTool(tools.ffprobe.path, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', file], signal);
+    const out = await runTool(tools.ffprobe.path, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', file], signal, timeoutMs);
     json = JSON.parse(out.toString('utf8')) as ProbeJson;
   } catch (err) {
     if (signal?.aborted) throw err;
+    if (err instanceof ToolTimeoutError) throw new MediaInputError('media_unreadable', `${file} could not be probed: ${err.message}`);
     const why = err instanceof ToolFailedError ? err.stderrTail.trim().split('\n').pop() : String(err);
     throw new MediaInputError('not_a_video', `${file} is not a readable video or image (${why})`);
   }

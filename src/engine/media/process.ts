@@ -51,11 +51,32 @@ export function spawnTool(file: string, args: readonly string[], options: SpawnT
   return { child, done, stderrTail: () => tail, kill };
 }
 
-/** Runs a tool to completion and returns its stdout. */
-export async function runTool(file: string, args: readonly string[], signal?: AbortSignal): Promise<Buffer> {
-  const proc = spawnTool(file, args, { signal, stdout: 'pipe' });
+/** A tool that did not finish within its deadline (it was killed). */
+export class ToolTimeoutError extends Error {
+  constructor(
+    readonly tool: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${tool} did not answer within ${Math.round(timeoutMs / 1000)} s`);
+    this.name = 'ToolTimeoutError';
+  }
+}
+
+/**
+ * Runs a tool to completion and returns its stdout. With `timeoutMs`, a tool that has not
+ * finished by then is killed and ToolTimeoutError thrown: a request never waits on a stuck tool.
+ */
+export async function runTool(file: string, args: readonly string[], signal?: AbortSignal, timeoutMs?: number): Promise<Buffer> {
+  const deadline = timeoutMs !== undefined ? AbortSignal.timeout(timeoutMs) : undefined;
+  const combined = deadline && signal ? AbortSignal.any([signal, deadline]) : (deadline ?? signal);
+  const proc = spawnTool(file, args, { signal: combined, stdout: 'pipe' });
   const chunks: Buffer[] = [];
   proc.child.stdout?.on('data', (c: Buffer) => chunks.push(c));
-  await proc.done;
+  try {
+    await proc.done;
+  } catch (err) {
+    if (deadline?.aborted && !signal?.aborted) throw new ToolTimeoutError(file.split(/[\\/]/).pop() ?? file, timeoutMs!);
+    throw err;
+  }
   return Buffer.concat(chunks);
 }

@@ -66,3 +66,21 @@ export async function setAside(jobsDir: string, name: string): Promise<string> {
   await rename(path.join(jobsDir, name), target);
   return target;
 }
+
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT']);
+
+/** True for an error that says the disk (or quota) is full, from Node or from ffmpeg's stderr. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && NO_SPACE.has(code)) || (err instanceof Error && /No space left on device|Disk quota exceeded/i.test(err.message));
+}
+
+/**
+ * The code a failed job records: the API's own codes (lower snake case) as thrown, `disk_full`
+ * for a full disk, `internal` for anything else; OS codes (ENOENT, EPERM...) never leak out.
+ */
+export function jobErrorCode(err: unknown): string {
+  if (isDiskFull(err)) return 'disk_full';
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[a-z][a-z_]*$/.test(code) ? code : 'internal';
+}

@@ -15,7 +15,7 @@ import type { MediaTools } from '../media/ffmpeg-locate.js';
 import { removeEngineTemps, stopRecordedEncoder } from '../media/leftovers.js';
 import type { BackgroundStore } from './backgrounds.js';
 import { jobMedia, planClipJob, runClipJob, type ClipPlan, type ClipRunner } from './clip-job.js';
-import { JOB_ID_PATTERN, recordProblem, setAside, type StoredJob } from './job-records.js';
+import { JOB_ID_PATTERN, jobErrorCode, recordProblem, setAside, type StoredJob } from './job-records.js';
 import type { MattingService } from './matting-service.js';
 
 const ID_PATTERN = JOB_ID_PATTERN;
@@ -322,8 +322,7 @@ export class JobService {
         else await this.finish(job, { state: 'cancelled' });
         return;
       }
-      const raw = (err as { code?: unknown } | null)?.code;
-      const code = typeof raw === 'string' ? raw : 'internal';
+      const code = jobErrorCode(err);
       const message = err instanceof Error ? err.message : String(err);
       this.log(`job ${id} failed: ${message}`);
       await this.finish(job, { state: 'failed', error: { code, message } });

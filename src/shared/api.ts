@@ -144,6 +144,24 @@ export interface ModelList {
   readonly defaultModel: DefaultModelInfo;
 }
 
+// POST /v1/models/:id/speed {width, height}: the model's time per frame at that size on this
+// machine (median of a few runs on a synthetic frame, after one untimed run; measured once per
+// engine run, model and size). The OBS controller picks its default live size from it.
+
+export interface ModelSpeedRequest {
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface ModelSpeed {
+  readonly model: string;
+  readonly width: number;
+  readonly height: number;
+  /** Median milliseconds inside the model per frame. */
+  readonly msPerFrame: number;
+  readonly runs: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Backgrounds (clean plates)
 //

@@ -12,6 +12,8 @@ import {
   type JobRecord,
   type JobRequest,
   type ModelList,
+  type ModelSpeed,
+  type ModelSpeedRequest,
 } from './api.js';
 import { streamDecoder } from './utf8.js';
 
@@ -75,6 +77,11 @@ export function getHealth(engine: EngineEndpoint, signal?: AbortSignal): Promise
 
 export function listModels(engine: EngineEndpoint): Promise<ModelList> {
   return engineFetch<ModelList>(engine, '/models');
+}
+
+/** The model's measured time per frame at a size (measured once per engine run and size). */
+export function measureModelSpeed(engine: EngineEndpoint, model: string, req: ModelSpeedRequest): Promise<ModelSpeed> {
+  return engineFetch<ModelSpeed>(engine, `/models/${encodeURIComponent(model)}/speed`, postJson(req));
 }
 
 /** Stores a clean plate (an encoded image, e.g. an OBS PNG screenshot). */

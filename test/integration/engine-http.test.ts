@@ -1,7 +1,7 @@
 // The engine's HTTP guards and plumbing over real HTTP on 127.0.0.1: bearer token, Host check,
 // CORS, JSON errors for unknown routes and malformed bodies, health and models.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Health, ModelList } from '../../src/shared/api.js';
+import type { Health, ModelList, ModelSpeed } from '../../src/shared/api.js';
 import { errorOf, rawRequest, startTestEngine, type TestEngine } from '../support/engine.js';
 
 let t: TestEngine;
@@ -161,5 +161,22 @@ describe('health and models', () => {
     expect(typeof plate!.licence).toBe('string');
     expect(typeof plate!.provider).toBe('string');
     expect(models.filter((m) => m.default)).toHaveLength(1);
+  });
+
+  it('measures a model\'s time per frame at a size (POST /v1/models/:id/speed); bad sizes and unknown models are refused', async () => {
+    const post = (id: string, body: unknown) => t.api(`/v1/models/${id}/speed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await post('plate', { width: 64, height: 36 });
+    expect(res.status, await res.clone().text()).toBe(200);
+    const speed = (await res.json()) as ModelSpeed;
+    expect(speed).toMatchObject({ model: 'plate', width: 64, height: 36, runs: 3 });
+    expect(speed.msPerFrame).toBeGreaterThan(0);
+    // Measured once per size: the same answer again.
+    expect(await (await post('plate', { width: 64, height: 36 })).json()).toEqual(speed);
+    const bad = await post('plate', { width: 10, height: 36 });
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toMatchObject({ code: 'bad_field', message: expect.stringContaining('"width"') });
+    const unknown = await post('nope', { width: 64, height: 36 });
+    expect(unknown.status).toBe(404);
+    expect(await errorOf(unknown)).toMatchObject({ code: 'unknown_model' });
   });
 });

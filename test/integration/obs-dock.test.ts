@@ -181,6 +181,8 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
     // background gone (the original is hidden, the layer is transparent around the subject).
     await expect.poll(programShowsSubjectOverBackdrop, { timeout: 60_000, interval: 300 }).toBe(true);
     await expect.poll(async () => parseFloat((await page.getByTestId('fps').textContent()) ?? ''), { timeout: 60_000 }).toBeGreaterThan(0);
+    // The default size comes from the model's measured speed, and the dock says so.
+    expect(await page.getByTestId('size').textContent()).toMatch(/^320x180 \(auto: model \d+ ms\/frame here, target 15 fps\)$/);
     await expect.poll(() => page.getByRole('button', { name: 'Remove live matte' }).isVisible()).toBe(true);
     await mkdir(path.join(repo, 'test-artifacts'), { recursive: true });
     await page.screenshot({ path: path.join(repo, 'test-artifacts', 'obs-dock.png'), fullPage: true });

@@ -4,7 +4,7 @@
 // (`/obs/#key=...`, printed by `cleanplate obs dock-url`). The OBS password is never stored by
 // the page: typed in, or carried in the fragment too (`#key=...&password=...`).
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
-import { ObsController, type ControllerStatus, type VideoSource } from '../../../src/obs/controller.js';
+import { ObsController, type ControllerStatus, type Leftover, type VideoSource } from '../../../src/obs/controller.js';
 import { fragmentParam } from './fragment.js';
 import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
 import { listModels } from '../../../src/shared/engine-client.js';
@@ -56,6 +56,8 @@ export function Dock(): ReactElement {
   const [plate, setPlate] = useState<string | undefined>();
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [modelId, setModelId] = useState('');
+  /** What a stopped controller left in the scene (a layer, a hidden original), offered for repair. */
+  const [leftovers, setLeftovers] = useState<Leftover[]>([]);
   const [busy, setBusy] = useState('');
   const engine = useRef(engineEndpoint());
   const [error, setError] = useState(engine.current.token ? '' : NO_KEY);
@@ -75,6 +77,7 @@ export function Dock(): ReactElement {
   const refreshSources = useCallback(async (c: ObsController) => {
     const list = (await c.listVideoSources()).filter((s) => s.inCurrentScene);
     setSources(list);
+    setLeftovers(await c.leftovers());
     setSource((current) => (list.some((s) => s.name === current) ? current : (list[0]?.name ?? '')));
   }, []);
 
@@ -160,6 +163,20 @@ export function Dock(): ReactElement {
         </p>
       </section>
 
+      {controller && leftovers.length > 0 && (
+        <section aria-label="Left behind" className="warning">
+          {leftovers.map((l) => (
+            <p key={l.source}>
+              “{l.source}”: {[l.layer ? 'a matte layer' : '', l.originalHidden ? 'the original moved off the canvas' : ''].filter(Boolean).join(' and ')} left by a
+              controller that stopped.{' '}
+              <button onClick={() => void act('Restoring', async () => (await controller.removeLiveMatte(l.source), await refreshSources(controller)))} disabled={!!busy}>
+                Restore {l.source}
+              </button>
+            </p>
+          ))}
+        </section>
+      )}
+
       {controller && (
         <section aria-label="Source">
           <label>
@@ -212,7 +229,8 @@ export function Dock(): ReactElement {
           <label>
             Matte size
             <select value={matteWidth} onChange={(e) => setMatteWidth(Number(e.target.value))} disabled={!!matte}>
-              <option value={0}>Source size</option>
+              <option value={0}>Auto (fastest size that keeps up, measured)</option>
+              <option value={4096}>Source size</option>
               <option value={1280}>1280 wide</option>
               <option value={960}>960 wide</option>
               <option value={640}>640 wide (fastest)</option>
@@ -226,7 +244,7 @@ export function Dock(): ReactElement {
             </select>
           </label>
           {matte ? (
-            <button onClick={() => void act('Removing', () => controller.removeLiveMatte(source))} disabled={!!busy}>
+            <button onClick={() => void act('Removing', async () => (await controller.removeLiveMatte(source), await refreshSources(controller)))} disabled={!!busy}>
               Remove live matte
             </button>
           ) : (
@@ -248,8 +266,9 @@ export function Dock(): ReactElement {
               <dt>Layer</dt>
               <dd>{matte.layer}</dd>
               <dt>Size</dt>
-              <dd>
+              <dd data-testid="size">
                 {matte.session.width}x{matte.session.height}
+                {matte.autoSize ? ` (auto: model ${Math.round(matte.autoSize.msPerFrame)} ms/frame here, target ${matte.autoSize.targetFps} fps)` : ''}
               </dd>
               <dt>Matted</dt>
               <dd data-testid="fps">{matte.stats ? `${matte.stats.fps} fps` : '–'}</dd>
@@ -257,6 +276,10 @@ export function Dock(): ReactElement {
               <dd>
                 {ms(matte.stats?.latencyMs.median)} median, {ms(matte.stats?.latencyMs.p95)} p95
               </dd>
+              <dt>Original</dt>
+              <dd>{matte.originalHidden ? 'hidden' : hideOriginal ? 'shown until the first matte is on screen' : 'shown'}</dd>
+              <dt>Engine</dt>
+              <dd data-testid="engine-state">{matte.failed ?? (status?.engine === 'reconnecting' ? 'away: reconnecting (original shown meanwhile)' : 'connected')}</dd>
               <dt>Dropped</dt>
               <dd>{matte.stats ? `${Math.round(matte.stats.dropRate * 100)}%` : '–'}</dd>
               <dt>Screenshots</dt>
@@ -267,7 +290,7 @@ export function Dock(): ReactElement {
       )}
 
       {busy && <p className="busy">{busy}…</p>}
-      {(error || (status && status.obs !== 'connected' && status.lastError)) && (
+      {(error || (status && (status.obs !== 'connected' || status.engine === 'reconnecting') && status.lastError)) && (
         <p className="error" role="alert">
           {error || status?.lastError}
         </p>

@@ -1,7 +1,11 @@
 // GET /v1/models: every model in the manifest, whether it can run here, and its provider once open.
+// POST /v1/models/:id/speed: the model's measured time per frame at a size (ModelSpeed).
 import { Router } from 'express';
-import type { ModelInfo, ModelList } from '../../../shared/api.js';
+import type { ModelInfo, ModelList, ModelSpeed } from '../../../shared/api.js';
+import { ModelSpeedMeter } from '../../services/model-speed.js';
+import { LIVE_MAX_SIDE, LIVE_MIN_SIDE } from '../../services/live.js';
 import type { EngineContext } from '../context.js';
+import { HttpError } from '../errors.js';
 
 export function modelRoutes(ctx: EngineContext): Router {
   const router = Router();
@@ -21,6 +25,18 @@ export function modelRoutes(ctx: EngineContext): Router {
     }));
     const body: ModelList = { models, defaultModel: ctx.registry.defaultModel };
     res.json(body);
+  });
+  const meter = new ModelSpeedMeter(ctx.matting);
+  router.post('/models/:id/speed', async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    for (const side of ['width', 'height'] as const) {
+      const v = body[side];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < LIVE_MIN_SIDE || v > LIVE_MAX_SIDE) {
+        throw new HttpError(400, 'bad_field', `"${side}" must be an integer from ${LIVE_MIN_SIDE} to ${LIVE_MAX_SIDE}, got ${JSON.stringify(v)}`);
+      }
+    }
+    const speed: ModelSpeed = await meter.measure(req.params.id, body.width as number, body.height as number);
+    res.json(speed);
   });
   return router;
 }

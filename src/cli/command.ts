@@ -22,3 +22,5 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 /** The command line or its inputs are wrong; nothing was done. */
 export const EXIT_USAGE = 2;
+/** Stopped by Ctrl-C; partial files removed. */
+export const EXIT_CANCELLED = 130;

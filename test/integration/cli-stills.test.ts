@@ -117,6 +117,22 @@ describe('cleanplate matte (stills)', () => {
     expect((await readdir(out)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  it('composites over an image (--composite-over), scaled to cover the frame', async () => {
+    const { frames, plates } = await shots('over', 1);
+    const backdrop = path.join(root, 'over', 'backdrop.png');
+    // Twice the frame's size, blue: scaled down to cover the frame.
+    const blue = { data: new Uint8Array(W * 2 * H * 2 * 3).map((_, i) => (i % 3 === 2 ? 230 : 20)), width: W * 2, height: H * 2, channels: 3 as const };
+    await writeFile(backdrop, await toPng(blue));
+    const out = path.join(root, 'over', 'out');
+    const run = await cli('matte', path.join(frames, 'shot1.png'), '--plate', path.join(plates, 'shot1.png'), '-o', out, '--outputs', 'composite', '--composite-over', backdrop);
+    expect(run.code, run.stderr).toBe(0);
+    const comp = await decodeRaw(await readFile(path.join(out, 'shot1.composite.png')));
+    expect([comp.width, comp.height]).toEqual([W, H]);
+    expect(meanIn(comp, OUTSIDE, 2)).toBeGreaterThan(215); // the backdrop where there is no subject
+    expect(meanIn(comp, OUTSIDE, 0)).toBeLessThan(35);
+    expect(meanIn(comp, inside(squareFor(1)), 0)).toBeGreaterThan(230); // the subject (white) over it
+  });
+
   it('reports bad images in a folder by name, mattes the good ones, and exits 1', async () => {
     const { frames, plates } = await shots('mixed', 2);
     const good = await readFile(path.join(frames, 'shot1.png'));
@@ -154,6 +170,7 @@ describe.concurrent('cleanplate matte: bad command lines exit 2 with a message a
     ({ frames, plates } = await shots('usage', 2));
     await writeFile(path.join(root, 'usage', 'plate.bmp'), bmp(W, H));
     await writeFile(path.join(root, 'usage', 'empty-plate.png'), Buffer.alloc(0));
+    await writeFile(path.join(root, 'usage', 'small-plate.png'), await toPng(texturedPlate(W / 2, H / 2)));
     await mkdir(path.join(root, 'usage', 'few-plates'));
     await writeFile(path.join(root, 'usage', 'few-plates', 'shot1.png'), await readFile(path.join(plates, 'shot1.png')));
     await mkdir(path.join(root, 'usage', 'no-images'));
@@ -170,10 +187,15 @@ describe.concurrent('cleanplate matte: bad command lines exit 2 with a message a
     ['an unsupported input format', () => ['matte', path.join(root, 'usage', 'plate.bmp'), '--plate', plates], /cannot matte .*plate\.bmp/],
     ['an unreadable plate', () => ['matte', frames, '--plate', path.join(root, 'usage', 'empty-plate.png')], /plate empty-plate\.png is empty/],
     ['plates missing for some images', () => ['matte', frames, '--plate', path.join(root, 'usage', 'few-plates')], /no plate in .*few-plates for shot2\.png/],
+    ['one image against a plate of another size (as for clips)', () => ['matte', path.join(frames, 'shot1.png'), '--plate', path.join(root, 'usage', 'small-plate.png')], /the plate \(background\) is 64x40 but the image is 128x80/],
     ['a folder without images', () => ['matte', path.join(root, 'usage', 'no-images'), '--plate', plates], /no images in/],
     ['an unknown option', () => ['matte', frames, '--plate', plates, '--colour', 'red'], /Unknown option '--colour'/],
     ['bad outputs', () => ['matte', frames, '--plate', plates, '--outputs', 'alpha,depth'], /--outputs must be a comma list/],
     ['a bad composite colour', () => ['matte', frames, '--plate', plates, '--composite-color', 'green'], /--composite-color must be #rrggbb/],
+    ['a composite colour and image together', () => ['matte', frames, '--plate', plates, '--composite-color', '#000000', '--composite-over', path.join(plates, 'shot1.png')], /not both/],
+    ['a video to composite stills over', () => ['matte', frames, '--plate', plates, '--composite-over', path.join(root, 'usage', 'clip.mp4')], /--composite-over for images takes an image/],
+    ['a missing composite image', () => ['matte', frames, '--plate', plates, '--composite-over', path.join(root, 'usage', 'nope.png')], /--composite-over: cannot read/],
+    ['an undecodable composite image', () => ['matte', frames, '--plate', plates, '--composite-over', path.join(root, 'usage', 'empty-plate.png')], /--composite-over: .*empty/],
     ['an unknown model', () => ['matte', frames, '--plate', plates, '--model', 'nope'], /unknown model "nope"/],
     ['two inputs', () => ['matte', frames, frames, '--plate', plates], /one input/],
   ];

@@ -242,6 +242,10 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     const blocker = path.join(dir, 'afile');
     await (await import('node:fs/promises')).writeFile(blocker, 'x');
     expect(await code({ mediaPath: clip.path, background: bg, outputDir: isRoot ? path.join(blocker, 'sub') : locked })).toMatch(/^output_dir_unwritable/);
+    // Kernel filesystems are no output folders, even where root could create entries.
+    for (const outputDir of ['/proc', '/proc/self/cleanplate', '/sys/kernel/cleanplate']) {
+      expect(await code({ mediaPath: clip.path, background: bg, outputDir })).toMatch(/^output_dir_unwritable: .*kernel's (proc|sysfs) filesystem/);
+    }
     // still serving
     const ok = await settle((await jobs.create({ mediaPath: clip.path, background: bg, range: { in: 0, out: 2, unit: 'frames' }, outputs: ['matte'], outputDir: path.join(dir, 'out5') })).id);
     expect(ok.state).toBe('done');

@@ -13,7 +13,7 @@ import { DEFAULT_OUTPUT_FOLDER } from '../../engine/media/output-files.js';
 import { ALIGN_OPTION, ALIGN_USAGE, alignFrom, alignSummary } from './align-option.js';
 import { JobRequestError, planClipJob, runClipJob } from '../../engine/services/clip-job.js';
 import { MattingService } from '../../engine/services/matting-service.js';
-import { EXIT_OK, UsageError } from '../command.js';
+import { EXIT_CANCELLED, EXIT_OK, UsageError } from '../command.js';
 import { ProgressBar } from '../progress.js';
 import type { MatteHandler, OptionValues } from './handler.js';
 
@@ -22,7 +22,7 @@ export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.m4v', '.mkv', '.webm'
 const STILL_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.heic', '.heif', '.avif']);
 
 /** Exit code after Ctrl-C, as shells report a SIGINT death (128 + 2). */
-export const EXIT_CANCELLED = 130;
+export { EXIT_CANCELLED };
 
 const str = (v: string | boolean | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
 

@@ -5,6 +5,7 @@
 // --overwrite is given: a fresh name ("x.alpha (2).png") is picked instead.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import { DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type AlignMode, type MatteOutput } from '../../shared/api.js';
 import { writeFileAtomic } from '../../engine/fs/atomic.js';
 import { MattingInputError } from '../../engine/matting/errors.js';
@@ -48,6 +49,8 @@ interface Plan {
   readonly outputDirFor: (image: string) => string;
   readonly outputs: MatteOutput[];
   readonly compositeColor: { r: number; g: number; b: number };
+  /** --composite-over: the image's bytes (checked to decode). */
+  readonly compositeOver: Uint8Array | undefined;
   readonly model: string;
   readonly overwrite: boolean;
   readonly folder: boolean;
@@ -64,6 +67,18 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
   const colorText = str(values['composite-color']) ?? DEFAULT_COMPOSITE_COLOR;
   const compositeColor = parseHexColor(colorText);
   if (!compositeColor) throw new UsageError(`--composite-color must be #rrggbb; got "${colorText}"`);
+  const overPath = str(values['composite-over']);
+  if (overPath && str(values['composite-color'])) throw new UsageError('give --composite-color or --composite-over, not both');
+  let compositeOver: Uint8Array | undefined;
+  if (overPath) {
+    if (!IMAGE_EXTENSIONS.has(path.extname(overPath).toLowerCase())) throw new UsageError(`--composite-over for images takes an image (${[...IMAGE_EXTENSIONS].join(' ')}); got "${overPath}"`);
+    compositeOver = await readFile(overPath).catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`--composite-over: cannot read ${overPath} (${err.code ?? err.message})`);
+    });
+    await decodeImage(compositeOver, path.basename(overPath)).catch((err: unknown) => {
+      throw new UsageError(`--composite-over: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
 
   const model = str(values.model) ?? registry.defaultId;
   // The default is the best model present: say which and why (and what would be better).
@@ -102,9 +117,18 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
     }
   }
 
+  // One image against one plate: a size mismatch is a wrong input, refused before any work (exit 2,
+  // as for clips). In a folder it fails that image only (reported by name, exit 1).
+  if (!folder && platePath && plates.get(input) === platePath) {
+    const [a, b] = await Promise.all([input, platePath].map((f) => sharp(f).metadata().catch(() => undefined)));
+    if (a?.width && b?.width && (a.width !== b.width || a.height !== b.height)) {
+      throw new UsageError(`the plate (background) is ${b.width}x${b.height} but the image is ${a.width}x${a.height}: they must be the same size`);
+    }
+  }
+
   const outputDir = str(values['output-dir']);
   const outputDirFor = (image: string): string => (outputDir ? path.resolve(outputDir) : defaultOutputDir(image));
-  return { images, plates, outputDirFor, outputs, compositeColor, model, overwrite: values.overwrite === true, folder, align: alignFrom(values) };
+  return { images, plates, outputDirFor, outputs, compositeColor, compositeOver, model, overwrite: values.overwrite === true, folder, align: alignFrom(values) };
 }
 
 /** Writes one output file completely before it appears under its name; returns the name used. */
@@ -181,7 +205,7 @@ async function run(input: string, values: OptionValues): Promise<number> {
         });
         const image = await decodeImage(bytes, name);
         const plate = await plateFor(file);
-        const result = await matteStill(matting, { image, ...(plate ? { plate } : {}), model: p.model, outputs: p.outputs, compositeColor: p.compositeColor, ...(p.align ? { align: p.align } : {}) });
+        const result = await matteStill(matting, { image, ...(plate ? { plate } : {}), model: p.model, outputs: p.outputs, compositeColor: p.compositeColor, ...(p.compositeOver ? { compositeOver: p.compositeOver } : {}), ...(p.align ? { align: p.align } : {}) });
         for (const line of alignSummary(result.align, name)) report(line);
         provider = result.provider;
         for (const output of p.outputs) {
@@ -224,6 +248,7 @@ export const stillsHandler: MatteHandler = {
     `      --outputs <list>        comma list of ${MATTE_OUTPUTS.join(', ')} (default: alpha)`,
     '  -m, --model <id>            model id (default: the default model; see models/manifest.json)',
     `      --composite-color <hex> colour behind the subject in composites (default: ${DEFAULT_COMPOSITE_COLOR})`,
+    '      --composite-over <image> or an image behind the subject (scaled to cover the frame)',
     '      --overwrite             replace existing result files (default: write "name (2).png" instead)',
     ALIGN_USAGE,
     'Results: <name>.alpha.png (greyscale), <name>.foreground.png (RGBA), <name>.composite.png; their',
@@ -235,6 +260,7 @@ export const stillsHandler: MatteHandler = {
     outputs: { type: 'string' },
     model: { type: 'string', short: 'm' },
     'composite-color': { type: 'string' },
+    'composite-over': { type: 'string' },
     overwrite: { type: 'boolean' },
     ...ALIGN_OPTION,
   },

@@ -103,6 +103,18 @@ export function parseHexColor(text: string): { r: number; g: number; b: number }
 }
 
 /** The RGBA foreground alpha-blended over a flat colour, as an RGB PNG. */
+/** The foreground over an image (encoded bytes), which covers the frame: scaled and centre-cropped. */
+export async function encodeCompositeOverPng(foreground: Frame, backdrop: Uint8Array): Promise<Buffer> {
+  if (foreground.channels !== 4) throw new Error('composite needs an RGBA foreground');
+  const { width, height } = foreground;
+  const behind = await sharp(backdrop).rotate().resize(width, height, { fit: 'cover' }).removeAlpha().raw().toBuffer();
+  return sharp(behind, { raw: { width, height, channels: 3 } })
+    .composite([{ input: asBuffer(foreground.data), raw: { width, height, channels: 4 } }])
+    .removeAlpha()
+    .png(PNG_OPTIONS)
+    .toBuffer();
+}
+
 export function encodeCompositePng(foreground: Frame, color: { r: number; g: number; b: number }): Promise<Buffer> {
   if (foreground.channels !== 4) throw new Error('composite needs an RGBA foreground');
   return sharp({ create: { width: foreground.width, height: foreground.height, channels: 3, background: color } })

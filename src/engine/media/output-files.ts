@@ -1,7 +1,7 @@
 // Where outputs go and how they appear: a temp name in the destination folder while being
 // written, then moved to a fresh final name that never replaces an existing file or folder.
 import { randomBytes } from 'node:crypto';
-import { access, constants, link, lstat, mkdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, lstat, mkdir, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaInputError } from './errors.js';
 
@@ -32,11 +32,43 @@ async function makeFolders(dir: string): Promise<void> {
   }
 }
 
+/** Linux kernel filesystems (statfs f_type) that hold no user files: /proc, /sys and kin. */
+const VIRTUAL_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x63677270, 'cgroup2'],
+  [0x27e0eb, 'cgroup'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x62656570, 'configfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x6e736673, 'nsfs'],
+]);
+
+/** The kernel filesystem a path (or its nearest existing parent) is on, if it is one of those. */
+async function virtualFilesystem(dir: string): Promise<string | undefined> {
+  let at = path.resolve(dir);
+  for (;;) {
+    try {
+      return VIRTUAL_FILESYSTEMS.get((await statfs(at)).type);
+    } catch {
+      const up = path.dirname(at);
+      if (up === at) return undefined;
+      at = up;
+    }
+  }
+}
+
 /**
- * Creates the folder if needed and proves it writable by creating and removing a probe file. A
- * symlink to a folder is fine (outputs never replace a file there either: publishNoClobber).
+ * Creates the folder if needed and proves it a regular writable folder: not on a kernel
+ * filesystem (/proc, /sys: writes there are not files), and a probe file can be created and
+ * removed. A symlink to a folder is fine (outputs never replace a file there either: publishNoClobber).
  */
 export async function ensureWritableDir(dir: string): Promise<void> {
+  const virtual = process.platform === 'linux' ? await virtualFilesystem(dir) : undefined;
+  if (virtual) throw new MediaInputError('output_dir_unwritable', `output folder ${dir} is on the kernel's ${virtual} filesystem, not a regular folder: choose a folder on a disk`);
   try {
     await makeFolders(dir);
     const st = await stat(dir);

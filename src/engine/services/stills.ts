@@ -4,7 +4,7 @@ import { DEFAULT_ALIGN_MODE, MATTE_OUTPUTS, type AlignMode, type AlignReport, ty
 import { PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../matting/types.js';
-import { encodeCompositePng, encodePng } from '../media/image.js';
+import { encodeCompositeOverPng, encodeCompositePng, encodePng } from '../media/image.js';
 import type { MattingService } from './matting-service.js';
 
 export interface StillRequest {
@@ -14,6 +14,8 @@ export interface StillRequest {
   readonly model?: string;
   readonly outputs: readonly MatteOutput[];
   readonly compositeColor: { r: number; g: number; b: number };
+  /** An encoded image behind the subject in "composite" instead of the colour (covers the frame). */
+  readonly compositeOver?: Uint8Array;
   /** Plate alignment (default auto). */
   readonly align?: AlignMode;
 }
@@ -59,7 +61,7 @@ export async function matteStill(matting: MattingService, req: StillRequest): Pr
     req.outputs.map(async (output) => {
       if (output === 'alpha') png.alpha = await encodePng(result.alpha);
       else if (output === 'foreground') png.foreground = await encodePng(foreground!);
-      else png.composite = await encodeCompositePng(foreground!, req.compositeColor);
+      else png.composite = req.compositeOver ? await encodeCompositeOverPng(foreground!, req.compositeOver) : await encodeCompositePng(foreground!, req.compositeColor);
     }),
   );
   return {

@@ -136,6 +136,26 @@ describe('JSON errors', () => {
   });
 });
 
+describe('the root page', () => {
+  it('says what the engine is and where the dock and docs are, without any credential', async () => {
+    const html = await fetch(`${t.url}/`, { headers: { accept: 'text/html' } });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await html.text();
+    expect(page).toContain(`CleanPlate engine ${t.engine.version}`);
+    expect(page).toContain('npx cleanplate obs dock-url');
+    expect(page).toContain('docs/obs.md');
+    const json = await fetch(`${t.url}/`, { headers: { accept: 'application/json' } });
+    const info = (await json.json()) as { name: string; version: string; obsDock: string };
+    expect(info).toMatchObject({ name: 'cleanplate-engine', version: t.engine.version, obsDock: expect.stringContaining('cleanplate obs dock-url') });
+    for (const body of [page, JSON.stringify(info)]) {
+      expect(body).not.toContain(t.token);
+      const key = t.engine.panelKey();
+      if (key) expect(body).not.toContain(key);
+    }
+  });
+});
+
 describe('health and models', () => {
   it('reports version, uptime, models and the execution provider the default model runs on', async () => {
     const res = await t.api('/v1/health');

@@ -10,6 +10,7 @@ import { jobRoutes } from './jobs.js';
 import { matteRoutes } from './matte.js';
 import { modelRoutes } from './models.js';
 import { obsDockRoutes } from './obs-dock.js';
+import { rootPageRoutes } from './root-page.js';
 
 export type RouteFactory = (ctx: EngineContext) => Router;
 
@@ -21,4 +22,4 @@ export const apiRoutes: RouteFactory[] = [
   jobRoutes,
 ];
 
-export const pageRoutes: RouteFactory[] = [obsDockRoutes];
+export const pageRoutes: RouteFactory[] = [rootPageRoutes, obsDockRoutes];

@@ -14,7 +14,7 @@ import { HttpError } from '../errors.js';
 export const DOCK_DIST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'panels', 'obs', 'dist');
 
 /** Headers for every dock file: not framed by other sites, never a referrer, no sniffing. */
-function pageHeaders(res: Response): void {
+export function pageHeaders(res: Response): void {
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
   res.setHeader('Referrer-Policy', 'no-referrer');

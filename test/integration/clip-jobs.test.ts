@@ -170,6 +170,27 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(readFrameIndex(rgba.subarray(9 * 320 * 180 * 4), 320, 4)).toBe(9);
   });
 
+  it('composite keeps the clip\'s audio over the range (the other outputs carry none)', async () => {
+    // The clip with a tone that starts at 1 s: frames 30-59 are loud, frames 0-29 silent.
+    const withAudio = path.join(dir, 'with-audio.mp4');
+    await runCapture('ffmpeg', ['-v', 'error', '-i', clip.path, '-f', 'lavfi', '-i', 'sine=f=440:d=1,adelay=1000|1000,apad=pad_dur=1', '-t', '2.002', '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', '-y', withAudio]);
+    const outputDir = path.join(dir, 'out-audio');
+    const done = await settle((await jobs.create({ mediaPath: withAudio, range: { in: 36, out: 51, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['composite', 'matte'], outputDir })).id);
+    expect(done.state, JSON.stringify(done.error)).toBe('done');
+    const probe = async (file: string) => JSON.parse((await runCapture('ffprobe', ['-v', 'error', '-show_streams', '-print_format', 'json', file])).toString()) as { streams: { codec_type: string; duration?: string }[] };
+    const composite = done.outputs.find((o) => o.kind === 'composite')!.path;
+    const audio = (await probe(composite)).streams.find((s) => s.codec_type === 'audio');
+    expect(audio).toBeDefined();
+    expect(Math.abs(Number(audio!.duration) - 15 / 29.97)).toBeLessThan(0.06); // the range's length
+    // It is the range's audio (the tone), not the clip's silent start.
+    const pcm = await runCapture('ffmpeg', ['-v', 'error', '-i', composite, '-map', '0:a', '-f', 's16le', '-ac', '1', '-ar', '8000', 'pipe:1']);
+    let peak = 0;
+    for (let i = 0; i + 1 < pcm.length; i += 2) peak = Math.max(peak, Math.abs(pcm.readInt16LE(i)));
+    expect(peak).toBeGreaterThan(2000); // the tone (amplitude 4096); the silent start would be ~0
+    const matte = done.outputs.find((o) => o.kind === 'matte')!.path;
+    expect((await probe(matte)).streams.map((s) => s.codec_type)).toEqual(['video']);
+  });
+
   it('runs one job at a time per device: the second waits in the queue', async () => {
     const bg = { imagePath: clip.platePath };
     const request = { mediaPath: clip.path, background: bg, range: { in: 0, out: 15, unit: 'frames' as const }, outputs: ['matte' as const], outputDir: path.join(dir, 'q') };

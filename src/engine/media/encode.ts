@@ -27,6 +27,8 @@ export interface EncoderOptions {
   /** Number of the first png file (the source frame index, so files map to source frames). */
   readonly firstFrameNumber: number;
   readonly compositeBackground?: CompositeOver;
+  /** The source's audio for the composite output: the file and the span's time in it (seconds from the file's start). */
+  readonly compositeAudio?: { readonly path: string; readonly startSeconds: number; readonly durationSeconds: number };
   readonly signal?: AbortSignal;
 }
 
@@ -63,6 +65,10 @@ export function encodeArgs(o: EncoderOptions, temps: readonly string[]): string[
   args.push('-f', 'rawvideo', '-pix_fmt', o.input, '-s', `${o.width}x${o.height}`, '-framerate', rate, '-i', 'pipe:0');
   const composite = o.outputs.some((t) => t.kind === 'composite');
   if (composite) args.push(...backgroundInputArgs(o.compositeBackground ?? { color: DEFAULT_COMPOSITE_COLOR }, o));
+  // Input 2: the clip's own audio over the span (the composite is a watchable result; the other
+  // outputs are layers for an editor, who has the audio on the source clip).
+  const audio = composite && o.compositeAudio;
+  if (audio) args.push('-ss', audio.startSeconds.toFixed(6), '-t', audio.durationSeconds.toFixed(6), '-i', audio.path);
   const n = o.outputs.length;
   const chains: string[] = [n > 1 ? `[0:v]split=${n}${o.outputs.map((_, i) => `[s${i}]`).join('')}` : '[0:v]null[s0]'];
   const outArgs: string[] = [];
@@ -87,7 +93,9 @@ export function encodeArgs(o: EncoderOptions, temps: readonly string[]): string[
         const pix = even ? 'yuv420p' : 'yuv444p';
         chains.push(`[1:v]scale=${o.width}:${o.height},setsar=1,fps=${rate},format=rgba[bg${i}]`);
         chains.push(`[bg${i}][s${i}]overlay=shortest=1:format=auto,${TO_709},format=${pix}[o${i}]`);
-        outArgs.push('-map', `[o${i}]`, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', pix, ...TAG_709, '-movflags', '+faststart', '-f', 'mp4', temp);
+        // `?`: a clip without audio gives a silent composite rather than an error.
+        const audioArgs = audio ? ['-map', '2:a:0?', '-c:a', 'aac', '-b:a', '192k'] : [];
+        outArgs.push('-map', `[o${i}]`, ...audioArgs, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '16', '-pix_fmt', pix, ...TAG_709, '-movflags', '+faststart', '-f', 'mp4', temp);
         break;
       }
     }

@@ -15,7 +15,7 @@ import { MediaInputError } from '../media/errors.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import { ClipEncoder, needsForeground, type PublishedOutput } from '../media/encode.js';
 import { grabFrame } from '../media/frame-grab.js';
-import { resolveRange, type FrameSpan } from '../media/frame-range.js';
+import { frameStart, resolveRange, type FrameSpan } from '../media/frame-range.js';
 import { decodeImage, parseHexColor } from '../media/image.js';
 import type { EncoderRecord } from '../media/leftovers.js';
 import { defaultOutputDir, ensureWritableDir } from '../media/output-files.js';
@@ -240,6 +240,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
     outputs: plan.outputs.map((kind) => ({ kind, path: `${plan.stem}_${kind}` })),
     firstFrameNumber: span.first,
     ...(plan.composite ? { compositeBackground: plan.composite } : {}),
+    compositeAudio: { path: info.path, startSeconds: Math.max(0, info.startTime - info.formatStartTime + frameStart(span.first, info.frameRate)), durationSeconds: frameStart(span.count, info.frameRate) },
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   hooks.onTempFiles?.(encoder.tempPaths, encoder.process);

@@ -1,6 +1,7 @@
 // The `cleanplate` bin in a source checkout: `npx cleanplate` runs ours right after `npm ci`
 // (no build: bin/cleanplate.js runs src/ through tsx), with our help and exit codes.
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +19,20 @@ describe.concurrent('the cleanplate bin', () => {
     const r = await run('npx', ['--no-install', 'cleanplate', '--help']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^cleanplate \d+\.\d+\.\d+: local background matting with a clean plate/);
-    expect(r.stdout).toMatch(/commands:\n\s+matte/);
+    expect(r.stdout).toMatch(/^commands:$/m);
+    expect(r.stdout).toMatch(/^\s+matte\s+matte stills/m);
+  });
+
+  it('packs as an installable application (npm install -g <tarball>): the bin, the manifest and the OBS dock, no sources or tests', async () => {
+    const r = await run('npm', ['pack', '--dry-run', '--ignore-scripts', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['bin/cleanplate.js', 'models/manifest.json', 'package.json']));
+    expect(files.filter((f) => /^(src|test|bench|scripts|host|node_modules)\//.test(f))).toEqual([]);
+    const pkg = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[]; scripts: Record<string, string> };
+    expect(pkg.bin.cleanplate).toBe('bin/cleanplate.js');
+    expect(pkg.files).toContain('dist/'); // built by prepack
+    expect(pkg.scripts.prepack).toMatch(/npm run build/);
   });
 
   it('runs the source, not a build: an unknown command exits 2 with our message', async () => {

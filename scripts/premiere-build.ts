@@ -80,11 +80,50 @@ export async function buildPanel(): Promise<void> {
   await run(process.execPath, [vite, 'build', 'panels/premiere', '--logLevel', 'warn'], { cwd: REPO });
 }
 
-/** The whole extension folder: panel, host script, manifest. */
+/** CEP panel icons (23x23 and @2x 46x46), light and dark themes, normal and hover, from icons/icon.svg. */
+export const ICON_VARIANTS = { Normal: '#404040', RollOver: '#1473e6', DarkNormal: '#d0d0d0', DarkRollOver: '#ffffff' } as const;
+
+export async function writeIcons(outDir: string): Promise<string[]> {
+  const sharp = (await import('sharp')).default;
+  const svg = await readFile(path.join(PANEL_DIR, 'icons', 'icon.svg'), 'utf8');
+  await mkdir(path.join(outDir, 'icons'), { recursive: true });
+  const written: string[] = [];
+  for (const [variant, colour] of Object.entries(ICON_VARIANTS)) {
+    const source = Buffer.from(svg.replaceAll('FILL', colour));
+    for (const [suffix, size] of [['', 23], ['@2x', 46]] as const) {
+      const file = path.join('icons', `${variant}${suffix}.png`);
+      await writeFile(path.join(outDir, file), await sharp(source, { density: 72 * (size / 46) * 4 }).resize(size, size).png().toBuffer());
+      written.push(file);
+    }
+  }
+  return written;
+}
+
+/** CEF remote debugging for developers: Chrome at http://localhost:8088 shows the panel's DevTools (PlayerDebugMode needed; left out of packages). */
+export const DEBUG_PORT = 8088;
+
+export async function writeDebugFile(outDir: string): Promise<void> {
+  await writeFile(
+    path.join(outDir, '.debug'),
+    `<?xml version="1.0" encoding="UTF-8"?>
+<ExtensionList>
+  <Extension Id="${EXTENSION_ID}.panel">
+    <HostList>
+      <Host Name="PPRO" Port="${DEBUG_PORT}"/>
+    </HostList>
+  </Extension>
+</ExtensionList>
+`,
+  );
+}
+
+/** The whole extension folder: panel, host script, manifest, icons, .debug. */
 export async function buildPremiere(): Promise<string> {
   await buildPanel(); // empties dist first
   await writeFile(path.join(DIST_DIR, 'host.jsx'), await buildHostScript());
   await writeManifest(DIST_DIR);
+  await writeIcons(DIST_DIR);
+  await writeDebugFile(DIST_DIR);
   return DIST_DIR;
 }
 

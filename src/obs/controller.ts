@@ -16,8 +16,8 @@ import { chooseLiveSize, type LiveSizeChoice } from './live-size.js';
 import { ObsConnection, type ObsState } from './obs-connection.js';
 import { matteLayerName, SceneLayers, type Leftover, type VideoSource } from './scene-layers.js';
 
-export { ControllerError, type ControllerErrorCode } from './controller-error.js';
-export { MATTE_SUFFIX, matteLayerName, type Leftover, type VideoSource } from './scene-layers.js';
+export { ControllerError } from './controller-error.js';
+export { matteLayerName, type Leftover, type VideoSource } from './scene-layers.js';
 
 /** How often the controller asks whether the first matte frame is out (hide-original). */
 const FIRST_FRAME_POLL_MS = 250;

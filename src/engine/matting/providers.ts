@@ -73,6 +73,15 @@ export interface OrtSessionSettings {
   readonly memoryArena?: boolean;
 }
 
+/**
+ * `CLEANPLATE_ORT_PROFILE=<folder>`: every session writes onnxruntime's per-node profile (Chrome
+ * trace JSON) there when released (`npm run bench profile` sums it per op).
+ */
+function profileOptions(env: NodeJS.ProcessEnv = process.env): ort.InferenceSession.SessionOptions {
+  const dir = env.CLEANPLATE_ORT_PROFILE;
+  return dir ? { enableProfiling: true, profileFilePrefix: path.join(dir, 'ort') } : {};
+}
+
 /** Creates an inference session on the first provider that loads the model. */
 export async function openOrtSession(
   model: Uint8Array | string,
@@ -95,6 +104,7 @@ export async function openOrtSession(
       enableCpuMemArena: settings.memoryArena ?? true,
       // A GPU provider that cannot load is expected on most machines: keep its noise off stderr.
       logSeverityLevel: provider === 'cpu' ? 2 : 4,
+      ...profileOptions(),
     };
     try {
       const session =

@@ -228,6 +228,11 @@ export interface ClipResult {
 export type ClipRunner = (tools: MediaTools, matting: Pick<MattingService, 'run'>, plan: ClipPlan, hooks?: RunHooks) => Promise<ClipResult>;
 
 /** Runs a planned job; on failure or abort every temp file is removed and nothing is published. */
+/** ffmpeg decodes and encodes beside the model, and OpenCV aligns unless off: sets the model's threads. */
+export function clipSideWork(plan: Pick<ClipPlan, 'plate' | 'align'>): SideWork {
+  return { decode: true, encode: true, align: plan.plate !== undefined && plan.align !== 'off' };
+}
+
 export async function runClipJob(tools: MediaTools, matting: Pick<MattingService, 'run'>, plan: ClipPlan, hooks: RunHooks = {}): Promise<ClipResult> {
   const fg = needsForeground(plan.outputs);
   const { info, span } = plan;
@@ -248,8 +253,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
   const sequence = new FrameSequence();
   // Per frame, smoothed over time; a static camera gets the same plate object every frame.
   const aligner = plan.plate ? new PlateAligner(plan.plate, { mode: plan.align, video: true }) : undefined;
-  // ffmpeg decodes and encodes beside the model (and OpenCV aligns): the model's thread count.
-  const work: SideWork = { decode: true, encode: true, align: aligner !== undefined && plan.align !== 'off' };
+  const work = clipSideWork(plan);
   try {
     const times = await runPipeline({
       capacity: 2,

@@ -24,7 +24,9 @@ const W = 1920;
 const H = 1080;
 const RATE = '30000/1001';
 const SECONDS = Number(process.env.BENCH_CLIP_SECONDS ?? 4);
-const MODEL_FRAMES = 30;
+const MODEL_FRAMES = Number(process.env.BENCH_CLIP_MODEL_FRAMES ?? 30);
+/** BENCH_CLIP_LOAD=found|busy runs one of the two conditions (default both). */
+const CONDITIONS = process.env.BENCH_CLIP_LOAD ?? 'found,busy';
 const BUSY_LOOPS = 2;
 
 const fps = (frames: number, ms: number): number => (frames * 1000) / ms;
@@ -164,12 +166,14 @@ export default async function clipBench(): Promise<void> {
     };
     try {
       console.log(`thread policy on ${cores} cores: a still ${stillThreads}, this job ${jobThreads} (side work: ${Object.entries(work).filter(([, v]) => v).map(([k]) => k).join(', ')}); load average before: ${load()}`);
-      await condition('as found (no synthetic load)');
-      const busy = startBusyLoad(BUSY_LOOPS);
-      try {
-        await condition(`with ${BUSY_LOOPS} busy-loop processes started by the bench (pids ${busy.pids.join(', ')})`);
-      } finally {
-        await busy.stop();
+      if (CONDITIONS.includes('found')) await condition('as found (no synthetic load)');
+      if (CONDITIONS.includes('busy')) {
+        const busy = startBusyLoad(BUSY_LOOPS);
+        try {
+          await condition(`with ${BUSY_LOOPS} busy-loop processes started by the bench (pids ${busy.pids.join(', ')})`);
+        } finally {
+          await busy.stop();
+        }
       }
     } finally {
       await allCores.dispose();

@@ -17,8 +17,11 @@ import type { BackgroundStore } from './backgrounds.js';
 import { jobMedia, planClipJob, runClipJob, type ClipPlan, type ClipRunner } from './clip-job.js';
 import { JOB_ID_PATTERN, jobErrorCode, recordProblem, setAside, type StoredJob } from './job-records.js';
 import type { MattingService } from './matting-service.js';
+import { BusyError } from './pixel-budget.js';
 
 const ID_PATTERN = JOB_ID_PATTERN;
+/** Jobs waiting at once; more are refused with 503 busy rather than held without bound. */
+export const MAX_QUEUED_JOBS = 64;
 const ACTIVE: readonly JobState[] = ['queued', 'running'];
 /** Progress reaches disk at most this often (events go out more often). */
 const PERSIST_PROGRESS_MS = 2000;
@@ -56,6 +59,8 @@ export interface JobServiceOptions {
   readonly backgrounds?: BackgroundStore;
   /** Jobs running at once per device (default CLEANPLATE_JOBS_PER_DEVICE or 1). */
   readonly jobsPerDevice?: number;
+  /** Jobs waiting at once (default MAX_QUEUED_JOBS); past it, create() throws BusyError. */
+  readonly maxQueued?: number;
   readonly log?: (line: string) => void;
   /** Renders planned jobs (default: here, runClipJob); the render farm passes its own. */
   readonly runClip?: ClipRunner;
@@ -166,8 +171,10 @@ export class JobService {
   /** Validates and queues a job; bad input throws (the route answers 4xx) and nothing is stored. */
   async create(request: JobRequest, rerunOf?: string): Promise<JobRecord> {
     if (this.closed) throw new Error('the job service is shut down');
+    this.admit();
     const tools = await this.options.tools();
     const plan = await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, request);
+    this.admit(); // again: others may have been queued while this one was planned
     const record: StoredJob = {
       id: randomBytes(8).toString('hex'),
       state: 'queued',
@@ -185,6 +192,13 @@ export class JobService {
     this.emit(record.id, { type: 'state', job: publicRecord(record) });
     this.schedule();
     return publicRecord(record);
+  }
+
+  /** Refuses a new job while the queue is full (each queued job holds its plan, plate included). */
+  private admit(): void {
+    const max = this.options.maxQueued ?? MAX_QUEUED_JOBS;
+    const queued = [...this.jobs.values()].filter((j) => j.record.state === 'queued').length;
+    if (queued >= max) throw new BusyError(`${queued} jobs are already waiting (at most ${max}): try again once some have run`, 30);
   }
 
   /** Queues a new job with the request of a finished one (an interrupted one, typically). */

@@ -1,7 +1,9 @@
 // A bounded async pipeline: source -> [prepare] -> transform -> sink, each stage running
 // concurrently with at most `capacity` items waiting between two stages. The optional prepare
-// stage (plate alignment in clip jobs) works on frame N+1 while transform (the model, whose
-// onnxruntime run leaves the JS thread free) works on frame N. A fast producer waits for the slow
+// stage (plate alignment in clip jobs) takes frame N+1 while transform (the model) has frame N;
+// the two only run in parallel when neither holds the JS thread: onnxruntime-node's run() is
+// synchronous on it today (dist/backend.js), so real overlap needs inference in a worker thread.
+// A fast producer waits for the slow
 // stage (backpressure) instead of filling memory; a failure anywhere aborts the rest, ends the
 // source (its `finally` kills child processes) and rejects with the first error.
 

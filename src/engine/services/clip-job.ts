@@ -259,8 +259,9 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
       capacity: 2,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       source: (signal) => decodeFrames(tools, info, { first: span.first - warm, count: span.count + warm }, { signal }),
-      // Alignment (OpenCV, on this thread) of frame N+1 overlaps the model's run on frame N
-      // (onnxruntime's own threads); frames stay in decode order, so the aligner's tracking holds.
+      // Alignment of frame N+1 is its own stage, ready to overlap the model's run on frame N once
+      // inference leaves the JS thread (see pipeline/bounded.ts); frames stay in decode order, so
+      // the aligner's tracking holds.
       prepare: async (frame) => ({ frame, plate: aligner ? await aligner.plateFor(frame) : undefined }),
       transform: async ({ frame, plate }) => {
         const { result } = await matting.run(plan.modelId, frame, plate, { foreground: fg, sequence }, work);

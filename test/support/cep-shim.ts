@@ -57,6 +57,9 @@ function installShim(o: PageShim): void {
           readFile(path: string, _enc: string, cb: (err: Error | null, text: string) => void) {
             void w.__cepReadFile(path).then((r) => (r.error !== undefined ? cb(new Error(r.error), '') : cb(null, r.text!)));
           },
+          // The panel looks for an installed engine command: none in this test world (the
+          // locator's start path is tested against real processes in premiere-engine-start.test.ts).
+          existsSync: () => false,
         };
       }
       if (id === 'os') return { homedir: () => o.homedir };

@@ -292,6 +292,11 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
       {engine.state !== 'connected' && engine.state !== 'looking' && (
         <section className="card engine-off" aria-label="Engine">
           <p>{engine.reason}</p>
+          {engine.state === 'not_installed' && (
+            <p>
+              After installing, click <em>Check again</em>: the panel starts the engine itself from then on.
+            </p>
+          )}
           {engine.state === 'not_running' && (
             <p>
               Start it: open a terminal in the CleanPlate folder and run <code>npm start</code>. This panel connects by itself once it runs.

@@ -1,9 +1,11 @@
 // The OBS controller when things go wrong, against a real OBS under Xvfb (test/support/obs.ts)
 // and real engines: two quick adds, hide-original timing, an engine restart under a live matte
 // (controller and `cleanplate obs run`), and a killed controller's layout noticed and repaired.
-// The matte model is rvm (no plate), so engines with separate plate stores can take over.
+// The matte model is rvm (no plate), so engines with separate plate stores can take over. The
+// camera plays a person-like figure (test/support/rvm.ts) over a new backdrop: the program output
+// with the original hidden is the README's OBS picture (test-artifacts/obs-program-person.png).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,16 +14,49 @@ import { createEngine, type Engine } from '../../src/engine/server.js';
 import { matteLayerName, ObsController, type ControllerOptions } from '../../src/obs/controller.js';
 import type { WebSocketLike } from '../../src/obs/engine-client.js';
 import { removeTempDirs } from '../support/bgmv2-models.js';
-import { makeLiveMedia } from '../support/live-media.js';
+import { dataUriBytes } from '../../src/obs/frame-loop.js';
+import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import type { Frame } from '../../src/engine/matting/types.js';
+import { decodeRaw, toPng } from '../support/images.js';
 import { obsAvailable, ObsInstance } from '../support/obs.js';
-import { rvmModelsDir } from '../support/rvm.js';
+import { personFrame, rvmModelsDir } from '../support/rvm.js';
 
 const PASSWORD = 'resilience-test-pw';
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const SOURCE = 'Camera';
 const CARD = 'Card';
 const SCENE = 'Live';
-const HOME = { x: 40, y: 30 };
+const HOME = { x: 80, y: 45 };
+const W = 320;
+const H = 180;
+
+/** A looping clip of the figure swaying left and right in a room (lossless enough: x264 crf 12). */
+async function personClip(file: string): Promise<void> {
+  const { ffmpeg } = await mediaTools();
+  const child = spawn(ffmpeg.path, ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv444p', '-y', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}`)))));
+  for (let i = 0; i < 100; i++) child.stdin!.write(personFrame(W, H, Math.round(40 * Math.sin((i / 100) * 2 * Math.PI))).data);
+  child.stdin!.end();
+  await done;
+}
+
+/** The new backdrop: an evening sky over hills and a lake (nothing like the camera's room). */
+function backdrop(width: number, height: number): Frame {
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const t = y / height;
+      const hill = height * (0.58 + 0.06 * Math.sin(x / 53) + 0.03 * Math.sin(x / 17 + 1));
+      const sun = Math.hypot(x - width * 0.75, y - height * 0.3) < height * 0.08;
+      let rgb = [250 - 120 * t, 150 - 60 * t, 90 + 100 * t];
+      if (sun) rgb = [255, 235, 170];
+      if (y > hill) rgb = [40 + 20 * Math.sin(x / 9), 80 + 15 * Math.sin(y / 7), 45];
+      if (y > height * 0.8) rgb = [50, 90 + 30 * Math.sin(x / 11 + y / 5), 150];
+      data.set(rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))), (y * width + x) * 3);
+    }
+  }
+  return { data, width, height, channels: 3 };
+}
 
 let root: string;
 let modelsDir: string;
@@ -121,7 +156,10 @@ async function cliDone(...args: string[]): Promise<{ code: number; stdout: strin
 beforeAll(async () => {
   if (!obsAvailable()) throw new Error('these tests need obs-studio, xvfb and gcc (".ci/run" installs them)');
   root = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-obs-resilience-'));
-  const media = await makeLiveMedia(root);
+  const clip = path.join(root, 'person.mp4');
+  await personClip(clip);
+  const backdropFile = path.join(root, 'backdrop.png');
+  await writeFile(backdropFile, await toPng(backdrop(640, 360)));
   modelsDir = await rvmModelsDir();
   eng = new RestartableEngine(path.join(root, 'config'), path.join(root, 'data'));
   await eng.start();
@@ -130,8 +168,9 @@ beforeAll(async () => {
     scene: SCENE,
     password: PASSWORD,
     items: [
-      { name: CARD, kind: 'color_source_v3', settings: { color: 0xff808080, width: 160, height: 90 }, pos: { x: 400, y: 250 } },
-      { name: SOURCE, kind: 'ffmpeg_source', settings: { is_local_file: true, local_file: media.clip, looping: true }, pos: HOME },
+      { name: 'Backdrop', kind: 'image_source', settings: { file: backdropFile } },
+      { name: CARD, kind: 'color_source_v3', settings: { color: 0xff808080, width: 160, height: 90 }, pos: { x: 0, y: 0 }, visible: false },
+      { name: SOURCE, kind: 'ffmpeg_source', settings: { is_local_file: true, local_file: clip, looping: true }, pos: HOME, scale: { x: 1.5, y: 1.5 } },
     ],
   });
 });
@@ -181,7 +220,7 @@ describe('OBS controller resilience (real OBS under Xvfb, real engines)', () => 
     const c = controllerFor({}, log);
     await c.connect();
     try {
-      const added = await c.addLiveMatte(SOURCE, { model: 'rvm', width: 160, hideOriginal: true });
+      const added = await c.addLiveMatte(SOURCE, { model: 'rvm', width: W, hideOriginal: true });
       // Not at once: the layer is still transparent until the engine serves its first matte.
       expect(await sourcePosition()).toEqual(HOME);
       await expect.poll(hidden, { timeout: 60_000, interval: 100 }).toBe(true);
@@ -189,6 +228,32 @@ describe('OBS controller resilience (real OBS under Xvfb, real engines)', () => 
       expect(when.originalHidden).toBe(true);
       expect(when.stats!.matted).toBeGreaterThan(0);
       expect(when.stats!.streamClients).toBe(1);
+      // The program: the figure from the matte layer over the new backdrop (the README picture).
+      // OBS's program can lag the layer's own frames under load: poll it.
+      const sky = backdrop(640, 360);
+      const at = (img: { data: Uint8Array; width: number; channels: number }, x: number, y: number): number[] => [...img.data.subarray((y * img.width + x) * img.channels, (y * img.width + x) * img.channels + 3)];
+      const near = (a: number[], b: number[], tol: number): boolean => a.every((v, i) => Math.abs(v - b[i]!) < tol);
+      let png: Uint8Array | undefined;
+      await expect
+        .poll(
+          async () => {
+            const shot = await obs.client();
+            try {
+              png = dataUriBytes((await shot.call('GetSourceScreenshot', { sourceName: SCENE, imageFormat: 'png', imageWidth: 640, imageHeight: 360 })).imageData);
+            } finally {
+              await shot.disconnect();
+            }
+            const program = await decodeRaw(png);
+            // The figure's torso (it sways +-40 camera px; the torso is wider): its blue shirt; and
+            // inside the camera's area away from the figure: the backdrop, not the room's wall.
+            return near(at(program, 320, 240), [40, 70, 140], 45) && near(at(program, 110, 75), at(sky, 110, 75), 40);
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBe(true);
+      expect(await hidden()).toBe(true); // and the original is still away
+      await mkdir(path.join(repo, 'test-artifacts'), { recursive: true });
+      await writeFile(path.join(repo, 'test-artifacts', 'obs-program-person.png'), png!);
 
       // The engine stops: the original comes back (the layer would show nothing).
       await eng.stop();

@@ -11,8 +11,9 @@ const CLIP = { decode: true, encode: true, align: true } as const;
 const quiet: NodeJS.ProcessEnv = {};
 
 describe('inferenceThreads', () => {
-  it('gives a still every core and a clip job what its side work leaves', () => {
-    expect(inferenceThreads(NO_SIDE_WORK, 2, quiet)).toBe(2);
+  it('gives a still every core (one on 2 cores) and a clip job what its side work leaves', () => {
+    expect(inferenceThreads(NO_SIDE_WORK, 2, quiet)).toBe(1);
+    expect(inferenceThreads(NO_SIDE_WORK, 4, quiet)).toBe(4);
     expect(inferenceThreads(CLIP, 2, quiet)).toBe(1);
     expect(inferenceThreads({ decode: true, encode: true }, 2, quiet)).toBe(1);
     expect(inferenceThreads(CLIP, 1, quiet)).toBe(1);
@@ -25,8 +26,8 @@ describe('inferenceThreads', () => {
   it('CLEANPLATE_THREADS overrides the policy; junk values are ignored', () => {
     expect(inferenceThreads(CLIP, 2, { CLEANPLATE_THREADS: '2' })).toBe(2);
     expect(inferenceThreads(NO_SIDE_WORK, 8, { CLEANPLATE_THREADS: '1' })).toBe(1);
-    expect(inferenceThreads(NO_SIDE_WORK, 2, { CLEANPLATE_THREADS: '0' })).toBe(2);
-    expect(inferenceThreads(NO_SIDE_WORK, 2, { CLEANPLATE_THREADS: 'many' })).toBe(2);
+    expect(inferenceThreads(NO_SIDE_WORK, 8, { CLEANPLATE_THREADS: '0' })).toBe(8);
+    expect(inferenceThreads(NO_SIDE_WORK, 8, { CLEANPLATE_THREADS: 'many' })).toBe(8);
   });
 });
 
@@ -50,7 +51,7 @@ describe('matting service: one session per thread count', () => {
     else process.env.CLEANPLATE_THREADS = saved;
   });
 
-  it('a still and a clip job on a 2+ core machine use different sessions of the model; the override makes them one', async () => {
+  it('a still and a clip job share a session when their thread counts agree and not otherwise; the override makes them one', async () => {
     delete process.env.CLEANPLATE_THREADS;
     const registry = await ModelRegistry.load();
     const matting = new MattingService(registry);

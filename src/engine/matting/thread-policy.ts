@@ -30,12 +30,14 @@ export function threadOverride(env: NodeJS.ProcessEnv = process.env): number | u
 /**
  * Intra-op threads for the model: every core minus one per kind of side work, but the side work
  * never takes more than half the cores (it is lighter than the model) and the model keeps at
- * least one. On 2 cores: 2 for a still, 1 for a clip job or live session.
+ * least one. On 2 cores or fewer always 1: a 2-thread pool lost to 1 thread in every run measured
+ * there, even for a still (fused 1080p 1.6 vs 4.9 fps at load 6, docs/performance.md).
  */
 export function inferenceThreads(work: SideWork, cores: number = os.availableParallelism(), env: NodeJS.ProcessEnv = process.env): number {
   const forced = threadOverride(env);
   if (forced !== undefined) return forced;
   const total = Math.max(1, Math.floor(cores));
+  if (total <= 2) return 1;
   const side = [work.decode, work.encode, work.align].filter(Boolean).length;
   const reserved = Math.min(side, Math.floor(total / 2));
   return Math.max(1, total - reserved);

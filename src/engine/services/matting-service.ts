@@ -1,8 +1,8 @@
 // One open MattingSession per model id and thread count, shared by every caller (http routes,
 // jobs, live, CLI), with its runs serialised: a session is not safe for concurrent run() calls,
 // and opening a model (graph build, provider probing) is too slow to repeat per request. The
-// thread count comes from the caller's side work (thread-policy.ts): on 2 cores a still gets a
-// 2-thread session and clip jobs and live sessions share a 1-thread one.
+// thread count comes from the caller's side work (thread-policy.ts): on 8 cores a still gets an
+// 8-thread session and clip jobs a 5-thread one; on 2 cores every caller shares a 1-thread one.
 import { providerOrder } from '../matting/providers.js';
 import { inferenceThreads, NO_SIDE_WORK, withThreadBudget, type SideWork } from '../matting/thread-policy.js';
 import { MattingInputError } from '../matting/errors.js';

@@ -16,23 +16,12 @@
 //   result (the ONNX export's roi_align / scatter_element options).
 // Batch norms are folded into the convolutions, as onnxruntime fuses them at load.
 import { GraphBuilder } from '../../src/engine/matting/onnx/graph-builder.js';
+import { rng } from '../../src/eval/synthetic.js';
 
 export interface NetworkOptions {
   readonly backboneScale: number;
   readonly refineSamplePixels: number;
   readonly seed?: number;
-}
-
-/** mulberry32: a small seeded generator, so every build has the same weights. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface ConvSpec {
@@ -56,7 +45,7 @@ class Net {
     readonly g: GraphBuilder,
     seed: number,
   ) {
-    this.rand = random(seed);
+    this.rand = rng(seed); // seeded, so every build has the same weights
   }
 
   /** Conv (+ folded batch norm) (+ activation); weights uniform with variance 1/fan-in. */

@@ -1,6 +1,10 @@
 // The engine's HTTP wire types: the one module both the engine and its clients (panels, CLI,
 // tests) import, so a change to a request or response shows up as a type error on both sides.
-// Types and a few constants only, no imports: panels bundle it without pulling in engine code.
+// Types and a few constants only: panels bundle it without pulling in engine code. Request
+// bodies are declared once, as schemas in schemas.ts (type and runtime check); their types are
+// re-exported here.
+import type * as v from 'valibot';
+import type { BackgroundFromMediaSchema, CompositeOverSchema, JobBackgroundSchema, JobRangeSchema, JobRequestSchema, LiveOpenSchema, MatteFieldsSchema } from './schemas.js';
 
 /** Every route version lives under this prefix. */
 export const API_PREFIX = '/v1';
@@ -176,12 +180,9 @@ export type BackgroundSource =
   /** A frame of a video (the one shown at timeSeconds) or a still image file on disk. */
   | { readonly kind: 'media'; readonly mediaPath: string; readonly timeSeconds: number; readonly frameIndex: number };
 
+
 /** POST /v1/backgrounds with a JSON body: take the plate from a file on the engine's disk. */
-export interface BackgroundFromMediaRequest {
-  readonly mediaPath: string;
-  /** Source time in seconds (0 = first frame); ignored for still images. Default 0. */
-  readonly timeSeconds?: number;
-}
+export type BackgroundFromMediaRequest = v.InferOutput<typeof BackgroundFromMediaSchema>;
 
 export interface Background {
   readonly id: string;
@@ -257,14 +258,9 @@ export type MatteOutput = 'alpha' | 'foreground' | 'composite';
 export const MATTE_OUTPUTS: readonly MatteOutput[] = ['alpha', 'foreground', 'composite'];
 export const DEFAULT_COMPOSITE_COLOR = '#00ff00';
 
-/** The text fields of a matte request (files travel as multipart parts). */
-export interface MatteFields {
-  readonly backgroundId?: string;
-  readonly model?: string;
-  readonly outputs?: string;
-  readonly compositeColor?: string;
-  readonly align?: string;
-}
+
+/** The text fields of a matte request (files travel as multipart parts), as sent. */
+export type MatteFields = v.InferInput<typeof MatteFieldsSchema>;
 
 export interface MatteResponse {
   readonly model: string;
@@ -310,29 +306,13 @@ export const LIVE_TOKEN_PROTOCOL_PREFIX = 'cleanplate-token.';
 
 export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png';
 
-export interface LiveOpenRequest {
-  readonly type: 'open';
-  /** Echoed in `opened`/`error` so a client can match replies to requests. */
-  readonly requestId?: string;
-  readonly model?: string;
-  /**
-   * A stored plate (POST /v1/backgrounds); resized to width x height when it differs. Required
-   * when the model needs a plate (`needsPlate` in /v1/models), optional otherwise (rvm's
-   * `plateAssist` setting uses it).
-   */
-  readonly backgroundId?: string;
-  /** Size of the frames the client sends and of the stream served. */
-  readonly width: number;
-  readonly height: number;
-  /** Stream frame rate (1-60, default 30). */
-  readonly fps?: number;
-  /** Push `stats` every this many ms (>= 200); absent = only on request. */
-  readonly statsIntervalMs?: number;
-  /** Send an `ack` for every frame (flow control: request new frames as the model takes them). */
-  readonly acks?: boolean;
-  /** Plate alignment (default "auto"). */
-  readonly align?: AlignMode;
-}
+
+/** Frame sides a live session takes, and its stream rate when `fps` is not given. */
+export const LIVE_MIN_SIDE = 16;
+export const LIVE_MAX_SIDE = 4096;
+export const LIVE_DEFAULT_FPS = 30;
+
+export type LiveOpenRequest = v.InferOutput<typeof LiveOpenSchema>;
 
 export type LiveClientMessage =
   | LiveOpenRequest
@@ -449,38 +429,18 @@ export type ClipOutputKind = 'prores4444' | 'matte' | 'png' | 'composite';
 export const CLIP_OUTPUT_KINDS: readonly ClipOutputKind[] = ['prores4444', 'matte', 'png', 'composite'];
 export const DEFAULT_CLIP_OUTPUTS: readonly ClipOutputKind[] = ['prores4444'];
 
-/** A clip range in source time: `in` inclusive, `out` exclusive (the end of the last frame). */
-export interface JobRange {
-  readonly in: number;
-  readonly out: number;
-  /** Default "seconds"; "frames" takes whole frame numbers (0 = first frame). */
-  readonly unit?: 'seconds' | 'frames';
-}
 
-/** The clean plate for a job. Omitted: only for models that need none. */
-export type JobBackground =
-  | { readonly id: string } // a stored plate (POST /v1/backgrounds)
-  | { readonly imagePath: string } // a still image file
-  | { readonly mediaPath?: string; readonly timeSeconds: number }; // a frame of a video (default: the job's own media)
 
-/** What the composite output shows behind the subject (default: colour #00ff00). */
-export type CompositeOver = { readonly color: string } | { readonly imagePath: string } | { readonly videoPath: string };
 
-export interface JobRequest {
-  readonly mediaPath: string;
-  /** Default: the whole clip. */
-  readonly range?: JobRange;
-  readonly background?: JobBackground;
-  /** Model id; default: the engine's default model. */
-  readonly model?: string;
-  /** Default ["prores4444"]. */
-  readonly outputs?: readonly ClipOutputKind[];
-  /** Default: a "CleanPlate Mattes" folder beside the media. */
-  readonly outputDir?: string;
-  readonly compositeOver?: CompositeOver;
-  /** Plate alignment per frame, temporally smoothed (default "auto"). */
-  readonly align?: AlignMode;
-}
+
+/** A clip range in source time: `in` inclusive, `out` exclusive (the end of the last frame); unit default "seconds", "frames" = whole frame numbers (0 = first frame). */
+export type JobRange = v.InferOutput<typeof JobRangeSchema>;
+/** The clean plate for a job: a stored plate {id}, a still image {imagePath}, or a frame of a video {mediaPath?, timeSeconds} (default: the job's own media). */
+export type JobBackground = v.InferOutput<typeof JobBackgroundSchema>;
+/** What the composite output shows behind the subject: {color} (#rrggbb, default #00ff00), {imagePath} or {videoPath} (looped when shorter than the clip). */
+export type CompositeOver = v.InferOutput<typeof CompositeOverSchema>;
+/** POST /v1/jobs: the fields are documented on JobRequestSchema. */
+export type JobRequest = v.InferOutput<typeof JobRequestSchema>;
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 

@@ -9,11 +9,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
+import { LIVE_MAX_SIDE, LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
-import { LIVE_MAX_SIDE, validateOpen, type LiveService } from '../services/live.js';
+import { validateOpen, type LiveService } from '../services/live.js';
 import type { Credentials } from '../auth/credentials.js';
 import { isLoopbackHost, isOwnOrigin } from './security.js';
 

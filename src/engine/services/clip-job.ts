@@ -4,8 +4,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlignMode, AlignReport, ClipOutputKind, CompositeOver, FarmProgress, FarmReport, JobMedia, JobRequest } from '../../shared/api.js';
-import { ALIGN_MODES, CLIP_OUTPUT_KINDS, DEFAULT_ALIGN_MODE, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
-import { isAlignMode, PlateAligner } from '../align/aligner.js';
+import { DEFAULT_ALIGN_MODE, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
+import { PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { SideWork } from '../matting/thread-policy.js';
 import type { ModelRegistry } from '../matting/registry.js';
@@ -16,7 +16,7 @@ import type { MediaTools } from '../media/ffmpeg-locate.js';
 import { ClipEncoder, needsForeground, type PublishedOutput } from '../media/encode.js';
 import { grabFrame } from '../media/frame-grab.js';
 import { frameStart, resolveRange, type FrameSpan } from '../media/frame-range.js';
-import { decodeImage, parseHexColor } from '../media/image.js';
+import { decodeImage } from '../media/image.js';
 import type { EncoderRecord } from '../media/leftovers.js';
 import { defaultOutputDir, ensureWritableDir } from '../media/output-files.js';
 import { probeMedia, type VideoInfo } from '../media/probe.js';
@@ -54,82 +54,6 @@ export interface PlanDeps {
   readonly tools: MediaTools;
   readonly registry: ModelRegistry;
   readonly backgrounds?: BackgroundStore;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function text(v: unknown, field: string, required: true): string;
-function text(v: unknown, field: string, required?: false): string | undefined;
-function text(v: unknown, field: string, required = false): string | undefined {
-  if (v === undefined || v === null || v === '') {
-    if (required) throw new JobRequestError('missing_field', `${field} is required`);
-    return undefined;
-  }
-  if (typeof v !== 'string') throw new JobRequestError('bad_field', `${field} must be a string`);
-  return v;
-}
-
-/** Checks the shape of a JSON body and returns it as a JobRequest (paths made absolute). */
-export function parseJobRequest(body: unknown): JobRequest {
-  if (!isObject(body)) throw new JobRequestError('bad_field', 'the request body must be a JSON object');
-  const mediaPath = path.resolve(text(body.mediaPath, 'mediaPath', true));
-  let range: JobRequest['range'];
-  if (body.range !== undefined && body.range !== null) {
-    const r = body.range;
-    if (!isObject(r) || typeof r.in !== 'number' || typeof r.out !== 'number') {
-      throw new JobRequestError('bad_field', 'range must be {in: number, out: number, unit?: "seconds" | "frames"}');
-    }
-    if (r.unit !== undefined && r.unit !== 'seconds' && r.unit !== 'frames') throw new JobRequestError('bad_field', 'range.unit must be "seconds" or "frames"');
-    range = { in: r.in, out: r.out, ...(r.unit ? { unit: r.unit } : {}) };
-  }
-  let outputs: ClipOutputKind[] | undefined;
-  if (body.outputs !== undefined) {
-    const list = typeof body.outputs === 'string' ? body.outputs.split(',').map((s) => s.trim()) : body.outputs;
-    if (!Array.isArray(list) || list.length === 0) throw new JobRequestError('bad_field', `outputs must be a non-empty list of ${CLIP_OUTPUT_KINDS.join(', ')}`);
-    for (const k of list) {
-      if (!CLIP_OUTPUT_KINDS.includes(k as ClipOutputKind)) throw new JobRequestError('bad_field', `unknown output "${String(k)}"; known: ${CLIP_OUTPUT_KINDS.join(', ')}`);
-    }
-    outputs = [...new Set(list as ClipOutputKind[])];
-  }
-  let background: JobRequest['background'];
-  const b = body.background;
-  if (b !== undefined && b !== null) {
-    if (!isObject(b)) throw new JobRequestError('bad_field', 'background must be {id} | {imagePath} | {mediaPath?, timeSeconds}');
-    if (b.id !== undefined) background = { id: text(b.id, 'background.id', true) };
-    else if (b.imagePath !== undefined) background = { imagePath: path.resolve(text(b.imagePath, 'background.imagePath', true)) };
-    else if (typeof b.timeSeconds === 'number') {
-      const mp = text(b.mediaPath, 'background.mediaPath');
-      background = { ...(mp ? { mediaPath: path.resolve(mp) } : {}), timeSeconds: b.timeSeconds };
-    } else throw new JobRequestError('bad_field', 'background must be {id} | {imagePath} | {mediaPath?, timeSeconds}');
-  }
-  let compositeOver: CompositeOver | undefined;
-  const c = body.compositeOver;
-  if (c !== undefined && c !== null) {
-    if (!isObject(c)) throw new JobRequestError('bad_field', 'compositeOver must be {color} | {imagePath} | {videoPath}');
-    if (c.color !== undefined) {
-      const color = text(c.color, 'compositeOver.color', true);
-      if (!parseHexColor(color)) throw new JobRequestError('bad_field', `compositeOver.color must be #rrggbb, got "${color}"`);
-      compositeOver = { color };
-    } else if (c.imagePath !== undefined) compositeOver = { imagePath: path.resolve(text(c.imagePath, 'compositeOver.imagePath', true)) };
-    else if (c.videoPath !== undefined) compositeOver = { videoPath: path.resolve(text(c.videoPath, 'compositeOver.videoPath', true)) };
-    else throw new JobRequestError('bad_field', 'compositeOver must be {color} | {imagePath} | {videoPath}');
-  }
-  const model = text(body.model, 'model');
-  const outputDir = text(body.outputDir, 'outputDir');
-  if (body.align !== undefined && !isAlignMode(body.align)) throw new JobRequestError('bad_field', `align must be one of ${ALIGN_MODES.join(', ')}`);
-  const align = body.align as AlignMode | undefined;
-  return {
-    mediaPath,
-    ...(range ? { range } : {}),
-    ...(background ? { background } : {}),
-    ...(model ? { model } : {}),
-    ...(outputs ? { outputs } : {}),
-    ...(outputDir ? { outputDir: path.resolve(outputDir) } : {}),
-    ...(compositeOver ? { compositeOver } : {}),
-    ...(align ? { align } : {}),
-  };
 }
 
 async function loadPlate(deps: PlanDeps, request: JobRequest): Promise<Frame | undefined> {

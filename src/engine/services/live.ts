@@ -2,8 +2,8 @@
 // stream. The WS layer (http/live-ws.ts) owns the connections; this service owns sessions and
 // their limits, and knows nothing about sockets.
 import sharp from 'sharp';
-import { ALIGN_MODES, DEFAULT_ALIGN_MODE, type AlignMode, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
-import { isAlignMode } from '../align/aligner.js';
+import { DEFAULT_ALIGN_MODE, LIVE_DEFAULT_FPS, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
+import { checkWire, LiveOpenSchema } from '../../shared/schemas.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../matting/types.js';
 import { LiveError, LiveSession, liveSideWork, type LiveSessionHooks } from '../live/session.js';
@@ -12,9 +12,6 @@ import { mediaTools } from '../media/ffmpeg-locate.js';
 import { UnknownBackgroundError, type BackgroundStore } from './backgrounds.js';
 import type { MattingService } from './matting-service.js';
 
-export const LIVE_MIN_SIDE = 16;
-export const LIVE_MAX_SIDE = 4096;
-export const LIVE_DEFAULT_FPS = 30;
 /** Each session holds a model run, a stream port and an ffmpeg per player: keep it bounded. */
 export const LIVE_MAX_SESSIONS = 8;
 
@@ -24,39 +21,11 @@ export interface LiveServiceDeps {
   readonly log?: (line: string) => void;
 }
 
-/** Checks an `open` message's fields; throws LiveError('bad_message') naming the bad one. */
-export function validateOpen(msg: Record<string, unknown>): LiveOpenRequest {
-  const bad = (what: string): never => {
-    throw new LiveError('bad_message', `open: ${what}`);
-  };
-  const side = (name: 'width' | 'height'): number => {
-    const v = msg[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < LIVE_MIN_SIDE || v > LIVE_MAX_SIDE) {
-      return bad(`"${name}" must be an integer from ${LIVE_MIN_SIDE} to ${LIVE_MAX_SIDE}, got ${JSON.stringify(v)}`);
-    }
-    return v;
-  };
-  if (msg.backgroundId !== undefined && (typeof msg.backgroundId !== 'string' || msg.backgroundId === '')) bad('"backgroundId" must be a stored plate id from POST /v1/backgrounds');
-  if (msg.model !== undefined && (typeof msg.model !== 'string' || msg.model === '')) bad('"model" must be a model id string');
-  const fps = msg.fps ?? LIVE_DEFAULT_FPS;
-  if (typeof fps !== 'number' || !Number.isInteger(fps) || fps < 1 || fps > 60) bad(`"fps" must be an integer from 1 to 60, got ${JSON.stringify(msg.fps)}`);
-  const interval = msg.statsIntervalMs;
-  if (interval !== undefined && (typeof interval !== 'number' || !(interval >= 200))) bad(`"statsIntervalMs" must be a number >= 200, got ${JSON.stringify(interval)}`);
-  if (msg.requestId !== undefined && typeof msg.requestId !== 'string') bad('"requestId" must be a string');
-  if (msg.acks !== undefined && typeof msg.acks !== 'boolean') bad('"acks" must be true or false');
-  if (msg.align !== undefined && !isAlignMode(msg.align)) bad(`"align" must be one of ${ALIGN_MODES.join(', ')}, got ${JSON.stringify(msg.align)}`);
-  return {
-    type: 'open',
-    ...(msg.backgroundId !== undefined ? { backgroundId: msg.backgroundId as string } : {}),
-    width: side('width'),
-    height: side('height'),
-    fps: fps as number,
-    ...(msg.model !== undefined ? { model: msg.model as string } : {}),
-    ...(interval !== undefined ? { statsIntervalMs: interval as number } : {}),
-    ...(msg.requestId !== undefined ? { requestId: msg.requestId as string } : {}),
-    ...(msg.acks !== undefined ? { acks: msg.acks as boolean } : {}),
-    ...(msg.align !== undefined ? { align: msg.align as AlignMode } : {}),
-  };
+/** Checks an `open` message against its schema; throws LiveError('bad_message') naming the bad field. */
+export function validateOpen(msg: unknown): LiveOpenRequest {
+  const checked = checkWire(LiveOpenSchema, msg, 'an open message must be a JSON object');
+  if (!checked.ok) throw new LiveError('bad_message', `open: ${checked.error.message}`);
+  return checked.value;
 }
 
 export class LiveService {

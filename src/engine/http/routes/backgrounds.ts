@@ -2,11 +2,11 @@
 import path from 'node:path';
 import { Router, type Request } from 'express';
 import type { Background, BackgroundList, BackgroundSource } from '../../../shared/api.js';
+import { BackgroundFromMediaSchema, parseWire } from '../../../shared/schemas.js';
 import type { Frame } from '../../matting/types.js';
 import { decodeImage } from '../../media/image.js';
 import { grabFrame } from '../../media/frame-grab.js';
 import type { EngineContext } from '../context.js';
-import { BACKGROUND_PATH_FIELDS, requireAbsolutePaths } from '../path-fields.js';
 import { HttpError } from '../errors.js';
 import { multipartFiles, rawImageBody, requireContentType, uploadedFile } from '../uploads.js';
 
@@ -19,10 +19,7 @@ interface PlateInput {
 /** Reads the plate from an upload, or from a file on disk named in a JSON body ({mediaPath, timeSeconds}). */
 async function plateFromRequest(req: Request, ctx: EngineContext): Promise<PlateInput> {
   if (req.is('application/json')) {
-    const body = req.body as { mediaPath?: unknown; timeSeconds?: unknown } | null;
-    if (typeof body?.mediaPath !== 'string' || body.mediaPath === '') throw new HttpError(400, 'missing_field', 'mediaPath (a video or image file on this machine) is required');
-    requireAbsolutePaths(body, BACKGROUND_PATH_FIELDS);
-    if (body.timeSeconds !== undefined && typeof body.timeSeconds !== 'number') throw new HttpError(400, 'bad_field', 'timeSeconds must be a number of seconds');
+    const body = parseWire(BackgroundFromMediaSchema, req.body);
     const mediaPath = path.resolve(body.mediaPath);
     const timeSeconds = body.timeSeconds ?? 0;
     const grabbed = await grabFrame(await ctx.mediaTools(), mediaPath, timeSeconds);

@@ -3,9 +3,8 @@
 // then progress and state changes, ending after done / failed / cancelled / interrupted).
 import { Router } from 'express';
 import type { JobEvent, JobRecord } from '../../../shared/api.js';
-import { parseJobRequest } from '../../services/clip-job.js';
+import { JobRequestSchema, parseWire } from '../../../shared/schemas.js';
 import type { EngineContext } from '../context.js';
-import { JOB_PATH_FIELDS, requireAbsolutePaths } from '../path-fields.js';
 
 const TERMINAL: readonly JobEvent['type'][] = ['done', 'failed', 'cancelled', 'interrupted'];
 const HEARTBEAT_MS = 15_000;
@@ -29,8 +28,7 @@ export function jobRoutes(ctx: EngineContext): Router {
   const router = Router();
 
   router.post('/jobs', async (req, res) => {
-    requireAbsolutePaths(req.body, JOB_PATH_FIELDS);
-    const job = await ctx.jobs.create(parseJobRequest(req.body));
+    const job = await ctx.jobs.create(parseWire(JobRequestSchema, req.body));
     res.status(201).json(job);
   });
 

@@ -1,11 +1,12 @@
 // POST /v1/matte: one still image (+ a plate, uploaded or stored) -> alpha / foreground /
-// composite PNGs, base64 in JSON. Field rules are documented on MatteResponse in shared/api.ts.
+// composite PNGs, base64 in JSON. Field rules: MatteFieldsSchema (shared/schemas.ts) and
+// MatteResponse (shared/api.ts).
 import { Router } from 'express';
-import { ALIGN_MODES, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteFields, type MatteResponse } from '../../../shared/api.js';
-import { isAlignMode } from '../../align/aligner.js';
+import { DEFAULT_ALIGN_MODE, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteFields, type MatteResponse } from '../../../shared/api.js';
+import { MatteFieldsSchema, parseWire } from '../../../shared/schemas.js';
 import type { Frame } from '../../matting/types.js';
 import { decodeImage, imageSize, parseHexColor } from '../../media/image.js';
-import { matteStill, parseOutputs } from '../../services/stills.js';
+import { matteStill } from '../../services/stills.js';
 import type { EngineContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { multipartFiles, requireContentType, textField, uploadedFile } from '../uploads.js';
@@ -17,17 +18,14 @@ export function matteRoutes(ctx: EngineContext): Router {
     requireContentType(['multipart/form-data'], 'multipart/form-data (fields: image, background or backgroundId, model, outputs, compositeColor, align)'),
     multipartFiles(['image', 'background'], ctx.maxUploadBytes),
     async (req, res) => {
-      const field = (name: keyof MatteFields): string | undefined => textField(req, name);
       // Cheap checks first, so a bad request fails before any pixels are decoded.
-      const outputsText = field('outputs') ?? 'alpha';
-      const outputs = parseOutputs(outputsText);
-      if (!outputs) throw new HttpError(400, 'bad_field', `"outputs" must be a comma list of ${MATTE_OUTPUTS.join(', ')}; got "${outputsText}"`);
-      const colorText = field('compositeColor') ?? DEFAULT_COMPOSITE_COLOR;
-      const compositeColor = parseHexColor(colorText);
-      if (!compositeColor) throw new HttpError(400, 'bad_field', `"compositeColor" must be #rrggbb; got "${colorText}"`);
-      const alignText = field('align') || 'auto';
-      if (!isAlignMode(alignText)) throw new HttpError(400, 'bad_field', `"align" must be one of ${ALIGN_MODES.join(', ')}; got "${alignText}"`);
-      const model = field('model') || undefined;
+      const names: (keyof MatteFields)[] = ['backgroundId', 'model', 'outputs', 'compositeColor', 'align'];
+      const fields = parseWire(MatteFieldsSchema, Object.fromEntries(names.map((name) => [name, textField(req, name)])));
+      const wanted = fields.outputs ?? ['alpha'];
+      const outputs = MATTE_OUTPUTS.filter((o) => wanted.includes(o));
+      const compositeColor = parseHexColor(fields.compositeColor ?? DEFAULT_COMPOSITE_COLOR)!; // the schema checked the form
+      const align = fields.align ?? DEFAULT_ALIGN_MODE;
+      const model = fields.model;
       if (model !== undefined && !ctx.registry.entry(model)) {
         const known = ctx.registry.list().map((m) => m.id).join(', ');
         throw new HttpError(404, 'unknown_model', `unknown model "${model}"; known: ${known}`);
@@ -35,7 +33,7 @@ export function matteRoutes(ctx: EngineContext): Router {
       const imageFile = uploadedFile(req, 'image');
       if (!imageFile) throw new HttpError(400, 'missing_field', 'multipart file field "image" (the frame with the subject) is missing');
       const backgroundFile = uploadedFile(req, 'background');
-      const backgroundId = field('backgroundId') || undefined;
+      const backgroundId = fields.backgroundId;
       if (backgroundFile && backgroundId) throw new HttpError(400, 'bad_field', 'give either a "background" file or a "backgroundId", not both');
 
       // Sizes from the headers, then admission by memory: nothing is decoded before that.
@@ -47,7 +45,7 @@ export function matteRoutes(ctx: EngineContext): Router {
         let plate: Frame | undefined;
         if (backgroundFile) plate = await decodeImage(backgroundFile.buffer, 'background');
         else if (backgroundId) plate = await ctx.backgrounds.frame(backgroundId);
-        result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor, align: alignText });
+        result = await matteStill(ctx.matting, { image, ...(plate ? { plate } : {}), ...(model ? { model } : {}), outputs, compositeColor, align });
       } finally {
         release();
       }

@@ -1,9 +1,8 @@
 // GET /v1/models: every model in the manifest, whether it can run here, and its provider once open.
 // POST /v1/models/:id/speed: the model's measured time per frame at a size (ModelSpeed).
 import { Router } from 'express';
-import type { ModelInfo, ModelList, ModelSpeed } from '../../../shared/api.js';
+import { LIVE_MAX_SIDE, LIVE_MIN_SIDE, type ModelInfo, type ModelList, type ModelSpeed } from '../../../shared/api.js';
 import { ModelSpeedMeter } from '../../services/model-speed.js';
-import { LIVE_MAX_SIDE, LIVE_MIN_SIDE } from '../../services/live.js';
 import type { EngineContext } from '../context.js';
 import { HttpError } from '../errors.js';
 

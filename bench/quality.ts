@@ -66,4 +66,6 @@ const options = parseQualityArgs(process.argv.slice(2));
 const { markdown, results } = await runQualityBench(options);
 console.log(`\n${markdown}`);
 const outDir = options.outDir ?? defaultQualityOptions.outDir;
-console.log(`\nwritten: ${['results.json', 'results.md', ...results.sets.map((s) => s.contactSheet), ...(results.capturePairs ? [results.capturePairs.contactSheet] : [])].map((f) => path.join(outDir, f)).join(', ')}`);
+console.log(
+  `\nwritten: ${['results.json', 'results.md', ...results.sets.map((s) => s.contactSheet), ...(results.capturePairs ? [results.capturePairs.contactSheet] : [])].map((f) => path.join(outDir, f)).join(', ')}`,
+);

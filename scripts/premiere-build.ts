@@ -90,9 +90,18 @@ export async function writeIcons(outDir: string): Promise<string[]> {
   const written: string[] = [];
   for (const [variant, colour] of Object.entries(ICON_VARIANTS)) {
     const source = Buffer.from(svg.replaceAll('FILL', colour));
-    for (const [suffix, size] of [['', 23], ['@2x', 46]] as const) {
+    for (const [suffix, size] of [
+      ['', 23],
+      ['@2x', 46],
+    ] as const) {
       const file = path.join('icons', `${variant}${suffix}.png`);
-      await writeFile(path.join(outDir, file), await sharp(source, { density: 72 * (size / 46) * 4 }).resize(size, size).png().toBuffer());
+      await writeFile(
+        path.join(outDir, file),
+        await sharp(source, { density: 72 * (size / 46) * 4 })
+          .resize(size, size)
+          .png()
+          .toBuffer(),
+      );
       written.push(file);
     }
   }

@@ -123,7 +123,9 @@ export async function main(args: string[], log: (line: string) => void = console
   const dryRun = values['dry-run'] === true;
   const platform = values.platform ?? process.platform;
   if (platform !== 'darwin' && platform !== 'win32') {
-    err(`Premiere Pro does not run on ${platform === 'linux' ? 'Linux' : platform}: nothing was installed. It runs on macOS and Windows; "--dry-run --platform darwin" (or win32) shows what the install does there.`);
+    err(
+      `Premiere Pro does not run on ${platform === 'linux' ? 'Linux' : platform}: nothing was installed. It runs on macOS and Windows; "--dry-run --platform darwin" (or win32) shows what the install does there.`,
+    );
     return 1;
   }
   if (platform !== process.platform && !dryRun) {

@@ -57,11 +57,13 @@ class Net {
     for (let i = 0; i < w.length; i++) w[i] = (this.rand() * 2 - 1) * a;
     const b = new Float32Array(cout).map((_, i) => (this.rand() * 2 - 1) * 0.1 + (biasOffset?.[i] ?? 0));
     this.weights.count += w.length + b.length;
-    const y = this.g.op(
-      'Conv',
-      [x, this.g.raw('float', w, [cout, cin / groups, k, k]), this.g.raw('float', b, [cout])],
-      { kernel_shape: [k, k], strides: [stride, stride], pads: [pad, pad, pad, pad], dilations: [dilation, dilation], group: groups },
-    );
+    const y = this.g.op('Conv', [x, this.g.raw('float', w, [cout, cin / groups, k, k]), this.g.raw('float', b, [cout])], {
+      kernel_shape: [k, k],
+      strides: [stride, stride],
+      pads: [pad, pad, pad, pad],
+      dilations: [dilation, dilation],
+      group: groups,
+    });
     if (act === 'relu') return this.g.op('Relu', [y]);
     if (act === 'relu6') return this.g.op('Clip', [y, this.g.float(0), this.g.float(6)]);
     return y;
@@ -180,7 +182,14 @@ function refiner(n: Net, src: string, bgr: string, pha: string, fgr: string, err
     const box = (v: string) => g.op('Unsqueeze', [v, g.int64([1])]);
     const rois = g.op('Concat', [box(at(x, 0)), box(at(y, 0)), box(at(x, size + 2 * padding)), box(at(y, size + 2 * padding))], { axis: 1 });
     const out = size + 2 * padding;
-    return g.op('RoiAlign', [padded, rois, b], { output_height: out, output_width: out, sampling_ratio: 1, spatial_scale: { float: 1 }, mode: 'avg', coordinate_transformation_mode: 'output_half_pixel' });
+    return g.op('RoiAlign', [padded, rois, b], {
+      output_height: out,
+      output_width: out,
+      sampling_ratio: 1,
+      spatial_scale: { float: 1 },
+      mode: 'avg',
+      coordinate_transformation_mode: 'output_half_pixel',
+    });
   };
   const coarse = g.op('Concat', [hid, pha, fgr], { axis: 1 }); // 32 + 1 + 3
   const atHalf = (img: string, c: number) => n.resize(img, g.op('Concat', [nc(img, c), half], { axis: 0 }));

@@ -129,9 +129,7 @@ export class ContactSheet {
     ];
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${labels.join('')}</svg>`;
     const tiles = this.rows.flatMap((r, j) =>
-      r.tiles.flatMap((t, i) =>
-        t ? [{ input: t, raw: { width: this.tileWidth, height: this.tileHeight, channels: 3 as const }, left: colX(i), top: rowY(j) }] : [],
-      ),
+      r.tiles.flatMap((t, i) => (t ? [{ input: t, raw: { width: this.tileWidth, height: this.tileHeight, channels: 3 as const }, left: colX(i), top: rowY(j) }] : [])),
     );
     return sharp({ create: { width: W, height: H, channels: 3, background: { r: 20, g: 20, b: 20 } } })
       .composite([...tiles, { input: Buffer.from(svg), left: 0, top: 0 }])

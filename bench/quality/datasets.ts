@@ -83,7 +83,10 @@ export async function discoverSharedData(env: NodeJS.ProcessEnv = process.env): 
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     return none(`no shared data folder at ${dir} (${fromEnv ? 'CLEANPLATE_SHARED_DATA' : '../shared/data beside the repo; set CLEANPLATE_SHARED_DATA to use another'}): real sets skipped`);
   }
-  const files = (await readdir(dir, { recursive: true })).map((f) => path.join(dir, f)).filter((f) => IMAGE_EXT.test(f)).sort();
+  const files = (await readdir(dir, { recursive: true }))
+    .map((f) => path.join(dir, f))
+    .filter((f) => IMAGE_EXT.test(f))
+    .sort();
   const byDir = new Map<string, string[]>();
   for (const f of files) byDir.set(path.dirname(f), [...(byDir.get(path.dirname(f)) ?? []), f]);
   const used = new Set<string>();
@@ -123,7 +126,9 @@ export async function discoverSharedData(env: NodeJS.ProcessEnv = process.env): 
   }
   for (const f of files) {
     if (used.has(f) || PHA_DIRS.includes(path.basename(path.dirname(f)).toLowerCase())) continue;
-    const meta = await sharp(f).metadata().catch(() => undefined);
+    const meta = await sharp(f)
+      .metadata()
+      .catch(() => undefined);
     if (!meta?.hasAlpha) continue;
     const { isOpaque } = await sharp(f).stats();
     if (!isOpaque) {
@@ -190,7 +195,10 @@ export async function loadCapturePair(p: CapturePair): Promise<{ frame: Frame; p
   let plate = await decodeImage(await readFile(p.plate), path.basename(p.plate));
   if (plate.width !== frame.width || plate.height !== frame.height) {
     const note = `${p.name}: plate ${plate.width}x${plate.height} resized to the frame's ${frame.width}x${frame.height}`;
-    const data = await sharp(plate.data, { raw: { width: plate.width, height: plate.height, channels: 3 } }).resize(frame.width, frame.height, { fit: 'fill' }).raw().toBuffer();
+    const data = await sharp(plate.data, { raw: { width: plate.width, height: plate.height, channels: 3 } })
+      .resize(frame.width, frame.height, { fit: 'fill' })
+      .raw()
+      .toBuffer();
     plate = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: frame.width, height: frame.height, channels: 3 };
     return { frame, plate, note };
   }

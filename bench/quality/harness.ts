@@ -10,13 +10,7 @@ import type { Frame, Plane } from '../../src/engine/matting/types.js';
 import { connectivityError, foregroundMse, gradientError, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';
 import { qualityChecks } from './checks.js';
 import { ContactSheet, cropCell, errorHeatMap, subjectBox, truthPlane } from './contact-sheet.js';
-import {
-  discoverSharedData,
-  generatedForegrounds,
-  loadBackground,
-  loadRealForeground,
-  type GroundTruthImage,
-} from './datasets.js';
+import { discoverSharedData, generatedForegrounds, loadBackground, loadRealForeground, type GroundTruthImage } from './datasets.js';
 import { disagreementScenes, type DisagreementImage } from './disagree.js';
 import { extraVariants } from './extra-variants.js';
 import { runPairs } from './pairs.js';
@@ -180,7 +174,18 @@ async function runTruthSet(
   }
   const contactSheet = `contact-${fileSafe(id)}.png`;
   await writeFile(path.join(o.outDir, contactSheet), await sheet.toPng());
-  return { id, kind, width, height, images: results, summary: summarise(results, variants.map((v) => v.name)), contactSheet };
+  return {
+    id,
+    kind,
+    width,
+    height,
+    images: results,
+    summary: summarise(
+      results,
+      variants.map((v) => v.name),
+    ),
+    contactSheet,
+  };
 }
 
 const applies = (v: ModelVariant, set: BenchSet) => !v.sets || v.sets.includes(set);
@@ -220,13 +225,30 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
       if (o.sets.includes('generated')) {
         const fgs = generatedForegrounds(W, H).slice(0, o.maxGenerated);
         o.log(`generated set ${W}x${H}: ${fgs.length} foregrounds x ${o.perturbations.length} perturbation classes`);
-        sets.push(await runTruthSet(`generated-${W}x${H}`, 'generated', fgs, variants.filter((v) => applies(v, 'generated')), o));
+        sets.push(
+          await runTruthSet(
+            `generated-${W}x${H}`,
+            'generated',
+            fgs,
+            variants.filter((v) => applies(v, 'generated')),
+            o,
+          ),
+        );
       }
       if (o.sets.includes('disagree') && W === firstSize?.[0] && H === firstSize[1]) {
         // One size and the noise class: these scenes separate models, they do not stress capture.
         o.log(`disagreement set ${W}x${H}: camouflage, object, plate-person (noise class)`);
         const noise = o.perturbations.filter((p) => p.id === 'noise');
-        sets.push(await runTruthSet(`disagree-${W}x${H}`, 'disagree', disagreementScenes(W, H), variants.filter((v) => applies(v, 'disagree')), o, noise));
+        sets.push(
+          await runTruthSet(
+            `disagree-${W}x${H}`,
+            'disagree',
+            disagreementScenes(W, H),
+            variants.filter((v) => applies(v, 'disagree')),
+            o,
+            noise,
+          ),
+        );
       }
       if (o.sets.includes('real') && shared && shared.realForegrounds.length > 0) {
         const chosen = shared.realForegrounds.slice(0, o.maxReal);
@@ -237,7 +259,15 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
           const plate = bgFile ? await loadBackground(bgFile, W, H) : generatedForegrounds(W, H)[0]!.plate;
           images.push(await loadRealForeground(fg, W, H, plate));
         }
-        sets.push(await runTruthSet(`real-${W}x${H}`, 'real', images, variants.filter((v) => applies(v, 'real')), o));
+        sets.push(
+          await runTruthSet(
+            `real-${W}x${H}`,
+            'real',
+            images,
+            variants.filter((v) => applies(v, 'real')),
+            o,
+          ),
+        );
       }
     }
 
@@ -245,18 +275,37 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
       const { width, height } = transplants.images[0]!.plate;
       o.log(`transplant set ${width}x${height}: ${transplants.images.map((i) => i.name).join(', ')} (noise class)`);
       const noise = o.perturbations.filter((p) => p.id === 'noise');
-      sets.push(await runTruthSet(`transplant-${width}x${height}`, 'transplant', transplants.images, variants.filter((v) => applies(v, 'transplant')), o, noise));
+      sets.push(
+        await runTruthSet(
+          `transplant-${width}x${height}`,
+          'transplant',
+          transplants.images,
+          variants.filter((v) => applies(v, 'transplant')),
+          o,
+          noise,
+        ),
+      );
     }
 
     let temporal: QualityResults['temporal'] = null;
     if (o.sets.includes('temporal')) {
       o.log(`temporal: ${o.temporal.frames} frames ${o.temporal.width}x${o.temporal.height}, static subject, fresh sensor noise per frame, fixed plate`);
-      const flicker = await measureFlicker(variants.filter((v) => applies(v, 'temporal')), o.temporal);
+      const flicker = await measureFlicker(
+        variants.filter((v) => applies(v, 'temporal')),
+        o.temporal,
+      );
       temporal = { options: o.temporal, flicker: Object.fromEntries(flicker) };
     }
 
     const trimaps = o.sets.includes('pairs') && shared?.capturePairs.length ? await loadTrimapSpec(o.trimapsFile) : undefined;
-    const capturePairs = o.sets.includes('pairs') && shared ? await runPairs(shared, variants.filter((v) => applies(v, 'pairs')), { outDir: o.outDir, trimaps, log: o.log }) : null;
+    const capturePairs =
+      o.sets.includes('pairs') && shared
+        ? await runPairs(
+            shared,
+            variants.filter((v) => applies(v, 'pairs')),
+            { outDir: o.outDir, trimaps, log: o.log },
+          )
+        : null;
     const kindOf = (kind: string) => variants.find((v) => v.kind === kind)?.name;
     const fused = kindOf('fused');
     const rvm = kindOf('rvm');

@@ -43,7 +43,7 @@ export async function runPairs(shared: SharedData, variants: readonly ModelVaria
         : { scored: true };
     const regions = drawn && trimap.scored ? trimapRegions(drawn, frame.width, frame.height) : undefined;
     sheet ??= new ContactSheet(
-      'capture pairs, align on: frame, aligned plate, drawn trimap (white surely subject, black surely background), each model\'s alpha',
+      "capture pairs, align on: frame, aligned plate, drawn trimap (white surely subject, black surely background), each model's alpha",
       ['frame', 'plate (aligned)', 'trimap', ...models.map((m) => `${m.name} alpha`)],
       tileW,
       Math.round((tileW * frame.height) / frame.width),

@@ -37,7 +37,9 @@ function perImageTable(s: SetResult): string[] {
   const lines = [`#### ${s.id}: per image`, '', row(['image', 'perturbation', 'oracle t', 'model', ...SCORE_HEADER, 'interior', 'background', 'ms']), rule(SCORE_HEADER.length + 7)];
   for (const img of s.images) {
     for (const [model, sc] of Object.entries(img.scores)) {
-      lines.push(row([img.subject ? `${img.image} (${img.subject})` : img.image, img.perturbation, img.oracleThreshold, model, ...scoreCells(sc), f(sc.interior, 3), f(sc.background, 3), f(sc.ms, 1)]));
+      lines.push(
+        row([img.subject ? `${img.image} (${img.subject})` : img.image, img.perturbation, img.oracleThreshold, model, ...scoreCells(sc), f(sc.interior, 3), f(sc.background, 3), f(sc.ms, 1)]),
+      );
     }
   }
   return lines;
@@ -49,7 +51,7 @@ export function markdownReport(r: QualityResults, o: { perImage: boolean }): str
     '## Matte quality',
     '',
     `Command: \`${r.command}\` (${r.createdAt}). Units as in the BGMv2 paper: SAD /1000, MSE x1e3, Grad /1000 (Gaussian-derivative ` +
-      'magnitudes, sigma 1.4), Conn /1000 (step 0.1), all over the whole image; fgr MSE x1e3 where true alpha > 0 (the naive key\'s ' +
+      "magnitudes, sigma 1.4), Conn /1000 (step 0.1), all over the whole image; fgr MSE x1e3 where true alpha > 0 (the naive key's " +
       'foreground is the frame itself). Scores are means over the images of a class.',
     '',
     'Models:',

@@ -64,10 +64,7 @@ export function naiveVariant(fixedThreshold?: number): ModelVariant {
         ? `max channel |frame - plate| > t, t chosen per image to minimise SAD against the ground truth (t=${NAIVE_FALLBACK_THRESHOLD} without ground truth)`
         : `max channel |frame - plate| > ${fixedThreshold}`,
     async run(frame, plate, truth) {
-      const alpha =
-        fixedThreshold === undefined && truth
-          ? oracleNaiveKey(frame, plate, truth).alpha
-          : naiveKey(frame, plate, fixedThreshold ?? NAIVE_FALLBACK_THRESHOLD);
+      const alpha = fixedThreshold === undefined && truth ? oracleNaiveKey(frame, plate, truth).alpha : naiveKey(frame, plate, fixedThreshold ?? NAIVE_FALLBACK_THRESHOLD);
       return { alpha, foreground: frame };
     },
     forClip(first) {
@@ -105,11 +102,7 @@ export const WANTED_MODELS: readonly string[] = ['plate', 'bgmv2', 'rvm', 'fused
  * available, then for every other available model of the manifest (by id; the presets of a logical
  * model, such as bgmv2's, are left to it). `only` limits the bench to the wanted list.
  */
-export async function registryVariants(
-  registry: ModelRegistry,
-  wanted: readonly string[] = WANTED_MODELS,
-  only = false,
-): Promise<{ variants: ModelVariant[]; missing: MissingVariant[] }> {
+export async function registryVariants(registry: ModelRegistry, wanted: readonly string[] = WANTED_MODELS, only = false): Promise<{ variants: ModelVariant[]; missing: MissingVariant[] }> {
   const listed = registry.list();
   const variants: ModelVariant[] = [];
   const missing: MissingVariant[] = [];

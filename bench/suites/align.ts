@@ -55,7 +55,9 @@ async function costPerFrame(): Promise<void> {
   const t0 = performance.now();
   await openCv();
   console.log(`OpenCV (wasm) load: ${(performance.now() - t0).toFixed(0)} ms, once per process`);
-  console.log('\n| size | estimate (features+match+fit+refine) | of which frame features | match | fit+refine | exposure fit | warp+fill | align on, whole frame | next frame of a shot (tracked from the last warp) | static check (auto, nothing moved) | plate features (once per plate) | warp error px |');
+  console.log(
+    '\n| size | estimate (features+match+fit+refine) | of which frame features | match | fit+refine | exposure fit | warp+fill | align on, whole frame | next frame of a shot (tracked from the last warp) | static check (auto, nothing moved) | plate features (once per plate) | warp error px |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [label, W, H] of [
     ['720p', 1280, 720],
@@ -106,12 +108,37 @@ async function clipAutoVsOff(): Promise<void> {
     // A tripod shot: a textured plate, and a block moving over it (H.264, so frames carry codec noise).
     const platePath = path.join(dir, 'plate.png');
     const scene = makeAlignPair({ width: W, height: H, subject: false, noise: 1 });
-    await sharp(scene.plate.data, { raw: { width: W, height: H, channels: 3 } }).png().toFile(platePath);
+    await sharp(scene.plate.data, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(platePath);
     const clip = path.join(dir, 'tripod.mp4');
     await runTool(tools.ffmpeg.path, [
-      '-v', 'error', '-loop', '1', '-framerate', '30', '-i', platePath, '-f', 'lavfi', '-i', 'color=c=0xd02030:s=420x640:r=30',
-      '-filter_complex', `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1`, '-t', '2',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', '-pix_fmt', 'yuv420p', '-y', clip,
+      '-v',
+      'error',
+      '-loop',
+      '1',
+      '-framerate',
+      '30',
+      '-i',
+      platePath,
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0xd02030:s=420x640:r=30',
+      '-filter_complex',
+      `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1`,
+      '-t',
+      '2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '16',
+      '-pix_fmt',
+      'yuv420p',
+      '-y',
+      clip,
     ]);
     const plan = (align: 'auto' | 'off') =>
       planClipJob({ tools, registry }, { mediaPath: clip, background: { imagePath: platePath }, outputs: ['matte'], outputDir: path.join(dir, `out-${align}`), align });
@@ -150,14 +177,39 @@ async function clipAutoVsOff(): Promise<void> {
     // moving over a larger scene), so every frame needs its own warp.
     const big = makeAlignPair({ width: W + 200, height: H + 120, subject: false, noise: 1, seed: 9 });
     const bigPath = path.join(dir, 'scene.png');
-    await sharp(big.plate.data, { raw: { width: W + 200, height: H + 120, channels: 3 } }).png().toFile(bigPath);
+    await sharp(big.plate.data, { raw: { width: W + 200, height: H + 120, channels: 3 } })
+      .png()
+      .toFile(bigPath);
     const handPlate = path.join(dir, 'hand-plate.png');
     await sharp(bigPath).extract({ left: 100, top: 60, width: W, height: H }).png().toFile(handPlate);
     const handClip = path.join(dir, 'handheld.mp4');
     await runTool(tools.ffmpeg.path, [
-      '-v', 'error', '-loop', '1', '-framerate', '30', '-i', bigPath, '-f', 'lavfi', '-i', 'color=c=0xd02030:s=420x640:r=30',
-      '-filter_complex', `[0][1]overlay=x='300+mod(t*300,${W - 720})':y=360:shortest=1,crop=${W}:${H}:x='100+20*sin(2*PI*t*0.7)':y='60+12*sin(2*PI*t*0.5+1)'`,
-      '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', '-pix_fmt', 'yuv420p', '-y', handClip,
+      '-v',
+      'error',
+      '-loop',
+      '1',
+      '-framerate',
+      '30',
+      '-i',
+      bigPath,
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=0xd02030:s=420x640:r=30',
+      '-filter_complex',
+      `[0][1]overlay=x='300+mod(t*300,${W - 720})':y=360:shortest=1,crop=${W}:${H}:x='100+20*sin(2*PI*t*0.7)':y='60+12*sin(2*PI*t*0.5+1)'`,
+      '-t',
+      '2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '16',
+      '-pix_fmt',
+      'yuv420p',
+      '-y',
+      handClip,
     ]);
     const handPlan = (align: 'auto' | 'off') =>
       planClipJob({ tools, registry }, { mediaPath: handClip, background: { imagePath: handPlate }, outputs: ['matte'], outputDir: path.join(dir, `hand-${align}`), align });
@@ -170,7 +222,9 @@ async function clipAutoVsOff(): Promise<void> {
       handFps[mode].push((hand[mode].span.count * 1000) / (performance.now() - t0));
       if (mode === 'auto') handReport = JSON.stringify(result.align);
     }
-    console.log(`\nhand-held clip (1080p, camera wandering +-20 px, ${hand.off.span.count} frames), 2 interleaved runs each: align off ${handFps.off.map((v) => v.toFixed(2)).join(', ')} fps; auto ${handFps.auto.map((v) => v.toFixed(2)).join(', ')} fps`);
+    console.log(
+      `\nhand-held clip (1080p, camera wandering +-20 px, ${hand.off.span.count} frames), 2 interleaved runs each: align off ${handFps.off.map((v) => v.toFixed(2)).join(', ')} fps; auto ${handFps.auto.map((v) => v.toFixed(2)).join(', ')} fps`,
+    );
     console.log(`auto's report: ${handReport}`);
   } finally {
     await matting.dispose();

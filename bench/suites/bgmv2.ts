@@ -53,7 +53,10 @@ export default async function bgmv2Bench(): Promise<void> {
       const session = new Bgmv2Session(id, settings, loaded.session, loaded.provider, loaded.contract);
       sessions.push(session);
       networks.push([`bgmv2 ${settings.preset} preset (scale ${settings.backboneScale}, ${settings.refineSamplePixels} px)`, session]);
-      if (id === HD_ID) console.log(`network: ${(built.parameters / 1e6).toFixed(2)} M parameters, ${(built.bytes.length / 2 ** 20).toFixed(1)} MiB; CPU, ${cpuThreads()} threads; load ${os.loadavg()[0]!.toFixed(1)}`);
+      if (id === HD_ID)
+        console.log(
+          `network: ${(built.parameters / 1e6).toFixed(2)} M parameters, ${(built.bytes.length / 2 ** 20).toFixed(1)} MiB; CPU, ${cpuThreads()} threads; load ${os.loadavg()[0]!.toFixed(1)}`,
+        );
     }
     const others: [string, MattingSession][] = [['plate', await registry.open('plate')]];
     const fused = registry.list().find((m) => m.id === FUSED_ID);
@@ -99,7 +102,9 @@ export default async function bgmv2Bench(): Promise<void> {
       if (run >= 0) t.spliced.push(performance.now() - t0);
     }
     await raw.release();
-    console.log(`1080p HD preset: bare network ${median(t.raw).toFixed(0)} ms, with the 8-bit wrapper ${median(t.spliced).toFixed(0)} ms (wrapper ${(median(t.spliced) - median(t.raw)).toFixed(0)} ms); load ${os.loadavg()[0]!.toFixed(1)}`);
+    console.log(
+      `1080p HD preset: bare network ${median(t.raw).toFixed(0)} ms, with the 8-bit wrapper ${median(t.spliced).toFixed(0)} ms (wrapper ${(median(t.spliced) - median(t.raw)).toFixed(0)} ms); load ${os.loadavg()[0]!.toFixed(1)}`,
+    );
   } finally {
     await Promise.all(sessions.map((s) => s.dispose()));
     await rm(dir, { recursive: true, force: true });

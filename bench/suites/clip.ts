@@ -39,7 +39,10 @@ const fps = (frames: number, ms: number): number => (frames * 1000) / ms;
 function processTreeCpuSeconds(): number | undefined {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const [utime = 0, stime = 0, cutime = 0, cstime = 0] = fields.slice(11, 15);
     return (utime + stime + cutime + cstime) / 100; // USER_HZ
   } catch {
@@ -69,18 +72,50 @@ export default async function clipBench(): Promise<void> {
     const plate = path.join(dir, 'plate.png');
     const clip = path.join(dir, 'clip.mp4');
     await runTool(tools.ffmpeg.path, [
-      '-v', 'error', '-f', 'lavfi', '-i',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
       `color=c=gray:s=${W}x${H},format=rgb24,geq=r='128+60*sin(X/23)+20*sin(Y/7)':g='128+50*cos(Y/17)':b='128+40*sin((X+Y)/31)'`,
-      '-frames:v', '1', '-y', plate,
+      '-frames:v',
+      '1',
+      '-y',
+      plate,
     ]);
     await runTool(tools.ffmpeg.path, [
-      '-v', 'error', '-loop', '1', '-framerate', RATE, '-i', plate, '-f', 'lavfi', '-i', `color=c=0xd02030:s=420x640:r=${RATE}`,
-      '-filter_complex', `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1`, '-t', String(SECONDS),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '16', '-pix_fmt', 'yuv420p', '-y', clip,
+      '-v',
+      'error',
+      '-loop',
+      '1',
+      '-framerate',
+      RATE,
+      '-i',
+      plate,
+      '-f',
+      'lavfi',
+      '-i',
+      `color=c=0xd02030:s=420x640:r=${RATE}`,
+      '-filter_complex',
+      `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1`,
+      '-t',
+      String(SECONDS),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '16',
+      '-pix_fmt',
+      'yuv420p',
+      '-y',
+      clip,
     ]);
     const plan = await planClipJob({ tools, registry }, { mediaPath: clip, background: { imagePath: plate }, outputs: ['prores4444'], outputDir: path.join(dir, 'out') });
     const { info, span } = plan;
-    console.log(`clip: ${info.width}x${info.height} ${info.frameRateText} fps, ${span.count} frames (${info.codec}); ffmpeg ${tools.ffmpeg.version} (${tools.ffmpeg.source}); ${os.availableParallelism()} cores`);
+    console.log(
+      `clip: ${info.width}x${info.height} ${info.frameRateText} fps, ${span.count} frames (${info.codec}); ffmpeg ${tools.ffmpeg.version} (${tools.ffmpeg.source}); ${os.availableParallelism()} cores`,
+    );
 
     // Warm-up: compile the model for this size, with and without foreground (not timed).
     const first: Frame[] = [];
@@ -97,7 +132,11 @@ export default async function clipBench(): Promise<void> {
     for (const f of first) foregrounds.push((await matting.run(plan.modelId, f, plan.plate, { foreground: true })).result.foreground!.data);
     const encode = await measure(async () => {
       const encoder = await ClipEncoder.start(tools, {
-        width: W, height: H, frameRate: info.frameRate, input: 'rgba', firstFrameNumber: 0,
+        width: W,
+        height: H,
+        frameRate: info.frameRate,
+        input: 'rgba',
+        firstFrameNumber: 0,
         outputs: [{ kind: 'prores4444', path: path.join(dir, 'enc-only') }],
       });
       for (let i = 0; i < span.count; i++) await encoder.write(foregrounds[i % foregrounds.length]!);
@@ -110,7 +149,11 @@ export default async function clipBench(): Promise<void> {
       return v === undefined ? '' : `  ${v.toFixed(0).padStart(4)} ms CPU/frame`;
     };
     const cores = os.availableParallelism();
-    const load = (): string => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const load = (): string =>
+      os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ');
     console.log(`CPU figures count this process and its ffmpeg children only; other work on the machine slows every wall-clock figure`);
     console.log(`decode-only      ${rate(decode).toFixed(1).padStart(6)} fps${cpu(decode)}`);
     console.log(`encode-only      ${rate(encode).toFixed(1).padStart(6)} fps${cpu(encode)}   (prores_aw 4444 + alpha, incl. RGBA->YUVA 10-bit)`);
@@ -118,10 +161,11 @@ export default async function clipBench(): Promise<void> {
     const work = clipSideWork(plan);
     const jobThreads = inferenceThreads(work);
     const stillThreads = inferenceThreads(NO_SIDE_WORK);
-    const modelOnly = (service: MattingService, w: SideWork) => measure(async () => {
-      for (const f of first) await service.run(plan.modelId, f, plan.plate, { foreground: true }, w);
-      return first.length;
-    });
+    const modelOnly = (service: MattingService, w: SideWork) =>
+      measure(async () => {
+        for (const f of first) await service.run(plan.modelId, f, plan.plate, { foreground: true }, w);
+        return first.length;
+      });
     const job = async (service: MattingService): Promise<{ m: Awaited<ReturnType<typeof measure>>; busy: StageTimes }> => {
       let busy: StageTimes | undefined;
       const m = await measure(async () => {
@@ -165,7 +209,12 @@ export default async function clipBench(): Promise<void> {
       );
     };
     try {
-      console.log(`thread policy on ${cores} cores: a still ${stillThreads}, this job ${jobThreads} (side work: ${Object.entries(work).filter(([, v]) => v).map(([k]) => k).join(', ')}); load average before: ${load()}`);
+      console.log(
+        `thread policy on ${cores} cores: a still ${stillThreads}, this job ${jobThreads} (side work: ${Object.entries(work)
+          .filter(([, v]) => v)
+          .map(([k]) => k)
+          .join(', ')}); load average before: ${load()}`,
+      );
       if (CONDITIONS.includes('found')) await condition('as found (no synthetic load)');
       if (CONDITIONS.includes('busy')) {
         const busy = startBusyLoad(BUSY_LOOPS);

@@ -51,12 +51,18 @@ async function run(jobs: JobService, request: JobRequest): Promise<{ job: JobRec
 /** CPU seconds of a process and its finished children (/proc/<pid>/stat utime+stime+cutime+cstime; Linux). */
 function cpuSeconds(pid: number | 'self'): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   return fields.slice(11, 15).reduce((a, b) => a + b, 0) / 100; // USER_HZ
 }
 
 function load(): string {
-  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 }
 
 async function matteFrames(file: string, w: number, h: number): Promise<Uint8Array[]> {
@@ -96,13 +102,22 @@ export default async function farmBench(): Promise<void> {
     await local.init();
     services.push(local);
     await Promise.all(workers.map((w) => w.ready));
-    const request = (out: string, n = frames): JobRequest => ({ mediaPath: clip.path, range: { in: 0, out: n, unit: 'frames' }, background: { imagePath: clip.platePath }, model: 'plate', outputs: ['prores4444'], outputDir: path.join(dir, out) });
+    const request = (out: string, n = frames): JobRequest => ({
+      mediaPath: clip.path,
+      range: { in: 0, out: n, unit: 'frames' },
+      background: { imagePath: clip.platePath },
+      model: 'plate',
+      outputs: ['prores4444'],
+      outputDir: path.join(dir, out),
+    });
     const farm = await farmJobs(Math.ceil(frames / 4));
     // Warm-up (not timed): each side compiles the plate model for this frame size.
     await run(local, request('warm-local', 4));
     const warm = await farmJobs(2);
     await run(warm, request('warm-farm', 4));
-    console.log(`throughput: plate model, ${WIDTH}x${HEIGHT}, ${frames} frames, prores4444; local job (${os.availableParallelism()} cores) vs 2 workers x 1 thread, 4 segments; load before: ${load()}`);
+    console.log(
+      `throughput: plate model, ${WIDTH}x${HEIGHT}, ${frames} frames, prores4444; local job (${os.availableParallelism()} cores) vs 2 workers x 1 thread, 4 segments; load before: ${load()}`,
+    );
     // CPU seconds as well as wall time: on a loaded shared machine two processes get a bigger
     // share of the CPU than one, so wall time flatters the farm; CPU time per job does not.
     const treeCpu = (): number => cpuSeconds('self') + workers.reduce((n, w) => n + cpuSeconds(w.child.pid!), 0);
@@ -131,7 +146,26 @@ export default async function farmBench(): Promise<void> {
     const moving = path.join(dir, 'person.mkv');
     const raw = Buffer.concat(Array.from({ length: n }, (_, t) => Buffer.from(personFrame(sw, sh, Math.round(6 * t - 140)).data)));
     await writeFile(path.join(dir, 'person.rgb'), raw);
-    await runCapture('ffmpeg', ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sw}x${sh}`, '-framerate', String(RATE), '-i', path.join(dir, 'person.rgb'), '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-y', moving]);
+    await runCapture('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${sw}x${sh}`,
+      '-framerate',
+      String(RATE),
+      '-i',
+      path.join(dir, 'person.rgb'),
+      '-c:v',
+      'ffv1',
+      '-pix_fmt',
+      'bgr0',
+      '-y',
+      moving,
+    ]);
     // The empty room, for fused (it uses the plate).
     const roomPlate = path.join(dir, 'room.png');
     const room = personFrame(sw, sh, 10_000);
@@ -155,7 +189,9 @@ export default async function farmBench(): Promise<void> {
         const flickSingle = seams.map((s) => meanAbs(ref[s]!, ref[s - 1]!));
         const away = got.map((g, i) => (seams.some((s) => i >= s && i < s + 4) ? undefined : meanAbs(g, ref[i]!))).filter((x): x is number => x !== undefined);
         console.log(
-          `  ${model.padEnd(5)}  ${String(w).padStart(7)}   ${avg(atSeam).toFixed(5).padStart(18)}   ${Math.max(...after).toFixed(5).padStart(16)}   ${avg(flickFarm).toFixed(5)} / ${avg(flickSingle).toFixed(5)}              ${avg(away).toFixed(5)}`,
+          `  ${model.padEnd(5)}  ${String(w).padStart(7)}   ${avg(atSeam).toFixed(5).padStart(18)}   ${Math.max(...after)
+            .toFixed(5)
+            .padStart(16)}   ${avg(flickFarm).toFixed(5)} / ${avg(flickSingle).toFixed(5)}              ${avg(away).toFixed(5)}`,
         );
       }
     }

@@ -53,7 +53,10 @@ export default async function fusedBench(): Promise<void> {
   const plate = personFrame(W, H, 10_000);
   const [rvm, fused, plateModel] = await Promise.all([registry.open('rvm'), registry.open('fused'), registry.open('plate')]);
   // The learned prior's inner size is the main lever: the default and two smaller ones beside it.
-  const priorSides = (process.env.BENCH_FUSED_PRIORS ?? '256').split(',').map(Number).filter((n) => n > 0);
+  const priorSides = (process.env.BENCH_FUSED_PRIORS ?? '256')
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
   const variants = await Promise.all(priorSides.map((side) => openFusedSession({ ...fusedEntry, settings: { ...fusedEntry.settings, priorLongSide: side } }, { modelsDir: registry.modelsDir })));
   // Clips carry a sequence; foreground on, as a clip job's ProRes 4444 output asks.
   const seq = () => {
@@ -65,7 +68,16 @@ export default async function fusedBench(): Promise<void> {
     { label: 'fused', session: fused, plate, options: seq(), times: [] },
     { label: 'plate (part of fused)', session: plateModel, plate, options: () => ({ foreground: false }), times: [] },
     ...variants.map((session, i) => ({ label: `fused, prior at ${priorSides[i]} px`, session, plate, options: seq(), times: [] as number[] })),
-    { label: `rvm, ${small.width} px frame, ${Math.round(priorRatio * small.width)} px inner (part of fused)`, session: rvm, frame: small, options: (() => { const s = new FrameSequence(); return () => ({ sequence: s, foreground: false, downsampleRatio: priorRatio }); })(), times: [] },
+    {
+      label: `rvm, ${small.width} px frame, ${Math.round(priorRatio * small.width)} px inner (part of fused)`,
+      session: rvm,
+      frame: small,
+      options: (() => {
+        const s = new FrameSequence();
+        return () => ({ sequence: s, foreground: false, downsampleRatio: priorRatio });
+      })(),
+      times: [],
+    },
   ];
   try {
     for (const r of rows) await r.session.run(r.frame ?? frame, r.plate, r.options()); // warm-up: compile, plan memory
@@ -81,7 +93,12 @@ export default async function fusedBench(): Promise<void> {
   }
   const rvmMs = median(rows[0]!.times);
   const fusedMs = median(rows[1]!.times);
-  console.log(`fused vs rvm at ${W}x${H}, CPU ${cpuThreads()} threads, median of ${RUNS} interleaved runs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `fused vs rvm at ${W}x${H}, CPU ${cpuThreads()} threads, median of ${RUNS} interleaved runs, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log('model                              ms/frame   x rvm');
   for (const r of rows) console.log(`${r.label.padEnd(34)} ${median(r.times).toFixed(0).padStart(8)}   ${(median(r.times) / rvmMs).toFixed(2)}`);
   const parts = median(rows[2]!.times) + median(rows.at(-1)!.times);

@@ -80,7 +80,10 @@ async function speed(registry: ModelRegistry): Promise<void> {
       const src = Float32Array.from(frame.data, (v) => v / 255);
       let state = ['r1i', 'r2i', 'r3i', 'r4i'].map(() => ({ data: new Float32Array(1) as Float32Array<ArrayBufferLike>, shape: [1, 1, 1, 1] }));
       const tfMs = await timed(TFJS_RUNS, async () => {
-        const feeds: Record<string, { data: Float32Array<ArrayBufferLike>; shape: number[] }> = { src: { data: src, shape: [1, H, W, 3] }, downsample_ratio: { data: Float32Array.of(ratio), shape: [] } };
+        const feeds: Record<string, { data: Float32Array<ArrayBufferLike>; shape: number[] }> = {
+          src: { data: src, shape: [1, H, W, 3] },
+          downsample_ratio: { data: Float32Array.of(ratio), shape: [] },
+        };
         state.forEach((s, i) => (feeds[`r${i + 1}i`] = s));
         state = (await runTfjs(tfModel, feeds, outputs)).slice(2);
       });
@@ -148,7 +151,9 @@ async function stability(registry: ModelRegistry): Promise<void> {
         const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
         const settled = mean(flicker.slice(WARM_UP_FRAMES - 1));
         console.log(
-          `  ${name.padEnd(11)} ${mean(flicker).toExponential(2).padStart(18)}   ${settled.toExponential(2).padStart(13)}   ${Math.max(...flicker).toExponential(2).padStart(13)}   ${mean(sads).toFixed(2).padStart(9)}`,
+          `  ${name.padEnd(11)} ${mean(flicker).toExponential(2).padStart(18)}   ${settled.toExponential(2).padStart(13)}   ${Math.max(...flicker)
+            .toExponential(2)
+            .padStart(13)}   ${mean(sads).toFixed(2).padStart(9)}`,
         );
       }
     }

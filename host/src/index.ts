@@ -16,7 +16,7 @@ const api: HostApi = {
   getSelection: () => getSelection(adapter),
   getPlayheadFrame: () => getPlayheadFrame(adapter),
   planPlacement: (clip) => planPlacement(adapter, clip),
-  placeMatte: (request) => placeMatte(adapter, request),
+  placeMatte: (request) => placeMatte(adapter, request)
 };
 
 function errorInfo(e: unknown): HostErrorInfo {

@@ -96,9 +96,9 @@ class Parser {
     if (c === '{') return this.object();
     if (c === '[') return this.array();
     if (c === '"') return this.string();
-    if (c === 't') return this.expect('true'), true;
-    if (c === 'f') return this.expect('false'), false;
-    if (c === 'n') return this.expect('null'), null;
+    if (c === 't') return (this.expect('true'), true);
+    if (c === 'f') return (this.expect('false'), false);
+    if (c === 'n') return (this.expect('null'), null);
     if (c === '-' || (c >= '0' && c <= '9')) return this.number();
     return this.fail(c === '' ? 'unexpected end' : 'unexpected character ' + c);
   }

@@ -12,7 +12,7 @@ import {
   type PlaceMatteResult,
   type Placement,
   type PlayheadFrame,
-  type SelectionInfo,
+  type SelectionInfo
 } from './api.js';
 import { addTicks, compareTicks, fpsOfTimebase, overlaps, subtractTicks, ticksToSeconds, timecode } from './ticks.js';
 
@@ -35,11 +35,16 @@ export function isHostFailure(e: unknown): e is HostFailure {
 function refusalOf(c: ClipSnapshot): { code: ClipRefusalCode; message: string } | undefined {
   const name = '"' + c.name + '"';
   if (c.nested) return { code: 'nested_sequence', message: name + ' is a nested sequence (or a multicam or merged clip). CleanPlate mattes media files: open the nest and select the clip inside it.' };
-  if (c.adjustmentLayer || c.mediaPath === '') return { code: 'no_media', message: name + ' has no media file (a title, colour matte or adjustment layer). Only clips from video files can be matted.' };
+  if (c.adjustmentLayer || c.mediaPath === '')
+    return { code: 'no_media', message: name + ' has no media file (a title, colour matte or adjustment layer). Only clips from video files can be matted.' };
   if (c.offline) return { code: 'offline_media', message: name + ' is offline: its media file ' + c.mediaPath + ' is missing. Relink it (right-click > Link Media) and try again.' };
   if (c.reversed) return { code: 'reversed', message: name + ' plays in reverse. CleanPlate renders mattes forwards at 100%: turn off Reverse Speed, apply the matte, then reverse both clips.' };
   if (Math.abs(c.speed - 1) > 1e-6) {
-    return { code: 'speed_changed', message: name + ' plays at ' + Math.round(c.speed * 100) + '% speed. CleanPlate renders mattes at 100%: set Speed/Duration to 100%, apply the matte, then change the speed of both clips together.' };
+    return {
+      code: 'speed_changed',
+      message:
+        name + ' plays at ' + Math.round(c.speed * 100) + '% speed. CleanPlate renders mattes at 100%: set Speed/Duration to 100%, apply the matte, then change the speed of both clips together.'
+    };
   }
   return undefined;
 }
@@ -60,7 +65,7 @@ function describe(c: ClipSnapshot, seq: SequenceSnapshot): ClipDescription {
     inSeconds: ticksToSeconds(c.inTicks),
     outSeconds: ticksToSeconds(c.outTicks),
     speed: c.speed,
-    mediaFps: c.mediaFps,
+    mediaFps: c.mediaFps
   };
   return refusal ? { ...d, refusal: refusal } : d;
 }
@@ -87,7 +92,7 @@ export function getSelection(adapter: EditorView): SelectionInfo {
   return {
     sequence: { id: seq.id, name: seq.name, timebase: seq.timebase, fps: fpsOfTimebase(seq.timebase), width: seq.width, height: seq.height },
     clips: clips,
-    audioItemsIgnored: audio,
+    audioItemsIgnored: audio
   };
 }
 
@@ -110,8 +115,13 @@ export function getPlayheadFrame(adapter: EditorView): PlayheadFrame {
   const first = selected[0]!;
   return fail(
     'playhead_outside_clip',
-    'The playhead (' + timecode(playhead, seq.timebase) + ') is not over the selected clip "' + first.name + '" (' + span(first.startTicks, first.endTicks, seq.timebase) +
-      '). Move it onto a frame of the clip where the subject is out of the picture.',
+    'The playhead (' +
+      timecode(playhead, seq.timebase) +
+      ') is not over the selected clip "' +
+      first.name +
+      '" (' +
+      span(first.startTicks, first.endTicks, seq.timebase) +
+      '). Move it onto a frame of the clip where the subject is out of the picture.'
   );
 }
 
@@ -143,8 +153,12 @@ function freeTrackAbove(adapter: EditorView, seq: SequenceSnapshot, clip: ClipSn
   const where = busy.length > 0 ? ' (' + busy.join(', ') + ' in use there)' : ' (it is on the top track)';
   return fail(
     'no_free_track',
-    'No free video track above ' + clip.trackName + ' over ' + span(clip.startTicks, clip.endTicks, seq.timebase) + where +
-      '. Add a video track (Sequence > Add Tracks) and place the matte again: CleanPlate never overwrites your clips.',
+    'No free video track above ' +
+      clip.trackName +
+      ' over ' +
+      span(clip.startTicks, clip.endTicks, seq.timebase) +
+      where +
+      '. Add a video track (Sequence > Add Tracks) and place the matte again: CleanPlate never overwrites your clips.'
   );
 }
 
@@ -212,6 +226,6 @@ export function placedResult(plan: MattePlan, placed: PlacedSnapshot, itemName: 
     binName: MATTES_BIN,
     itemName: baseName(itemName),
     reusedItem: reused,
-    frameRateOverride: override,
+    frameRateOverride: override
   };
 }

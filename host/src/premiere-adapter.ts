@@ -45,7 +45,7 @@ function snapshot(t: TrackItem, trackIndex: number): ClipSnapshot {
     mediaPath: nested ? '' : mediaPathOf(item),
     offline: item && !nested ? item.isOffline() === true : false,
     nested: nested,
-    mediaFps: nested ? null : fpsOf(item),
+    mediaFps: nested ? null : fpsOf(item)
   };
 }
 

@@ -127,8 +127,12 @@ export async function runAddCommand(argv: readonly string[], io: CommandIo = def
       ...(args.values.id ? { id: args.values.id } : {}),
       ...(args.values.preset ? { preset: args.values.preset } : {}),
     });
-    const whose = o.origin === 'user' && !o.newEntry ? ', recorded as your own file in models/local-files.json (the manifest keeps upstream\'s sha256 and URL)' : '';
-    io.out(o.status === 'added' ? `${o.id}: installed ${o.file} (sha256 ${o.sha256})${o.newEntry ? ', new entry in models/manifest.json' : whose}` : `${o.id}: already installed as ${o.file} (sha256 ${o.sha256})`);
+    const whose = o.origin === 'user' && !o.newEntry ? ", recorded as your own file in models/local-files.json (the manifest keeps upstream's sha256 and URL)" : '';
+    io.out(
+      o.status === 'added'
+        ? `${o.id}: installed ${o.file} (sha256 ${o.sha256})${o.newEntry ? ', new entry in models/manifest.json' : whose}`
+        : `${o.id}: already installed as ${o.file} (sha256 ${o.sha256})`,
+    );
     return 0;
   } catch (err) {
     io.err.write(`models:add: ${err instanceof Error ? err.message : String(err)}\n`);

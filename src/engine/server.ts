@@ -71,9 +71,10 @@ const SHUTDOWN_GRACE_MS = 5_000;
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const log = options.log ?? (() => undefined);
   const token = options.token ?? tokenFromEnv({});
-  const credentials = options.panelKey !== undefined || !options.configDir
-    ? new Credentials({ token, panelKey: options.panelKey ?? newPanelKey() })
-    : (await ensurePanelKey(options.configDir), new Credentials({ token, configDir: options.configDir }));
+  const credentials =
+    options.panelKey !== undefined || !options.configDir
+      ? new Credentials({ token, panelKey: options.panelKey ?? newPanelKey() })
+      : (await ensurePanelKey(options.configDir), new Credentials({ token, configDir: options.configDir }));
   const registry = await ModelRegistry.load(options.modelsDir);
   const matting = new MattingService(registry);
   const backgrounds = new BackgroundStore(options.dataDir);

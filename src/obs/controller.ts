@@ -173,7 +173,22 @@ export class ObsController {
           : undefined;
       const width = autoSize?.width ?? Math.min(size.width, options.width!);
       const height = autoSize?.height ?? Math.round((size.height * width) / size.width);
-      matte = { source: sourceName, layer: matteLayerName(sourceName), options, model: model.id, needsPlate: model.needsPlate, backgroundId, width, height, session: undefined, live: false, loop: undefined, originalHidden: false, failed: undefined, autoSize };
+      matte = {
+        source: sourceName,
+        layer: matteLayerName(sourceName),
+        options,
+        model: model.id,
+        needsPlate: model.needsPlate,
+        backgroundId,
+        width,
+        height,
+        session: undefined,
+        live: false,
+        loop: undefined,
+        originalHidden: false,
+        failed: undefined,
+        autoSize,
+      };
       await this.openSession(matte, await this.engine.connection());
       if (this.mattes.get(sourceName) !== reserved) throw new ControllerError('not_live', `the live matte of "${sourceName}" was removed while it was being added`);
       this.mattes.set(sourceName, matte);
@@ -380,9 +395,7 @@ export class ObsController {
 
   async status(): Promise<ControllerStatus> {
     const mattes = await Promise.all(
-      [...this.mattes.values()]
-        .filter((m) => m.session)
-        .map(async (m) => this.matteStatus(m, m.live ? ((await this.engine.live?.stats(m.session!.sessionId).catch(() => null)) ?? null) : null)),
+      [...this.mattes.values()].filter((m) => m.session).map(async (m) => this.matteStatus(m, m.live ? ((await this.engine.live?.stats(m.session!.sessionId).catch(() => null)) ?? null) : null)),
     );
     return {
       obs: this.obs.state,
@@ -410,4 +423,3 @@ export class ObsController {
     await this.obs.close();
   }
 }
-

@@ -16,12 +16,7 @@ export class ObsRequestError extends Error {
   }
 }
 
-export function settledCall<K extends keyof OBSRequestTypes>(
-  obs: OBSWebSocket,
-  request: K,
-  data?: OBSRequestTypes[K],
-  timeoutMs?: number,
-): Promise<OBSResponseTypes[K]> {
+export function settledCall<K extends keyof OBSRequestTypes>(obs: OBSWebSocket, request: K, data?: OBSRequestTypes[K], timeoutMs?: number): Promise<OBSResponseTypes[K]> {
   return new Promise((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const onClosed = (): void => finish(() => reject(new ObsRequestError('closed', `the OBS connection closed before ${request} was answered`)));

@@ -109,7 +109,7 @@ export class SceneLayers {
   async requireBrowserSource(): Promise<void> {
     const { inputKinds } = await this.call('GetInputKindList', { unversioned: true });
     if (!inputKinds.includes('browser_source')) {
-      throw new ControllerError('unsupported', 'this OBS has no Browser Source (builds without CEF, e.g. Debian\'s, lack it): use the media layer, which works everywhere');
+      throw new ControllerError('unsupported', "this OBS has no Browser Source (builds without CEF, e.g. Debian's, lack it): use the media layer, which works everywhere");
     }
   }
 

@@ -180,7 +180,6 @@ export type BackgroundSource =
   /** A frame of a video (the one shown at timeSeconds) or a still image file on disk. */
   | { readonly kind: 'media'; readonly mediaPath: string; readonly timeSeconds: number; readonly frameIndex: number };
 
-
 /** POST /v1/backgrounds with a JSON body: take the plate from a file on the engine's disk. */
 export type BackgroundFromMediaRequest = v.InferOutput<typeof BackgroundFromMediaSchema>;
 
@@ -258,7 +257,6 @@ export type MatteOutput = 'alpha' | 'foreground' | 'composite';
 export const MATTE_OUTPUTS: readonly MatteOutput[] = ['alpha', 'foreground', 'composite'];
 export const DEFAULT_COMPOSITE_COLOR = '#00ff00';
 
-
 /** The text fields of a matte request (files travel as multipart parts), as sent. */
 export type MatteFields = v.InferInput<typeof MatteFieldsSchema>;
 
@@ -305,7 +303,6 @@ export const LIVE_PROTOCOL = 'cleanplate-live.v1';
 export const LIVE_TOKEN_PROTOCOL_PREFIX = 'cleanplate-token.';
 
 export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png';
-
 
 /** Frame sides a live session takes, and its stream rate when `fps` is not given. */
 export const LIVE_MIN_SIDE = 16;
@@ -413,9 +410,7 @@ export interface MediaToolHealth {
   readonly source: 'env' | 'system' | 'npm-package';
 }
 
-export type MediaToolsHealth =
-  | { readonly ffmpeg: MediaToolHealth; readonly ffprobe: MediaToolHealth }
-  | { readonly error: string };
+export type MediaToolsHealth = { readonly ffmpeg: MediaToolHealth; readonly ffprobe: MediaToolHealth } | { readonly error: string };
 
 // ---------------------------------------------------------------------------------------------
 // Clip jobs
@@ -428,10 +423,6 @@ export type MediaToolsHealth =
 export type ClipOutputKind = 'prores4444' | 'matte' | 'png' | 'composite';
 export const CLIP_OUTPUT_KINDS: readonly ClipOutputKind[] = ['prores4444', 'matte', 'png', 'composite'];
 export const DEFAULT_CLIP_OUTPUTS: readonly ClipOutputKind[] = ['prores4444'];
-
-
-
-
 
 /** A clip range in source time: `in` inclusive, `out` exclusive (the end of the last frame); unit default "seconds", "frames" = whole frame numbers (0 = first frame). */
 export type JobRange = v.InferOutput<typeof JobRangeSchema>;

@@ -82,7 +82,14 @@ const alignMode = (field: string) => v.optional(v.picklist(ALIGN_MODES, (i) => `
 const nameList = <T extends string>(field: string, known: readonly T[]) =>
   v.pipe(
     v.union([v.string(), v.array(v.unknown())], `${field} must be a non-empty list of ${known.join(', ')}`),
-    v.transform((x) => (typeof x === 'string' ? x.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : x)),
+    v.transform((x) =>
+      typeof x === 'string'
+        ? x
+            .split(',')
+            .map((s) => s.trim().toLowerCase())
+            .filter(Boolean)
+        : x,
+    ),
     v.array(v.picklist(known, (i) => `unknown ${field} "${String(i.input)}"; known: ${known.join(', ')}`)),
     v.minLength(1, `${field} must be a non-empty list of ${known.join(', ')}`),
     v.transform((list) => [...new Set(list)]),
@@ -119,7 +126,12 @@ export const JobBackgroundSchema = v.union(
 
 export const CompositeOverSchema = v.union(
   [
-    v.object({ color: v.pipe(requiredText('compositeOver.color'), v.regex(HEX_COLOR, (i) => `compositeOver.color must be #rrggbb, got "${String(i.input)}"`)) }),
+    v.object({
+      color: v.pipe(
+        requiredText('compositeOver.color'),
+        v.regex(HEX_COLOR, (i) => `compositeOver.color must be #rrggbb, got "${String(i.input)}"`),
+      ),
+    }),
     v.object({ imagePath: requiredPath('compositeOver.imagePath') }),
     v.object({ videoPath: requiredPath('compositeOver.videoPath') }),
   ],
@@ -130,9 +142,15 @@ export const JobRequestSchema = v.pipe(
   v.object({
     mediaPath: requiredPath('mediaPath'),
     /** Default: the whole clip. */
-    range: v.pipe(v.nullish(JobRangeSchema), v.transform((r) => r ?? undefined)),
+    range: v.pipe(
+      v.nullish(JobRangeSchema),
+      v.transform((r) => r ?? undefined),
+    ),
     /** The clean plate. Omitted: only for models that need none. */
-    background: v.pipe(v.nullish(JobBackgroundSchema), v.transform((b) => b ?? undefined)),
+    background: v.pipe(
+      v.nullish(JobBackgroundSchema),
+      v.transform((b) => b ?? undefined),
+    ),
     /** Model id; default: the engine's default model. */
     model: optionalText('model'),
     /** Default ["prores4444"]. */
@@ -140,7 +158,10 @@ export const JobRequestSchema = v.pipe(
     /** Default: a "CleanPlate Mattes" folder beside the media. */
     outputDir: optionalPath('outputDir'),
     /** What the composite output shows behind the subject (default: colour #00ff00). */
-    compositeOver: v.pipe(v.nullish(CompositeOverSchema), v.transform((c) => c ?? undefined)),
+    compositeOver: v.pipe(
+      v.nullish(CompositeOverSchema),
+      v.transform((c) => c ?? undefined),
+    ),
     /** Plate alignment per frame, temporally smoothed (default "auto"). */
     align: alignMode('align'),
   }),
@@ -168,7 +189,12 @@ export const MatteFieldsSchema = v.object({
   /** Comma list of MatteOutput (default "alpha"). */
   outputs: v.optional(nameList('"outputs" entry', MATTE_OUTPUTS)),
   /** #rrggbb behind the subject in "composite" (default #00ff00). */
-  compositeColor: v.optional(v.pipe(v.string(), v.regex(HEX_COLOR, (i) => `"compositeColor" must be #rrggbb; got "${String(i.input)}"`))),
+  compositeColor: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(HEX_COLOR, (i) => `"compositeColor" must be #rrggbb; got "${String(i.input)}"`),
+    ),
+  ),
   align: v.pipe(optionalText('"align"'), alignMode('"align"')),
 });
 

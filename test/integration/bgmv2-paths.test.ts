@@ -30,10 +30,13 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('cleanplate-bgmv2-paths-');
-  const modelsDir = await makeModelsDir({ [HD_ID]: await fixtureFor(HD_ID), [K4_ID]: await fixtureFor(K4_ID), 'bgmv2-broken': await fixtureFor(HD_ID, { inputNames: ['input', 'background'] }) }, (models) => {
-    const hd = models.find((m) => m.id === HD_ID)!;
-    return [...models, { ...hd, id: 'bgmv2-broken', file: 'bgmv2-broken.onnx', url: undefined, description: 'a file that does not keep the contract' } as typeof hd];
-  });
+  const modelsDir = await makeModelsDir(
+    { [HD_ID]: await fixtureFor(HD_ID), [K4_ID]: await fixtureFor(K4_ID), 'bgmv2-broken': await fixtureFor(HD_ID, { inputNames: ['input', 'background'] }) },
+    (models) => {
+      const hd = models.find((m) => m.id === HD_ID)!;
+      return [...models, { ...hd, id: 'bgmv2-broken', file: 'bgmv2-broken.onnx', url: undefined, description: 'a file that does not keep the contract' } as typeof hd];
+    },
+  );
   t = await startTestEngine({ modelsDir, warmUp: false });
 });
 afterAll(async () => {
@@ -50,7 +53,7 @@ async function pixels(b64: string | undefined, channels: 1 | 4): Promise<Uint8Ar
 }
 
 describe('bgmv2 through the engine', () => {
-  it('still matte: POST /v1/matte gives the export\'s alpha and foreground to within 1/255, by logical id or a forced preset', async () => {
+  it("still matte: POST /v1/matte gives the export's alpha and foreground to within 1/255, by logical id or a forced preset", async () => {
     const want = expectedMatte(frame, plate);
     for (const model of ['bgmv2', K4_ID]) {
       const res = await t.api('/v1/matte', {
@@ -112,10 +115,13 @@ describe('bgmv2 through the engine', () => {
     const { id } = (await created.json()) as JobRecord;
     let job: JobRecord | undefined;
     await expect
-      .poll(async () => {
-        job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
-        return job.state;
-      }, { timeout: 60_000, interval: 100 })
+      .poll(
+        async () => {
+          job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
+          return job.state;
+        },
+        { timeout: 60_000, interval: 100 },
+      )
       .toBe('done');
     expect(job!.model).toBe('bgmv2');
     const folder = job!.outputs.find((o) => o.kind === 'png')!.path;

@@ -15,7 +15,7 @@ function run(file: string, args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe.concurrent('the cleanplate bin', () => {
-  it('npx cleanplate --help prints our help (not npm\'s), exit 0', async () => {
+  it("npx cleanplate --help prints our help (not npm's), exit 0", async () => {
     const r = await run('npx', ['--no-install', 'cleanplate', '--help']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^cleanplate \d+\.\d+\.\d+: local background matting with a clean plate/);

@@ -21,11 +21,8 @@ interface Run {
 
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repo, env: { ...process.env, CLEANPLATE_THREADS: '1' }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: repo, env: { ...process.env, CLEANPLATE_THREADS: '1' }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
     );
   });
 }
@@ -187,7 +184,11 @@ describe.concurrent('cleanplate matte: bad command lines exit 2 with a message a
     ['an unsupported input format', () => ['matte', path.join(root, 'usage', 'plate.bmp'), '--plate', plates], /cannot matte .*plate\.bmp/],
     ['an unreadable plate', () => ['matte', frames, '--plate', path.join(root, 'usage', 'empty-plate.png')], /plate empty-plate\.png is empty/],
     ['plates missing for some images', () => ['matte', frames, '--plate', path.join(root, 'usage', 'few-plates')], /no plate in .*few-plates for shot2\.png/],
-    ['one image against a plate of another size (as for clips)', () => ['matte', path.join(frames, 'shot1.png'), '--plate', path.join(root, 'usage', 'small-plate.png')], /the plate \(background\) is 64x40 but the image is 128x80/],
+    [
+      'one image against a plate of another size (as for clips)',
+      () => ['matte', path.join(frames, 'shot1.png'), '--plate', path.join(root, 'usage', 'small-plate.png')],
+      /the plate \(background\) is 64x40 but the image is 128x80/,
+    ],
     ['a folder without images', () => ['matte', path.join(root, 'usage', 'no-images'), '--plate', plates], /no images in/],
     ['an unknown option', () => ['matte', frames, '--plate', plates, '--colour', 'red'], /Unknown option '--colour'/],
     ['bad outputs', () => ['matte', frames, '--plate', plates, '--outputs', 'alpha,depth'], /--outputs must be a comma list/],

@@ -63,7 +63,7 @@ async function decodeOutput(file: string, pixFmt: 'rgba' | 'gray'): Promise<Buff
 
 async function pngFrames(folder: string): Promise<{ name: string; rgba: Buffer }[]> {
   const names = (await readdir(folder)).filter((n) => n.endsWith('.png')).sort();
-  return Promise.all(names.map(async (name) => ({ name, rgba: (await sharp(path.join(folder, name)).ensureAlpha().raw().toBuffer()) })));
+  return Promise.all(names.map(async (name) => ({ name, rgba: await sharp(path.join(folder, name)).ensureAlpha().raw().toBuffer() })));
 }
 
 describe('clip jobs (real model, real ffmpeg)', () => {
@@ -97,7 +97,9 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(pngs.map((p) => readFrameIndex(p.rgba, 320, 4))).toEqual(Array.from({ length: 30 }, (_, i) => 12 + i));
 
     // ProRes 4444: same frame count and rate, frame numbers intact, alpha within 1/255 of the PNG alpha (the model's).
-    const probe = JSON.parse((await runCapture('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,profile,pix_fmt,r_frame_rate,nb_read_frames', '-of', 'json', byKind.prores4444!])).toString()) as {
+    const probe = JSON.parse(
+      (await runCapture('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,profile,pix_fmt,r_frame_rate,nb_read_frames', '-of', 'json', byKind.prores4444!])).toString(),
+    ) as {
       streams: { codec_name: string; profile: string; pix_fmt: string; r_frame_rate: string; nb_read_frames: string }[];
     };
     expect(probe.streams[0]).toMatchObject({ codec_name: 'prores', profile: '4444', r_frame_rate: '30000/1001', nb_read_frames: '30' });
@@ -157,7 +159,16 @@ describe('clip jobs (real model, real ffmpeg)', () => {
   it('composite over a colour: exact frame count, subject visible over green', async () => {
     const outputDir = path.join(dir, 'out3');
     const done = await settle(
-      (await jobs.create({ mediaPath: clip.path, range: { in: 0, out: 10, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['composite'], outputDir, compositeOver: { color: '#00ff00' } })).id,
+      (
+        await jobs.create({
+          mediaPath: clip.path,
+          range: { in: 0, out: 10, unit: 'frames' },
+          background: { imagePath: clip.platePath },
+          outputs: ['composite'],
+          outputDir,
+          compositeOver: { color: '#00ff00' },
+        })
+      ).id,
     );
     expect(done.state).toBe('done');
     const rgba = await decodeOutput(done.outputs[0]!.path, 'rgba');
@@ -170,14 +181,38 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     expect(readFrameIndex(rgba.subarray(9 * 320 * 180 * 4), 320, 4)).toBe(9);
   });
 
-  it('composite keeps the clip\'s audio over the range (the other outputs carry none)', async () => {
+  it("composite keeps the clip's audio over the range (the other outputs carry none)", async () => {
     // The clip with a tone that starts at 1 s: frames 30-59 are loud, frames 0-29 silent.
     const withAudio = path.join(dir, 'with-audio.mp4');
-    await runCapture('ffmpeg', ['-v', 'error', '-i', clip.path, '-f', 'lavfi', '-i', 'sine=f=440:d=1,adelay=1000|1000,apad=pad_dur=1', '-t', '2.002', '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', '-y', withAudio]);
+    await runCapture('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      clip.path,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=f=440:d=1,adelay=1000|1000,apad=pad_dur=1',
+      '-t',
+      '2.002',
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c:v',
+      'copy',
+      '-c:a',
+      'aac',
+      '-y',
+      withAudio,
+    ]);
     const outputDir = path.join(dir, 'out-audio');
-    const done = await settle((await jobs.create({ mediaPath: withAudio, range: { in: 36, out: 51, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['composite', 'matte'], outputDir })).id);
+    const done = await settle(
+      (await jobs.create({ mediaPath: withAudio, range: { in: 36, out: 51, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['composite', 'matte'], outputDir })).id,
+    );
     expect(done.state, JSON.stringify(done.error)).toBe('done');
-    const probe = async (file: string) => JSON.parse((await runCapture('ffprobe', ['-v', 'error', '-show_streams', '-print_format', 'json', file])).toString()) as { streams: { codec_type: string; duration?: string }[] };
+    const probe = async (file: string) =>
+      JSON.parse((await runCapture('ffprobe', ['-v', 'error', '-show_streams', '-print_format', 'json', file])).toString()) as { streams: { codec_type: string; duration?: string }[] };
     const composite = done.outputs.find((o) => o.kind === 'composite')!.path;
     const audio = (await probe(composite)).streams.find((s) => s.codec_type === 'audio');
     expect(audio).toBeDefined();
@@ -208,7 +243,16 @@ describe('clip jobs (real model, real ffmpeg)', () => {
     const blue = path.join(dir, 'blue.mp4');
     await runCapture('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=0x0000ff:s=160x90:r=25', '-frames:v', '5', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-y', blue]);
     const done = await settle(
-      (await jobs.create({ mediaPath: clip.path, range: { in: 20, out: 30, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['composite'], outputDir: path.join(dir, 'over-video'), compositeOver: { videoPath: blue } })).id,
+      (
+        await jobs.create({
+          mediaPath: clip.path,
+          range: { in: 20, out: 30, unit: 'frames' },
+          background: { imagePath: clip.platePath },
+          outputs: ['composite'],
+          outputDir: path.join(dir, 'over-video'),
+          compositeOver: { videoPath: blue },
+        })
+      ).id,
     );
     expect(done.state).toBe('done');
     const rgba = await decodeOutput(done.outputs[0]!.path, 'rgba');
@@ -291,7 +335,9 @@ describe('clip jobs (real model, real ffmpeg)', () => {
   it('a rotated clip (display matrix) is rendered as displayed, with its plate taken from itself', async () => {
     const rotated = path.join(dir, 'rotated.mp4');
     await runCapture('ffmpeg', ['-v', 'error', '-i', clip.path, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', '-y', rotated]);
-    const done = await settle((await jobs.create({ mediaPath: rotated, range: { in: 5, out: 13, unit: 'frames' }, background: { timeSeconds: 0 }, outputs: ['prores4444'], outputDir: path.join(dir, 'out-rot') })).id);
+    const done = await settle(
+      (await jobs.create({ mediaPath: rotated, range: { in: 5, out: 13, unit: 'frames' }, background: { timeSeconds: 0 }, outputs: ['prores4444'], outputDir: path.join(dir, 'out-rot') })).id,
+    );
     expect(done.state).toBe('done');
     expect(done.media).toMatchObject({ width: 180, height: 320, rotation: 90, frameCount: 8 });
     const probe = (await runCapture('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=width,height,nb_read_frames', '-of', 'csv=p=0', done.outputs[0]!.path])).toString().trim();

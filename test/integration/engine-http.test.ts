@@ -113,7 +113,11 @@ describe('CORS', () => {
 
 describe('JSON errors', () => {
   it('answers unknown routes with 404 JSON, inside and outside /v1', async () => {
-    for (const [path, method] of [['/v1/nothing-here', 'GET'], ['/v1/health', 'DELETE'], ['/nothing', 'GET']] as const) {
+    for (const [path, method] of [
+      ['/v1/nothing-here', 'GET'],
+      ['/v1/health', 'DELETE'],
+      ['/nothing', 'GET'],
+    ] as const) {
       const res = await t.api(path, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       const err = await errorOf(res);
@@ -183,7 +187,7 @@ describe('health and models', () => {
     expect(models.filter((m) => m.default)).toHaveLength(1);
   });
 
-  it('measures a model\'s time per frame at a size (POST /v1/models/:id/speed); bad sizes and unknown models are refused', async () => {
+  it("measures a model's time per frame at a size (POST /v1/models/:id/speed); bad sizes and unknown models are refused", async () => {
     const post = (id: string, body: unknown) => t.api(`/v1/models/${id}/speed`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const res = await post('plate', { width: 64, height: 36 });
     expect(res.status, await res.clone().text()).toBe(200);

@@ -111,9 +111,7 @@ describe('matte', () => {
   });
 
   it('serves concurrent requests on one model session correctly', async () => {
-    const bodies = await Promise.all(
-      Array.from({ length: 4 }, () => matteOk({ image: { bytes: imagePng }, backgroundId: storedPlate.id })),
-    );
+    const bodies = await Promise.all(Array.from({ length: 4 }, () => matteOk({ image: { bytes: imagePng }, backgroundId: storedPlate.id })));
     const alphas = await Promise.all(bodies.map((b) => output(b, 'alpha')));
     for (const a of alphas) expect(Buffer.compare(a.data, alphas[0]!.data)).toBe(0);
     expect(meanIn(alphas[0]!, INSIDE)).toBeGreaterThan(240);
@@ -130,7 +128,12 @@ describe('bad matte requests', () => {
     ['truncated plate', async () => matte({ image: img(imagePng), background: img(truncate(platePng, 0.7)) }), 400, 'bad_image'],
     ['a text file as image', async () => matte({ image: img(Buffer.from('GIF? no, just text'), 'a.txt'), background: img(platePng) }), 415, 'unsupported_format'],
     ['a BMP as image', async () => matte({ image: img(bmp(W, H), 'a.bmp'), background: img(platePng) }), 415, 'unsupported_format'],
-    ['an SVG as image', async () => matte({ image: img(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"/>'), 'a.svg'), background: img(platePng) }), 415, 'unsupported_format'],
+    [
+      'an SVG as image',
+      async () => matte({ image: img(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"/>'), 'a.svg'), background: img(platePng) }),
+      415,
+      'unsupported_format',
+    ],
     ['a plate of another size', async () => matte({ image: img(imagePng), background: img(await small()) }), 422, 'plate_size_mismatch'],
     ['absurd image dimensions', async () => matte({ image: img(pngClaimingSize(100_000, 100_000)), background: img(platePng) }), 413, 'image_too_large'],
     ['absurd plate dimensions', async () => matte({ image: img(imagePng), background: img(pngClaimingSize(50_000, 20)) }), 413, 'image_too_large'],
@@ -144,12 +147,17 @@ describe('bad matte requests', () => {
     ['an unknown output kind', async () => matte({ image: img(imagePng), background: img(platePng), outputs: 'alpha,depth' }), 400, 'bad_field'],
     ['an empty outputs list', async () => matte({ image: img(imagePng), background: img(platePng), outputs: ' , ' }), 400, 'bad_field'],
     ['a bad composite colour', async () => matte({ image: img(imagePng), background: img(platePng), outputs: 'composite', compositeColor: 'green' }), 400, 'bad_field'],
-    ['a repeated text field', async () => {
-      const fd = form({ image: img(imagePng), background: img(platePng) });
-      fd.append('outputs', 'alpha');
-      fd.append('outputs', 'composite');
-      return t.api('/v1/matte', { method: 'POST', body: fd });
-    }, 400, 'bad_field'],
+    [
+      'a repeated text field',
+      async () => {
+        const fd = form({ image: img(imagePng), background: img(platePng) });
+        fd.append('outputs', 'alpha');
+        fd.append('outputs', 'composite');
+        return t.api('/v1/matte', { method: 'POST', body: fd });
+      },
+      400,
+      'bad_field',
+    ],
     ['an unexpected file field', async () => matte({ image: img(imagePng), background: img(platePng), extra: img(platePng) }), 400, 'bad_field'],
     ['a JSON body', async () => t.api('/v1/matte', { method: 'POST', body: '{"image":"x"}', headers: { 'content-type': 'application/json' } }), 415, 'unsupported_media_type'],
     ['no body at all', async () => t.api('/v1/matte', { method: 'POST' }), 415, 'unsupported_media_type'],

@@ -68,7 +68,14 @@ async function checksums(job: JobRecord): Promise<Record<string, string[]>> {
   for (const o of job.outputs) {
     if (o.kind === 'png') {
       const names = (await readdir(o.path)).sort();
-      out.png = await Promise.all(names.map(async (n) => `${n} ${createHash('sha256').update(await sharp(path.join(o.path, n)).raw().toBuffer()).digest('hex')}`));
+      out.png = await Promise.all(
+        names.map(
+          async (n) =>
+            `${n} ${createHash('sha256')
+              .update(await sharp(path.join(o.path, n)).raw().toBuffer())
+              .digest('hex')}`,
+        ),
+      );
     } else {
       const text = (await runCapture('ffmpeg', ['-v', 'error', '-i', o.path, '-map', '0:v', '-f', 'framemd5', '-'])).toString();
       out[o.kind] = text.split('\n').filter((l) => l && !l.startsWith('#'));

@@ -109,10 +109,13 @@ describe('fused through the engine', () => {
     const { id } = (await created.json()) as JobRecord;
     let job: JobRecord | undefined;
     await expect
-      .poll(async () => {
-        job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
-        return job.state;
-      }, { timeout: 90_000, interval: 200 })
+      .poll(
+        async () => {
+          job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
+          return job.state;
+        },
+        { timeout: 90_000, interval: 200 },
+      )
       .toBe('done');
     expect(job!.model).toBe('fused');
     const folder = job!.outputs.find((o) => o.kind === 'png')!.path;

@@ -74,9 +74,11 @@ async function probe(category: string, label: string, route: string, init: Reque
 /** Runs `n` cases made by `make`, a few at a time. */
 async function run(n: number, make: (rng: Rng, i: number) => Promise<void>, rng: Rng, parallel = 4): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    for (let i = next++; i < n; i = next++) await make(rng, i);
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      for (let i = next++; i < n; i = next++) await make(rng, i);
+    }),
+  );
 }
 
 function multipart(parts: { name: string; filename?: string; type?: string; body: Buffer | string }[], boundary: string): Buffer {
@@ -89,102 +91,155 @@ function multipart(parts: { name: string; filename?: string; type?: string; body
   return Buffer.concat(chunks);
 }
 
-const validJob = (): Record<string, unknown> => ({ mediaPath: clip.path, range: { in: 0, out: 3, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['matte'], outputDir: path.join(dir, 'out') });
+const validJob = (): Record<string, unknown> => ({
+  mediaPath: clip.path,
+  range: { in: 0, out: 3, unit: 'frames' },
+  background: { imagePath: clip.platePath },
+  outputs: ['matte'],
+  outputDir: path.join(dir, 'out'),
+});
 
 describe(`fuzz (seed ${SEED})`, () => {
   it('images: mutated, noisy and oversized-header PNG/JPEG as uploads and raw bodies', async () => {
-    await run(130, async (rng, i) => {
-      const source = rng.pick([png, jpeg]);
-      const bytes = i % 13 === 0 ? pngClaimingSize(rng.pick([8193, 20000, 65535, 2 ** 31 - 1]), rng.int(1, 70000)) : mutateBytes(rng, source);
-      if (i % 2 === 0) {
-        const fd = new FormData();
-        fd.append('image', new Blob([bytes], { type: 'image/png' }), 'f.png');
-        if (rng.next() < 0.5) fd.append('background', new Blob([mutateBytes(rng, png)], { type: 'image/png' }), 'b.png');
-        else fd.append('backgroundId', rng.next() < 0.7 ? plateId : String(randomJson(rng)));
-        await probe('images', `#${i}`, '/v1/matte', { method: 'POST', body: fd });
-      } else {
-        await probe('images', `#${i}`, '/v1/backgrounds', { method: 'POST', body: bytes, headers: { 'content-type': rng.pick(['image/png', 'image/jpeg', 'image/webp', 'image/x-nonsense']) } });
-      }
-    }, new Rng(SEED));
+    await run(
+      130,
+      async (rng, i) => {
+        const source = rng.pick([png, jpeg]);
+        const bytes = i % 13 === 0 ? pngClaimingSize(rng.pick([8193, 20000, 65535, 2 ** 31 - 1]), rng.int(1, 70000)) : mutateBytes(rng, source);
+        if (i % 2 === 0) {
+          const fd = new FormData();
+          fd.append('image', new Blob([bytes], { type: 'image/png' }), 'f.png');
+          if (rng.next() < 0.5) fd.append('background', new Blob([mutateBytes(rng, png)], { type: 'image/png' }), 'b.png');
+          else fd.append('backgroundId', rng.next() < 0.7 ? plateId : String(randomJson(rng)));
+          await probe('images', `#${i}`, '/v1/matte', { method: 'POST', body: fd });
+        } else {
+          await probe('images', `#${i}`, '/v1/backgrounds', { method: 'POST', body: bytes, headers: { 'content-type': rng.pick(['image/png', 'image/jpeg', 'image/webp', 'image/x-nonsense']) } });
+        }
+      },
+      new Rng(SEED),
+    );
   }, 180_000);
 
   it('JSON bodies: mutated job and plate requests, random values, broken JSON text', async () => {
-    await run(130, async (rng, i) => {
-      const route = i % 3 === 0 ? '/v1/backgrounds' : '/v1/jobs';
-      const base = route === '/v1/jobs' ? { ...validJob(), mediaPath: path.join(dir, 'missing.mp4') } : { mediaPath: clip.path, timeSeconds: 0.1 };
-      const r = rng.next();
-      const body = r < 0.6 ? JSON.stringify(mutateObject(rng, base)) : r < 0.8 ? JSON.stringify(randomJson(rng)) : brokenJsonText(rng, JSON.stringify(base));
-      await probe('json', `#${i}`, route, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    }, new Rng(SEED + 1));
+    await run(
+      130,
+      async (rng, i) => {
+        const route = i % 3 === 0 ? '/v1/backgrounds' : '/v1/jobs';
+        const base = route === '/v1/jobs' ? { ...validJob(), mediaPath: path.join(dir, 'missing.mp4') } : { mediaPath: clip.path, timeSeconds: 0.1 };
+        const r = rng.next();
+        const body = r < 0.6 ? JSON.stringify(mutateObject(rng, base)) : r < 0.8 ? JSON.stringify(randomJson(rng)) : brokenJsonText(rng, JSON.stringify(base));
+        await probe('json', `#${i}`, route, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      },
+      new Rng(SEED + 1),
+    );
   }, 180_000);
 
   it('multipart: wrong boundaries, cut bodies, repeated and unknown fields, odd text fields', async () => {
-    await run(80, async (rng, i) => {
-      const boundary = `b${rng.int(0, 1e9)}`;
-      const parts: { name: string; filename?: string; type?: string; body: Buffer | string }[] = [{ name: 'image', filename: 'f.png', type: 'image/png', body: png }];
-      const extra = rng.int(0, 4);
-      for (let k = 0; k < extra; k++) {
-        parts.push(
-          rng.pick([
-            { name: 'image', filename: 'again.png', type: 'image/png', body: png },
-            { name: 'background', filename: 'b.png', type: 'image/png', body: mutateBytes(rng, png) },
-            { name: 'backgroundId', body: rng.next() < 0.5 ? plateId : String(randomJson(rng)) },
-            { name: 'outputs', body: String(rng.pick(['alpha,composite', 'alpha,alpha', '', 'everything', ',,,'])) },
-            { name: 'compositeColor', body: String(rng.pick(['#00ff00', '#zzz', '', 'red', '#12345678'])) },
-            { name: 'model', body: String(rng.pick(['plate', '', 'nope', '../../x'])) },
-            { name: 'align', body: String(rng.pick(['auto', 'on', 'off', 'sideways'])) },
-            { name: 'x'.repeat(rng.int(1, 300)), body: 'v' },
-            { name: 'unknownFile', filename: 'u.bin', body: rng.bytes(64) },
-          ]),
-        );
-      }
-      let body = multipart(parts, boundary);
-      let type = `multipart/form-data; boundary=${boundary}`;
-      switch (rng.int(0, 5)) {
-        case 0:
-          body = body.subarray(0, rng.int(0, body.length - 1)); // cut off
-          break;
-        case 1:
-          type = `multipart/form-data; boundary=other${boundary}`; // boundary not in the body
-          break;
-        case 2:
-          type = 'multipart/form-data'; // no boundary at all
-          break;
-        case 3:
-          body = Buffer.concat([rng.bytes(rng.int(1, 100)), body]); // preamble noise
-          break;
-        case 4:
-          body = Buffer.from(body.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'); // bare newlines
-          break;
-        default:
-          for (let k = 0; k < 30; k++) parts.push({ name: `f${k}`, body: 'x' }); // over the part limit
-          body = multipart(parts, boundary);
-      }
-      await probe('multipart', `#${i}`, '/v1/matte', { method: 'POST', body, headers: { 'content-type': type } });
-    }, new Rng(SEED + 2));
+    await run(
+      80,
+      async (rng, i) => {
+        const boundary = `b${rng.int(0, 1e9)}`;
+        const parts: { name: string; filename?: string; type?: string; body: Buffer | string }[] = [{ name: 'image', filename: 'f.png', type: 'image/png', body: png }];
+        const extra = rng.int(0, 4);
+        for (let k = 0; k < extra; k++) {
+          parts.push(
+            rng.pick([
+              { name: 'image', filename: 'again.png', type: 'image/png', body: png },
+              { name: 'background', filename: 'b.png', type: 'image/png', body: mutateBytes(rng, png) },
+              { name: 'backgroundId', body: rng.next() < 0.5 ? plateId : String(randomJson(rng)) },
+              { name: 'outputs', body: String(rng.pick(['alpha,composite', 'alpha,alpha', '', 'everything', ',,,'])) },
+              { name: 'compositeColor', body: String(rng.pick(['#00ff00', '#zzz', '', 'red', '#12345678'])) },
+              { name: 'model', body: String(rng.pick(['plate', '', 'nope', '../../x'])) },
+              { name: 'align', body: String(rng.pick(['auto', 'on', 'off', 'sideways'])) },
+              { name: 'x'.repeat(rng.int(1, 300)), body: 'v' },
+              { name: 'unknownFile', filename: 'u.bin', body: rng.bytes(64) },
+            ]),
+          );
+        }
+        let body = multipart(parts, boundary);
+        let type = `multipart/form-data; boundary=${boundary}`;
+        switch (rng.int(0, 5)) {
+          case 0:
+            body = body.subarray(0, rng.int(0, body.length - 1)); // cut off
+            break;
+          case 1:
+            type = `multipart/form-data; boundary=other${boundary}`; // boundary not in the body
+            break;
+          case 2:
+            type = 'multipart/form-data'; // no boundary at all
+            break;
+          case 3:
+            body = Buffer.concat([rng.bytes(rng.int(1, 100)), body]); // preamble noise
+            break;
+          case 4:
+            body = Buffer.from(body.toString('latin1').replace(/\r\n/g, '\n'), 'latin1'); // bare newlines
+            break;
+          default:
+            for (let k = 0; k < 30; k++) parts.push({ name: `f${k}`, body: 'x' }); // over the part limit
+            body = multipart(parts, boundary);
+        }
+        await probe('multipart', `#${i}`, '/v1/matte', { method: 'POST', body, headers: { 'content-type': type } });
+      },
+      new Rng(SEED + 2),
+    );
   }, 180_000);
 
   it('job ranges: random in/out/unit on a real clip', async () => {
-    await run(60, async (rng, i) => {
-      const r = rng.next();
-      const range =
-        r < 0.4
-          ? { in: randomJson(rng), out: randomJson(rng), unit: rng.pick(['frames', 'seconds', 'timecode', 'parsecs', undefined]) }
-          : r < 0.8
-            ? { in: rng.pick([-5, 0, 3, 11, 12, 13, 1e9, 0.5, 2 ** 53]), out: rng.pick([-1, 0, 2, 11, 12, 400, 1e308, 0.49]), unit: rng.pick(['frames', 'seconds']) }
-            : randomJson(rng);
-      await probe('ranges', `#${i} ${JSON.stringify(range).slice(0, 80)}`, '/v1/jobs', { method: 'POST', body: JSON.stringify({ ...validJob(), range }), headers: { 'content-type': 'application/json' } });
-    }, new Rng(SEED + 3));
+    await run(
+      60,
+      async (rng, i) => {
+        const r = rng.next();
+        const range =
+          r < 0.4
+            ? { in: randomJson(rng), out: randomJson(rng), unit: rng.pick(['frames', 'seconds', 'timecode', 'parsecs', undefined]) }
+            : r < 0.8
+              ? { in: rng.pick([-5, 0, 3, 11, 12, 13, 1e9, 0.5, 2 ** 53]), out: rng.pick([-1, 0, 2, 11, 12, 400, 1e308, 0.49]), unit: rng.pick(['frames', 'seconds']) }
+              : randomJson(rng);
+        await probe('ranges', `#${i} ${JSON.stringify(range).slice(0, 80)}`, '/v1/jobs', {
+          method: 'POST',
+          body: JSON.stringify({ ...validJob(), range }),
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+      new Rng(SEED + 3),
+    );
   }, 180_000);
 
   it('output paths: relative, files, devices, NUL, too long, unwritable', async () => {
     const long = path.join(dir, 'x'.repeat(300), 'y'.repeat(300));
-    const candidates = ['out', './out', '../out', '~/out', '', ' ', '/dev/null', '/proc/self/x', path.join(dir, 'a-file.txt'), path.join(dir, 'a-file.txt', 'sub'), `${dir}/bad\u0000name`, long, path.join(dir, 'ok', 'é 🙂'), 'C:\\Users\\x', 42, null, ['a'], { p: 1 }];
-    await run(50, async (rng, i) => {
-      const outputDir = rng.pick(candidates);
-      const mediaPath = rng.next() < 0.8 ? clip.path : rng.pick(['clip.mp4', `${clip.path}\u0000.txt`, dir, '/dev/zero']);
-      await probe('paths', `#${i} ${JSON.stringify(outputDir).slice(0, 60)}`, '/v1/jobs', { method: 'POST', body: JSON.stringify({ ...validJob(), mediaPath, outputDir }), headers: { 'content-type': 'application/json' } });
-    }, new Rng(SEED + 4));
+    const candidates = [
+      'out',
+      './out',
+      '../out',
+      '~/out',
+      '',
+      ' ',
+      '/dev/null',
+      '/proc/self/x',
+      path.join(dir, 'a-file.txt'),
+      path.join(dir, 'a-file.txt', 'sub'),
+      `${dir}/bad\u0000name`,
+      long,
+      path.join(dir, 'ok', 'é 🙂'),
+      'C:\\Users\\x',
+      42,
+      null,
+      ['a'],
+      { p: 1 },
+    ];
+    await run(
+      50,
+      async (rng, i) => {
+        const outputDir = rng.pick(candidates);
+        const mediaPath = rng.next() < 0.8 ? clip.path : rng.pick(['clip.mp4', `${clip.path}\u0000.txt`, dir, '/dev/zero']);
+        await probe('paths', `#${i} ${JSON.stringify(outputDir).slice(0, 60)}`, '/v1/jobs', {
+          method: 'POST',
+          body: JSON.stringify({ ...validJob(), mediaPath, outputDir }),
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+      new Rng(SEED + 4),
+    );
   }, 180_000);
 
   it('raw HTTP: oversized headers, broken request lines and bodies get JSON errors', async () => {
@@ -256,7 +311,14 @@ describe(`fuzz (seed ${SEED})`, () => {
     const rng = new Rng(SEED + 5);
     for (let i = 0; i < 90; i++) {
       counts.wsBinary = (counts.wsBinary ?? 0) + 1;
-      const header = { sessionId: rng.next() < 0.7 ? opened.sessionId : rng.int(0, 2 ** 32 - 1), seq: rng.int(0, 2 ** 32 - 1), timestamp: rng.pick([Date.now(), 0, -1, 1e300]), format: rng.pick(['rgba', 'jpeg', 'png'] as const), width: rng.pick([W, 0, 1, 65535, 2 ** 32 - 1]), height: rng.pick([H, 0, 1, 65535]) };
+      const header = {
+        sessionId: rng.next() < 0.7 ? opened.sessionId : rng.int(0, 2 ** 32 - 1),
+        seq: rng.int(0, 2 ** 32 - 1),
+        timestamp: rng.pick([Date.now(), 0, -1, 1e300]),
+        format: rng.pick(['rgba', 'jpeg', 'png'] as const),
+        width: rng.pick([W, 0, 1, 65535, 2 ** 32 - 1]),
+        height: rng.pick([H, 0, 1, 65535]),
+      };
       const payload = rng.pick([png, jpeg, rng.bytes(rng.int(0, 256)), Buffer.alloc(W * H * 4)]);
       const frame = Buffer.from(encodeLiveFrame(header, payload));
       ws.send(rng.next() < 0.5 ? frame : mutateBytes(rng, frame));
@@ -265,7 +327,12 @@ describe(`fuzz (seed ${SEED})`, () => {
     for (let i = 0; i < 40; i++) {
       counts.wsText = (counts.wsText ?? 0) + 1;
       const r = rng.next();
-      const valid = rng.pick([{ type: 'open', backgroundId: plateId, width: W, height: H }, { type: 'stats', sessionId: opened.sessionId }, { type: 'watch', sessionId: 999 }, { type: 'close', sessionId: 12345 }]);
+      const valid = rng.pick([
+        { type: 'open', backgroundId: plateId, width: W, height: H },
+        { type: 'stats', sessionId: opened.sessionId },
+        { type: 'watch', sessionId: 999 },
+        { type: 'close', sessionId: 12345 },
+      ]);
       const text = r < 0.5 ? JSON.stringify(mutateObject(rng, valid)) : r < 0.8 ? JSON.stringify(randomJson(rng)) : brokenJsonText(rng, JSON.stringify(valid));
       const before = inbox.length;
       ws.send(text);

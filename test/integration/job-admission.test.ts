@@ -43,7 +43,10 @@ describe('job admission', () => {
       await expect.poll(() => svc.get(running.id).state).toBe('running');
       const queued = await svc.create(request);
       expect(svc.get(queued.id).state).toBe('queued');
-      const refused = await svc.create(request).then(() => undefined, (err: unknown) => err);
+      const refused = await svc.create(request).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       expect(refused).toBeInstanceOf(BusyError);
       const [status, code] = describeError(refused, 1);
       expect([status, code]).toEqual([503, 'busy']);

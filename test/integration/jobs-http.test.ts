@@ -104,7 +104,7 @@ describe('jobs over HTTP', () => {
     for (;;) {
       const r = (await (await t.api(`/v1/jobs/${job.id}`)).json()) as JobRecord;
       if (r.progress.framesDone >= 3) break;
-      if (Date.now() > deadline || r.state !== 'running' && r.state !== 'queued') throw new Error(`job did not progress: ${JSON.stringify(r)}`);
+      if (Date.now() > deadline || (r.state !== 'running' && r.state !== 'queued')) throw new Error(`job did not progress: ${JSON.stringify(r)}`);
       await new Promise((res) => setTimeout(res, 50));
     }
     const del = await t.api(`/v1/jobs/${job.id}`, { method: 'DELETE' });
@@ -180,7 +180,10 @@ describe('kill -9 of the engine process mid-job', () => {
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const config = await readFile(file, 'utf8').then((s) => JSON.parse(s) as EngineConfigFile, () => undefined);
+      const config = await readFile(file, 'utf8').then(
+        (s) => JSON.parse(s) as EngineConfigFile,
+        () => undefined,
+      );
       if (config && config.pid === child.pid) return { child, url: `http://127.0.0.1:${config.port}`, token: config.token, stderr: () => stderr };
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`engine did not start: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
@@ -196,7 +199,9 @@ describe('kill -9 of the engine process mid-job', () => {
     const api = (route: string, init: RequestInit = {}): Promise<Response> =>
       fetch(engine.url + route, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${engine.token}` } });
     try {
-      const first = (await (await api('/v1/jobs', json({ mediaPath: clip.path, range: { in: 0, out: 10, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['prores4444', 'png'], outputDir }))).json()) as JobRecord;
+      const first = (await (
+        await api('/v1/jobs', json({ mediaPath: clip.path, range: { in: 0, out: 10, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['prores4444', 'png'], outputDir }))
+      ).json()) as JobRecord;
       expect((await readEvents(await api(`/v1/jobs/${first.id}/events`))).at(-1)?.type).toBe('done');
       const finished = (await (await api(`/v1/jobs/${first.id}`)).json()) as JobRecord;
       const movBefore = await readFile(finished.outputs.find((o) => o.kind === 'prores4444')!.path);

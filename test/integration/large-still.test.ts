@@ -28,7 +28,9 @@ describe('an 8192x8192 still', () => {
     const small = await toPng(texturedPlate(64, 48, 2));
     expect((await matte(small, small)).status).toBe(200); // warm: the model is open
     const idle = process.memoryUsage().rss;
-    const big = await sharp({ create: { width: 8192, height: 8192, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png({ compressionLevel: 9 }).toBuffer();
+    const big = await sharp({ create: { width: 8192, height: 8192, channels: 3, background: { r: 40, g: 120, b: 200 } } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(big.length).toBeLessThan(300 * 1024); // small on the wire, 192 MiB decoded
 
     const large = matte(big, big);

@@ -85,12 +85,16 @@ describe('NutStreamServer', () => {
     const secret = new URL(stream.url).pathname;
     // 40 guesses at once (the report's 40 connections started 29 ffmpeg processes).
     const guesses = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => fetch(`${base}/${i.toString(16).padStart(48, '0')}.nut`).then(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code] as const)),
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(`${base}/${i.toString(16).padStart(48, '0')}.nut`).then(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code] as const),
+      ),
     );
     expect(new Set(guesses.map((g) => g.join(' ')))).toEqual(new Set(['404 not_found']));
     expect(stream.clientCount).toBe(0);
     for (const path of ['/', secret.slice(0, -1), secret.toUpperCase(), `${secret}/x`]) expect((await fetch(base + path)).status, path).toBe(404);
-    const rebound = await new Promise<number>((resolve) => http.get({ host: '127.0.0.1', port: stream!.port, path: secret, headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))));
+    const rebound = await new Promise<number>((resolve) =>
+      http.get({ host: '127.0.0.1', port: stream!.port, path: secret, headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode ?? 0))),
+    );
     expect(rebound).toBe(403);
     expect(stream.clientCount).toBe(0);
 

@@ -40,11 +40,11 @@ function connect(): Promise<LiveConnection> {
 /** The newest frame of a stream, read by a real ffmpeg, as RGBA. */
 async function streamFrame(url: string, w = W, h = H): Promise<{ data: Buffer; width: number; channels: number }> {
   const { ffmpeg } = await mediaTools();
-  const { stdout } = await promisify(execFile)(
-    ffmpeg.path,
-    ['-hide_banner', '-loglevel', 'error', '-f', 'nut', '-i', url, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
-    { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 30_000 },
-  );
+  const { stdout } = await promisify(execFile)(ffmpeg.path, ['-hide_banner', '-loglevel', 'error', '-f', 'nut', '-i', url, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'], {
+    encoding: 'buffer',
+    maxBuffer: 64 << 20,
+    timeout: 30_000,
+  });
   expect(stdout.length).toBe(w * h * 4);
   return { data: stdout, width: w, channels: 4 };
 }
@@ -109,10 +109,13 @@ describe('WS /v1/live', () => {
       const png = await toPng(subjectFrame);
       for (let seq = 1; seq <= 40; seq++) live.sendFrame(info.sessionId, seq, Date.now(), 'png', W, H, png);
       await expect
-        .poll(async () => {
-          const s = await live.stats(info.sessionId);
-          return s.matted + s.dropped;
-        }, { timeout: 60_000 })
+        .poll(
+          async () => {
+            const s = await live.stats(info.sessionId);
+            return s.matted + s.dropped;
+          },
+          { timeout: 60_000 },
+        )
         .toBe(40);
       const s = await live.stats(info.sessionId);
       expect(s.received).toBe(40);
@@ -179,11 +182,14 @@ describe('WS /v1/live', () => {
     ws.send(encodeLiveFrame({ sessionId: id, seq: 6, timestamp: Date.now(), format: 'png', width: W, height: H }, png));
     ws.send(JSON.stringify({ type: 'stats', sessionId: id }));
     await expect
-      .poll(async () => {
-        ws.send(JSON.stringify({ type: 'stats', sessionId: id }));
-        const m = await next();
-        return m.type === 'stats' ? m.matted : -1;
-      }, { timeout: 30_000 })
+      .poll(
+        async () => {
+          ws.send(JSON.stringify({ type: 'stats', sessionId: id }));
+          const m = await next();
+          return m.type === 'stats' ? m.matted : -1;
+        },
+        { timeout: 30_000 },
+      )
       .toBe(1);
     ws.close();
   });
@@ -203,7 +209,7 @@ describe('WS /v1/live', () => {
     }
   });
 
-  it('ends a connection\'s sessions and their streams when it disconnects', async () => {
+  it("ends a connection's sessions and their streams when it disconnects", async () => {
     const live = await connect();
     const info = await live.openSession({ backgroundId, width: W, height: H });
     const port = Number(new URL(info.streamUrl).port);

@@ -39,7 +39,11 @@ async function decodedIndices(file: string, range: JobRange | undefined): Promis
 const seq = (first: number, count: number): number[] => Array.from({ length: count }, (_, i) => first + i);
 
 describe('decodeFrames: exact frames of a range', () => {
-  for (const [rate, frames] of [['25', 75], ['30000/1001', 90], ['60', 150]] as const) {
+  for (const [rate, frames] of [
+    ['25', 75],
+    ['30000/1001', 90],
+    ['60', 150],
+  ] as const) {
     it(`at ${rate} fps: every range yields exactly its frames, first and last included`, async () => {
       const clip = await makeClip(dir, `r${rate.replace('/', '_')}`, { rate, frames });
       const info = await probeMedia(tools, clip.path);
@@ -129,7 +133,24 @@ describe('bad media gives clear errors', () => {
     // rate, Matroska does not (the frames are counted).
     for (const ext of ['mp4', 'mkv']) {
       const vfr = path.join(dir, `vfr.${ext}`);
-      await runCapture('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=30:d=2', '-vf', "select='gte(t,1)+not(mod(n,3))'", '-vsync', 'vfr', '-c:v', 'libx264', '-preset', 'ultrafast', '-y', vfr]);
+      await runCapture('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=s=160x90:r=30:d=2',
+        '-vf',
+        "select='gte(t,1)+not(mod(n,3))'",
+        '-vsync',
+        'vfr',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-y',
+        vfr,
+      ]);
       expect(await codeOf(probeMedia(tools, vfr))).toBe('variable_frame_rate');
     }
   });

@@ -29,7 +29,7 @@ async function download(name: string, bytes: Uint8Array): Promise<string> {
 describe('models:add', () => {
   afterAll(removeTempDirs);
 
-  it('a user\'s file named like the official one is recorded as the user\'s: the official entry keeps its sha256 and URL; /v1/models shows the file in use and where it came from', async () => {
+  it("a user's file named like the official one is recorded as the user's: the official entry keeps its sha256 and URL; /v1/models shows the file in use and where it came from", async () => {
     const dir = await makeModelsDir();
     const official = (await manifestOf(dir)).find((m) => m.id === HD_ID)!;
     const bytes = await fixtureFor(HD_ID);
@@ -48,14 +48,21 @@ describe('models:add', () => {
     expect(await snapshot(dir)).toEqual(before);
 
     // models:fetch does not refuse it as a mismatch: it is in use as the user's.
-    expect(await fetchModel(official, { modelsDir: dir, acceptUnverified: true })).toMatchObject({ status: 'present', verified: false, mine: { source: 'added by hand from onnx_mobilenetv2_hd.onnx' } });
+    expect(await fetchModel(official, { modelsDir: dir, acceptUnverified: true })).toMatchObject({
+      status: 'present',
+      verified: false,
+      mine: { source: 'added by hand from onnx_mobilenetv2_hd.onnx' },
+    });
     expect(await snapshot(dir)).toEqual(before);
 
     const engine = await startTestEngine({ modelsDir: dir, warmUp: false });
     try {
       const listed = ((await (await engine.api('/v1/models')).json()) as ModelList).models;
       const byId = Object.fromEntries(listed.map((m) => [m.id, m]));
-      expect(byId[HD_ID]).toMatchObject({ available: true, file: { name: 'bgmv2-mobilenetv2-hd.onnx', present: true, origin: 'user', sha256: sha256(bytes), source: 'added by hand from onnx_mobilenetv2_hd.onnx' } });
+      expect(byId[HD_ID]).toMatchObject({
+        available: true,
+        file: { name: 'bgmv2-mobilenetv2-hd.onnx', present: true, origin: 'user', sha256: sha256(bytes), source: 'added by hand from onnx_mobilenetv2_hd.onnx' },
+      });
       expect(byId[K4_ID]!.file).toEqual({ name: 'bgmv2-mobilenetv2-4k.onnx', present: false, origin: 'unrecorded', sha256: null, source: expect.stringContaining(official.url!.replace('hd', '4k')) });
       expect(byId.plate).not.toHaveProperty('file');
       for (const id of ['rvm', 'fused']) expect(byId[id]!.file, id).toMatchObject({ name: 'rvm.onnx', present: false, origin: 'converted' });
@@ -64,7 +71,7 @@ describe('models:add', () => {
     }
   });
 
-  it('a file whose sha256 the manifest records is the official one: installed, nothing recorded as the user\'s', async () => {
+  it("a file whose sha256 the manifest records is the official one: installed, nothing recorded as the user's", async () => {
     const bytes = await fixtureFor(HD_ID);
     const dir = await makeModelsDir({}, (m) => m.map((e) => (e.id === HD_ID ? { ...e, sha256: sha256(bytes) } : e)));
     const file = await download('renamed-by-the-browser.onnx', bytes);
@@ -79,10 +86,21 @@ describe('models:add', () => {
     const cases: [string, Uint8Array, Parameters<typeof addModel>[1] extends infer O ? Partial<O> : never, RegExp, ((m: ManifestEntry[]) => ManifestEntry[])?, Record<string, Uint8Array>?][] = [
       ['wrong names', await fixtureFor(HD_ID, { inputNames: ['input', 'background'] }), { id: HD_ID }, /expected inputs "src" and "bgr".*nothing was changed/],
       ['channels last', await fixtureFor(HD_ID, { layout: 'nhwc' }), { id: HD_ID }, /channels first.*nothing was changed/],
-      ['symbolic dims, 3-channel pha', await fixtureFor(HD_ID, { outputDims: 'symbolic', realPhaChannels: 3 }), { id: HD_ID }, /output "pha" must be float32 \(B, 1, H, W\).*probe frame it came out as \(1, 3, .*nothing was changed/],
+      [
+        'symbolic dims, 3-channel pha',
+        await fixtureFor(HD_ID, { outputDims: 'symbolic', realPhaChannels: 3 }),
+        { id: HD_ID },
+        /output "pha" must be float32 \(B, 1, H, W\).*probe frame it came out as \(1, 3, .*nothing was changed/,
+      ],
       ['not onnx', new TextEncoder().encode('GIF89a...'), { id: HD_ID }, /is not an ONNX model.*nothing was changed/],
       ['truncated', good.subarray(0, good.length - 4096), { id: HD_ID }, /is not an ONNX model.*nothing was changed/],
-      ['sha mismatch', good, { id: HD_ID }, /has sha256 [0-9a-f]{64}, but "bgmv2-mobilenetv2-hd" is [0-9a-f]{64}: this is not the file/, (m) => m.map((e) => (e.id === HD_ID ? { ...e, sha256: 'ab'.repeat(32) } : e))],
+      [
+        'sha mismatch',
+        good,
+        { id: HD_ID },
+        /has sha256 [0-9a-f]{64}, but "bgmv2-mobilenetv2-hd" is [0-9a-f]{64}: this is not the file/,
+        (m) => m.map((e) => (e.id === HD_ID ? { ...e, sha256: 'ab'.repeat(32) } : e)),
+      ],
       ['taken', good, { id: HD_ID }, /models\/bgmv2-mobilenetv2-hd\.onnx already exists with other content.*left as it is/, undefined, { [HD_ID]: new TextEncoder().encode('mine') }],
       ['unknown', good, {}, /cannot tell which model .* is .*pass --id/],
       ['logical id', good, { id: 'bgmv2' }, /"bgmv2" has no file of its own; add one of its variants/],
@@ -111,7 +129,7 @@ describe('models:add', () => {
     await session.dispose();
   });
 
-  it('a new id with --preset becomes one new entry with that preset\'s settings', async () => {
+  it("a new id with --preset becomes one new entry with that preset's settings", async () => {
     const dir = await makeModelsDir();
     const bytes = await fixtureFor(K4_ID);
     const file = await download('my-4k-export.onnx', bytes);

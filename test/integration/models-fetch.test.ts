@@ -273,7 +273,9 @@ describe('models:fetch over loopback HTTP', () => {
     const offline = await makeModelsDir({}, (models) => models.map((m) => (m.id === HD_ID ? { ...m, url: `http://127.0.0.1:${deadPort}/hd.onnx`, sha256: sha256(fixture) } : m)));
     const before = await snapshot(offline);
     await expect(fetchModels(HD_ID, { modelsDir: offline, downloadsDir })).rejects.toThrow(
-      new RegExp(`cannot reach 127\\.0\\.0\\.1:${deadPort} \\(ECONNREFUSED\\); offline\\? download http://127\\.0\\.0\\.1:${deadPort}/hd\\.onnx by hand and run "npm run models:add <file> -- --id ${HD_ID}"`),
+      new RegExp(
+        `cannot reach 127\\.0\\.0\\.1:${deadPort} \\(ECONNREFUSED\\); offline\\? download http://127\\.0\\.0\\.1:${deadPort}/hd\\.onnx by hand and run "npm run models:add <file> -- --id ${HD_ID}"`,
+      ),
     );
     expect(await snapshot(offline)).toEqual(before);
 
@@ -291,7 +293,7 @@ describe('models:fetch over loopback HTTP', () => {
     await expect(fetchModels('nope', { modelsDir: taken, downloadsDir })).rejects.toThrow(/unknown model "nope"; models that can be fetched: bgmv2-mobilenetv2-hd, bgmv2-mobilenetv2-4k/);
   });
 
-  it('after a user\'s own file under the official name (models:add), the real file still fetches once the user\'s is moved away', async () => {
+  it("after a user's own file under the official name (models:add), the real file still fetches once the user's is moved away", async () => {
     const dir = await modelsDir({ hd: null });
     const mine = await fixtureFor(HD_ID, { weightCount: 1000 });
     const download = path.join(await tempDir('cleanplate-dl-'), 'onnx_mobilenetv2_hd.onnx');

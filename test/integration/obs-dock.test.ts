@@ -207,7 +207,7 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
     await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 30_000 }).toMatch(/refused the password/);
   });
 
-  it('draws a live session\'s mattes with alpha on the layer page (for Browser Sources)', async () => {
+  it("draws a live session's mattes with alpha on the layer page (for Browser Sources)", async () => {
     const W = 160;
     const H = 96;
     const plate = texturedPlate(W, H, 3);

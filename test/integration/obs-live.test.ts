@@ -137,7 +137,7 @@ async function expectLiveMatte(timeout = 90_000): Promise<AlphaCheck> {
 }
 
 describe('OBS live matte (real OBS under Xvfb)', () => {
-  it('keeps OBS\'s websocket on loopback only', () => {
+  it("keeps OBS's websocket on loopback only", () => {
     const listening = readFileSync('/proc/net/tcp', 'utf8')
       .split('\n')
       .slice(1)
@@ -239,9 +239,7 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     expect(check.overSubject).toBeGreaterThan(0.9);
     expect(check.overBackground).toBeLessThan(0.1);
 
-    await expect
-      .poll(async () => (await controller.status()).mattes[0]?.stats?.matted ?? 0, { timeout: 30_000 })
-      .toBeGreaterThan(5);
+    await expect.poll(async () => (await controller.status()).mattes[0]?.stats?.matted ?? 0, { timeout: 30_000 }).toBeGreaterThan(5);
     const status = await controller.status();
     expect(status.obs).toBe('connected');
     const stats = status.mattes[0]!.stats!;
@@ -312,9 +310,7 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     const running = cli('run', '--url', obs.url, '--source', SOURCE, '--duration', '8');
     const client = await obs.client();
     try {
-      await expect
-        .poll(async () => (await client.call('GetInputList')).inputs.some((i) => i.inputName === matteLayerName(SOURCE)), { timeout: 60_000 })
-        .toBe(true);
+      await expect.poll(async () => (await client.call('GetInputList')).inputs.some((i) => i.inputName === matteLayerName(SOURCE)), { timeout: 60_000 }).toBe(true);
       const run = await running;
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/live matte "Camera \(CleanPlate matte\)" streaming on port \d+/);

@@ -33,7 +33,11 @@ const H = 180;
 /** A looping clip of the figure swaying left and right in a room (lossless enough: x264 crf 12). */
 async function personClip(file: string): Promise<void> {
   const { ffmpeg } = await mediaTools();
-  const child = spawn(ffmpeg.path, ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv444p', '-y', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(
+    ffmpeg.path,
+    ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv444p', '-y', file],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
   const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}`)))));
   for (let i = 0; i < 100; i++) child.stdin!.write(personFrame(W, H, Math.round(40 * Math.sin((i / 100) * 2 * Math.PI))).data);
   child.stdin!.end();
@@ -52,7 +56,10 @@ function backdrop(width: number, height: number): Frame {
       if (sun) rgb = [255, 235, 170];
       if (y > hill) rgb = [40 + 20 * Math.sin(x / 9), 80 + 15 * Math.sin(y / 7), 45];
       if (y > height * 0.8) rgb = [50, 90 + 30 * Math.sin(x / 11 + y / 5), 150];
-      data.set(rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))), (y * width + x) * 3);
+      data.set(
+        rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))),
+        (y * width + x) * 3,
+      );
     }
   }
   return { data, width, height, channels: 3 };
@@ -71,7 +78,10 @@ const wsFactory = (url: string, protocols: string[]): WebSocketLike => {
 class RestartableEngine {
   engine: Engine | undefined;
   readonly log: string[] = [];
-  constructor(readonly configDir: string, readonly dataDir: string) {}
+  constructor(
+    readonly configDir: string,
+    readonly dataDir: string,
+  ) {}
   async start(): Promise<void> {
     this.engine = await createEngine({ port: 0, configDir: this.configDir, dataDir: this.dataDir, modelsDir, warmUp: false, log: (l) => this.log.push(l) });
   }
@@ -231,7 +241,9 @@ describe('OBS controller resilience (real OBS under Xvfb, real engines)', () => 
       // The program: the figure from the matte layer over the new backdrop (the README picture).
       // OBS's program can lag the layer's own frames under load: poll it.
       const sky = backdrop(640, 360);
-      const at = (img: { data: Uint8Array; width: number; channels: number }, x: number, y: number): number[] => [...img.data.subarray((y * img.width + x) * img.channels, (y * img.width + x) * img.channels + 3)];
+      const at = (img: { data: Uint8Array; width: number; channels: number }, x: number, y: number): number[] => [
+        ...img.data.subarray((y * img.width + x) * img.channels, (y * img.width + x) * img.channels + 3),
+      ];
       const near = (a: number[], b: number[], tol: number): boolean => a.every((v, i) => Math.abs(v - b[i]!) < tol);
       let png: Uint8Array | undefined;
       await expect
@@ -301,7 +313,7 @@ describe('OBS controller resilience (real OBS under Xvfb, real engines)', () => 
     }
   }, 240_000);
 
-  it('a killed controller\'s layout is noticed by obs status with the repair command; obs remove repairs it and says so once', async () => {
+  it("a killed controller's layout is noticed by obs status with the repair command; obs remove repairs it and says so once", async () => {
     const run = cli('run', '--source', SOURCE, '--model', 'rvm', '--width', '160', '--hide-original', '--duration', '120');
     try {
       await expect.poll(hidden, { timeout: 90_000, interval: 200 }).toBe(true);

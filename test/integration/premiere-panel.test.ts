@@ -90,7 +90,10 @@ async function startEngineProcess(root: string): Promise<{ kill(): Promise<void>
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const config = await readFile(configFile, 'utf8').then((t) => JSON.parse(t) as EngineConfigFile, () => undefined);
+    const config = await readFile(configFile, 'utf8').then(
+      (t) => JSON.parse(t) as EngineConfigFile,
+      () => undefined,
+    );
     if (config?.pid === child.pid) break;
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`engine did not start: ${stderr}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -109,7 +112,10 @@ const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ pa
 const engineEnv = (t: TestEngine): Record<string, string> => ({ CLEANPLATE_CONFIG_DIR: t.configDir });
 
 async function connected(page: Page): Promise<void> {
-  await page.getByLabel('Engine status').filter({ hasText: /^Engine \d+\.\d+\.\d+/ }).waitFor({ timeout: 15_000 });
+  await page
+    .getByLabel('Engine status')
+    .filter({ hasText: /^Engine \d+\.\d+\.\d+/ })
+    .waitFor({ timeout: 15_000 });
 }
 
 async function selectAndPlate(p: PanelUnderTest, plateFile: string): Promise<void> {
@@ -124,7 +130,11 @@ async function selectAndPlate(p: PanelUnderTest, plateFile: string): Promise<voi
 
 /** Waits until the progress bar shows at least `frames` of the job done. */
 async function progressed(page: Page, frames: number): Promise<void> {
-  await page.getByLabel('Progress').getByText(new RegExp(`frames ([${frames}-9]|\\d\\d+)\\d*/`)).first().waitFor({ timeout: 30_000 });
+  await page
+    .getByLabel('Progress')
+    .getByText(new RegExp(`frames ([${frames}-9]|\\d\\d+)\\d*/`))
+    .first()
+    .waitFor({ timeout: 30_000 });
 }
 
 describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM and a real engine', () => {
@@ -219,13 +229,19 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
       await page.getByRole('button', { name: 'Apply matte' }).click();
       await progressed(page, 5);
       await e.kill(); // the engine crashes mid-render (its engine.json stays behind, stale)
-      await page.getByRole('alert').getByText(/Lost contact with the engine while rendering "long.mp4"/).waitFor({ timeout: 15_000 });
+      await page
+        .getByRole('alert')
+        .getByText(/Lost contact with the engine while rendering "long.mp4"/)
+        .waitFor({ timeout: 15_000 });
       await page.getByLabel('Progress').getByText('waiting for the engine...').waitFor();
       await page.getByLabel('Engine status').getByText('Engine not running').waitFor({ timeout: 15_000 });
       await shot(page, '20-engine-stopped-mid-job');
 
       e = await startEngineProcess(root); // new port, new token
-      await page.getByRole('alert').getByText(/The engine stopped while rendering "long.mp4": nothing was imported/).waitFor({ timeout: 20_000 });
+      await page
+        .getByRole('alert')
+        .getByText(/The engine stopped while rendering "long.mp4": nothing was imported/)
+        .waitFor({ timeout: 20_000 });
       const jobs = page.getByLabel('Recent jobs');
       await jobs.getByText('interrupted').waitFor();
       await shot(page, '21-interrupted-after-restart');
@@ -233,7 +249,10 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
       expect(project.log).toEqual([]);
 
       await jobs.getByRole('button', { name: 'Run again' }).click();
-      await page.getByRole('status').getByText(/Matte for "long.mp4" placed on V3/).waitFor({ timeout: 60_000 });
+      await page
+        .getByRole('status')
+        .getByText(/Matte for "long.mp4" placed on V3/)
+        .waitFor({ timeout: 60_000 });
       expect(p.seq.videoTrackList[2]!.items.map((c) => [c.startTicks, c.endTicks])).toEqual([[p.clip.startTicks, p.clip.endTicks]]);
       expect(project.log).toHaveLength(2); // one import, one placement
     } finally {
@@ -260,7 +279,7 @@ describe('Premiere panel in Chromium with the ES3 host on a fake Premiere DOM an
     expect(list.jobs.at(-1)!.state).toBe('cancelled');
   });
 
-  it('job failed: the engine\'s reason in plain words, nothing imported', async () => {
+  it("job failed: the engine's reason in plain words, nothing imported", async () => {
     const half = await makeClip(dir, 'half', { frames: 40, rate: '25', extraArgs: ['-movflags', '+faststart'] });
     await truncate(half.path, Math.floor((await stat(half.path)).size / 2));
     const p = await panelOn(half.path, engineEnv(engine), 40);

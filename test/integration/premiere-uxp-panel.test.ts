@@ -60,7 +60,18 @@ interface ProjectView {
 
 type PageUxp = {
   project: {
-    addSequence(n: string, r: object, o: object): { frame(n: number): bigint; playhead: bigint; addClip(i: unknown, o: object): unknown; select(c: unknown): void; video: { clips: { name: string; start: bigint; end: bigint }[] }[]; audio: { clips: { name: string; start: bigint; end: bigint }[] }[] };
+    addSequence(
+      n: string,
+      r: object,
+      o: object,
+    ): {
+      frame(n: number): bigint;
+      playhead: bigint;
+      addClip(i: unknown, o: object): unknown;
+      select(c: unknown): void;
+      video: { clips: { name: string; start: bigint; end: bigint }[] }[];
+      audio: { clips: { name: string; start: bigint; end: bigint }[] }[];
+    };
     addMedia(p: string, m?: object): Promise<unknown>;
     root: { children: { name: string; children: { mediaPath: string }[] }[] };
     log: string[];
@@ -114,7 +125,10 @@ async function openPanel(homedir: string): Promise<Page> {
 const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 async function connected(page: Page): Promise<void> {
-  await page.getByLabel('Engine status').filter({ hasText: /^Engine \d+\.\d+\.\d+/ }).waitFor({ timeout: 15_000 });
+  await page
+    .getByLabel('Engine status')
+    .filter({ hasText: /^Engine \d+\.\d+\.\d+/ })
+    .waitFor({ timeout: 15_000 });
 }
 
 async function selectClip(page: Page): Promise<void> {
@@ -148,9 +162,16 @@ describe('Premiere UXP plugin in Chromium on the fake premierepro module and a r
     const before = await project(page);
     expect(before.undo).toEqual([]);
     await page.getByRole('button', { name: 'Apply matte' }).click();
-    await page.getByLabel('Progress').getByText(/take\.mp4: rendering.*frames [1-9]\d*\/75/).first().waitFor({ timeout: 30_000 });
+    await page
+      .getByLabel('Progress')
+      .getByText(/take\.mp4: rendering.*frames [1-9]\d*\/75/)
+      .first()
+      .waitFor({ timeout: 30_000 });
     await shot(page, '03-progress');
-    await page.getByRole('status').getByText(/Matte for "take.mp4" placed on V3/).waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('status')
+      .getByText(/Matte for "take.mp4" placed on V3/)
+      .waitFor({ timeout: 60_000 });
     await page.getByLabel('Recent jobs').getByText('placed on V3').waitFor();
     await shot(page, '04-placed');
 
@@ -184,7 +205,10 @@ describe('Premiere UXP plugin in Chromium on the fake premierepro module and a r
     const jobsBefore = ((await (await engine.api('/v1/jobs')).json()) as JobList).jobs.length;
     const before = await project(page);
     await page.getByRole('button', { name: 'Apply matte' }).click();
-    await page.getByRole('alert').getByText(/No free video track above V1 over 00:00:01:00-00:00:04:00 \(V2 in use there\)/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/No free video track above V1 over 00:00:01:00-00:00:04:00 \(V2 in use there\)/)
+      .waitFor();
     await shot(page, '10-no-free-track');
     expect(((await (await engine.api('/v1/jobs')).json()) as JobList).jobs.length).toBe(jobsBefore);
     expect(await project(page)).toEqual(before);
@@ -202,7 +226,10 @@ describe('Premiere UXP plugin in Chromium on the fake premierepro module and a r
     const key = page.getByLabel('Panel key');
     await key.fill('not a key');
     await page.getByRole('button', { name: 'Use panel key' }).click();
-    await page.getByRole('alert').getByText(/That is not a panel key/).waitFor();
+    await page
+      .getByRole('alert')
+      .getByText(/That is not a panel key/)
+      .waitFor();
     await key.fill(`http://127.0.0.1:${new URL(engine.url).port}/obs/#key=${engine.engine.panelKey()!}`);
     await page.getByRole('button', { name: 'Use panel key' }).click();
     await connected(page);

@@ -29,41 +29,106 @@ beforeAll(async () => {
   const raw = (data: Uint8Array, w: number, h: number, channels: 1 | 3 | 4) => sharp(data, { raw: { width: w, height: h, channels } });
   // A capture pair in the Background Matting v1 layout.
   await mkdir(path.join(shared, 'capture-pairs'), { recursive: true });
-  await raw(scene.frame.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0001_img.png'));
-  await raw(scene.plate.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0001_back.png'));
+  await raw(scene.frame.data, 200, 120, 3)
+    .png()
+    .toFile(path.join(shared, 'capture-pairs', '0001_img.png'));
+  await raw(scene.plate.data, 200, 120, 3)
+    .png()
+    .toFile(path.join(shared, 'capture-pairs', '0001_back.png'));
   // The same pair again as 0002: the decoy whose drawn trimap is wrong.
-  await raw(scene.frame.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0002_img.png'));
-  await raw(scene.plate.data, 200, 120, 3).png().toFile(path.join(shared, 'capture-pairs', '0002_back.png'));
+  await raw(scene.frame.data, 200, 120, 3)
+    .png()
+    .toFile(path.join(shared, 'capture-pairs', '0002_img.png'));
+  await raw(scene.plate.data, 200, 120, 3)
+    .png()
+    .toFile(path.join(shared, 'capture-pairs', '0002_back.png'));
   // Trimaps: 0001's is right (interior inside the head and torso, exterior the side strips); the
   // decoy 0002's "interior" is drawn on background, so its check must fail.
   trimapsFile = path.join(dir, 'trimaps.json');
-  const sides = [[[40, 0], [160, 0], [160, 120], [40, 120]]];
-  await writeFile(trimapsFile, JSON.stringify({
-    size: [200, 120],
-    pairs: {
-      'capture-pairs/0001': { interior: [[[95, 28], [105, 28], [105, 44], [95, 44]], [[84, 92], [116, 92], [116, 120], [84, 120]]], outer: sides },
-      'capture-pairs/0002': { interior: [[[5, 60], [30, 60], [30, 110], [5, 110]]], outer: sides },
-    },
-  }));
+  const sides = [
+    [
+      [40, 0],
+      [160, 0],
+      [160, 120],
+      [40, 120],
+    ],
+  ];
+  await writeFile(
+    trimapsFile,
+    JSON.stringify({
+      size: [200, 120],
+      pairs: {
+        'capture-pairs/0001': {
+          interior: [
+            [
+              [95, 28],
+              [105, 28],
+              [105, 44],
+              [95, 44],
+            ],
+            [
+              [84, 92],
+              [116, 92],
+              [116, 120],
+              [84, 120],
+            ],
+          ],
+          outer: sides,
+        },
+        'capture-pairs/0002': {
+          interior: [
+            [
+              [5, 60],
+              [30, 60],
+              [30, 110],
+              [5, 110],
+            ],
+          ],
+          outer: sides,
+        },
+      },
+    }),
+  );
   // One transplant: a piece of the plate moved onto another part of it, soft-edged.
   transplantsFile = path.join(dir, 'transplants.json');
-  await writeFile(transplantsFile, JSON.stringify({
-    plate: 'capture-pairs/0001_back.png',
-    size: [200, 120],
-    items: [{ name: 'block', polygon: [[20, 20], [60, 20], [60, 70], [20, 70]], feather: 1, offset: [110, 30] }],
-  }));
+  await writeFile(
+    transplantsFile,
+    JSON.stringify({
+      plate: 'capture-pairs/0001_back.png',
+      size: [200, 120],
+      items: [
+        {
+          name: 'block',
+          polygon: [
+            [20, 20],
+            [60, 20],
+            [60, 70],
+            [20, 70],
+          ],
+          feather: 1,
+          offset: [110, 30],
+        },
+      ],
+    }),
+  );
   // A real foreground as fgr/ + pha/ (BGMv2 layout) and one as an RGBA image (PhotoMatte85 layout).
   const subject = makeScene('fg', { width: 120, height: 160, noise: 0, softEdge: 3, veil: true });
   const rgb = Uint8Array.from(subject.foreground, (v) => Math.round(255 * v));
   const pha = Uint8Array.from(subject.alpha, (a) => Math.round(255 * a));
   await mkdir(path.join(shared, 'people', 'fgr'), { recursive: true });
   await mkdir(path.join(shared, 'people', 'pha'), { recursive: true });
-  await raw(rgb, 120, 160, 3).png().toFile(path.join(shared, 'people', 'fgr', 'a.png'));
-  await raw(pha, 120, 160, 1).png().toFile(path.join(shared, 'people', 'pha', 'a.png'));
+  await raw(rgb, 120, 160, 3)
+    .png()
+    .toFile(path.join(shared, 'people', 'fgr', 'a.png'));
+  await raw(pha, 120, 160, 1)
+    .png()
+    .toFile(path.join(shared, 'people', 'pha', 'a.png'));
   const rgba = new Uint8Array(120 * 160 * 4);
   for (let i = 0; i < 120 * 160; i++) rgba.set([rgb[3 * i]!, rgb[3 * i + 1]!, rgb[3 * i + 2]!, pha[i]!], 4 * i);
   await mkdir(path.join(shared, 'stills'), { recursive: true });
-  await raw(rgba, 120, 160, 4).png().toFile(path.join(shared, 'stills', 'b.png'));
+  await raw(rgba, 120, 160, 4)
+    .png()
+    .toFile(path.join(shared, 'stills', 'b.png'));
 });
 
 afterAll(async () => {
@@ -147,11 +212,7 @@ describe('quality bench on tiny images', () => {
   it('checks plate against the naive key on every class, flicker, and the default model on the drawn trimaps; pass says whether all hold', () => {
     expect(results.defaultModel).toBe('plate');
     const sadChecks = results.checks.filter((c) => c.what === 'SAD / naive');
-    expect(sadChecks.map((c) => c.set)).toEqual([
-      ...PERTURBATIONS.map(() => `generated-${W}x${H}`),
-      ...PERTURBATIONS.map(() => `real-${W}x${H}`),
-      'transplant-200x120',
-    ]);
+    expect(sadChecks.map((c) => c.set)).toEqual([...PERTURBATIONS.map(() => `generated-${W}x${H}`), ...PERTURBATIONS.map(() => `real-${W}x${H}`), 'transplant-200x120']);
     const flicker = results.temporal!.flicker;
     expect(Object.keys(flicker)).toEqual([NAIVE, ...installed()]);
     expect(flicker[NAIVE]!.all).toBeGreaterThan(0);
@@ -159,8 +220,14 @@ describe('quality bench on tiny images', () => {
     expect(results.checks.find((c) => c.what === `flicker / ${NAIVE}`)).toBeDefined();
     // The right trimap holds on an easy synthetic pair; the decoy's interior is background.
     const pairChecks = (pair: string) => results.checks.filter((c) => c.set === 'capture pairs' && c.subject === pair).map((c) => [c.what, c.pass]);
-    expect(pairChecks('capture-pairs/0001')).toEqual([['interior mean', true], ['exterior mean', true]]);
-    expect(pairChecks('capture-pairs/0002')).toEqual([['interior mean', false], ['exterior mean', true]]);
+    expect(pairChecks('capture-pairs/0001')).toEqual([
+      ['interior mean', true],
+      ['exterior mean', true],
+    ]);
+    expect(pairChecks('capture-pairs/0002')).toEqual([
+      ['interior mean', false],
+      ['exterior mean', true],
+    ]);
     expect(results.pass).toBe(false);
     expect(markdown).toMatch(/### Targets: \*\*\d+ of \d+ fail\*\* \(default model: plate\)/);
   });

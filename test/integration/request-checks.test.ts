@@ -24,10 +24,16 @@ afterAll(async () => {
 });
 
 const post = (route: string, body: unknown): Promise<Response> => t.api(route, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-const job = (fields: Record<string, unknown>): Record<string, unknown> => ({ mediaPath: clip.path, range: { in: 0, out: 3, unit: 'frames' }, background: { imagePath: clip.platePath }, outputs: ['matte'], ...fields });
+const job = (fields: Record<string, unknown>): Record<string, unknown> => ({
+  mediaPath: clip.path,
+  range: { in: 0, out: 3, unit: 'frames' },
+  background: { imagePath: clip.platePath },
+  outputs: ['matte'],
+  ...fields,
+});
 
 describe('request-time checks', () => {
-  it('refuses relative paths (they would resolve against the engine\'s working folder) and NUL bytes', async () => {
+  it("refuses relative paths (they would resolve against the engine's working folder) and NUL bytes", async () => {
     for (const [route, body, field] of [
       ['/v1/jobs', job({ outputDir: 'out' }), 'outputDir'],
       ['/v1/jobs', job({ mediaPath: 'clip.mp4' }), 'mediaPath'],
@@ -44,8 +50,13 @@ describe('request-time checks', () => {
     expect(await readdir(process.cwd())).not.toContain('out');
   });
 
-  it('answers an output folder that cannot be made at once (Node\'s recursive mkdir loops on /proc/self/x)', async () => {
-    const res = await t.api('/v1/jobs', { method: 'POST', body: JSON.stringify(job({ outputDir: '/proc/self/x' })), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(15_000) });
+  it("answers an output folder that cannot be made at once (Node's recursive mkdir loops on /proc/self/x)", async () => {
+    const res = await t.api('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify(job({ outputDir: '/proc/self/x' })),
+      headers: { 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(15_000),
+    });
     expect(res.status).toBe(422);
     expect((await errorOf(res)).code).toBe('output_dir_unwritable');
   });

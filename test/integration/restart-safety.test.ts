@@ -100,10 +100,22 @@ describe('restart after a crash, with forged and corrupt job records', () => {
       a000000000000005: record('a000000000000005', { request: { mediaPath: path.join(out, 'x.mp4'), outputDir: out }, tempPaths: [decoyTemp] }),
       a000000000000006: record('a000000000000006', { request: { mediaPath: path.join(out, 'x.mp4'), outputDir: out }, tempPaths: [`${out}/../decoy/.take.mov.partial-0badf00d`] }),
       // A record whose encoder pid is a decoy: a node process, or an ffmpeg of another user.
-      a000000000000007: record('a000000000000007', { request: { mediaPath: path.join(decoy, 'x.mp4'), outputDir: decoy }, tempPaths: [decoyTemp], encoder: { pid: nodeDecoy.pid, executable: process.execPath } }),
-      a000000000000008: record('a000000000000008', { request: { mediaPath: path.join(decoy, 'x.mp4'), outputDir: decoy }, tempPaths: [decoyTemp], encoder: { pid: otherUser?.pid ?? nodeDecoy.pid, executable: tools.ffmpeg.path } }),
+      a000000000000007: record('a000000000000007', {
+        request: { mediaPath: path.join(decoy, 'x.mp4'), outputDir: decoy },
+        tempPaths: [decoyTemp],
+        encoder: { pid: nodeDecoy.pid, executable: process.execPath },
+      }),
+      a000000000000008: record('a000000000000008', {
+        request: { mediaPath: path.join(decoy, 'x.mp4'), outputDir: decoy },
+        tempPaths: [decoyTemp],
+        encoder: { pid: otherUser?.pid ?? nodeDecoy.pid, executable: tools.ffmpeg.path },
+      }),
       // Corrupt ones: no createdAt (once made GET /v1/jobs answer 500), truncated JSON, not an object, wrong id.
-      a000000000000009: (() => { const r = record('a000000000000009', {}); delete r.createdAt; return r; })(),
+      a000000000000009: (() => {
+        const r = record('a000000000000009', {});
+        delete r.createdAt;
+        return r;
+      })(),
       a00000000000000a: '{"id": "a00000000000000a", "state": "runn',
       a00000000000000b: '[1, 2, 3]',
       a00000000000000c: record('ffffffffffffffff', { tempPaths: [ownMov] }),
@@ -112,7 +124,11 @@ describe('restart after a crash, with forged and corrupt job records', () => {
     for (const [id, content] of Object.entries(forged)) await writeFile(path.join(jobsDir, `${id}.json`), typeof content === 'string' ? content : JSON.stringify(content));
     // Records 7 and 8 are well-formed: the temp-named file in their folder may go (a name only the
     // engine makes), their pid may not.
-    const genuine = record('b000000000000001', { request: { mediaPath: path.join(out, 'clip.mp4'), outputDir: out }, tempPaths: [ownMov, ownPng], encoder: { pid: encoder.pid, executable: tools.ffmpeg.path } });
+    const genuine = record('b000000000000001', {
+      request: { mediaPath: path.join(out, 'clip.mp4'), outputDir: out },
+      tempPaths: [ownMov, ownPng],
+      encoder: { pid: encoder.pid, executable: tools.ffmpeg.path },
+    });
     await writeFile(path.join(jobsDir, 'b000000000000001.json'), JSON.stringify(genuine));
 
     const logs: string[] = [];
@@ -136,7 +152,10 @@ describe('restart after a crash, with forged and corrupt job records', () => {
       const setAside = ['1', '2', '3', '4', '5', '6', '9', 'a', 'b', 'c', 'd'].map((d) => `a00000000000000${d}`);
       for (const id of setAside) {
         expect(() => svc.get(id), id).toThrow(/no job/);
-        expect(logs.some((l) => l.includes(`job record ${id}.json set aside`)), id).toBe(true);
+        expect(
+          logs.some((l) => l.includes(`job record ${id}.json set aside`)),
+          id,
+        ).toBe(true);
       }
       expect((await readdir(path.join(jobsDir, 'invalid'))).length).toBe(setAside.length);
       const list: JobList = svc.list();

@@ -80,10 +80,13 @@ describe('rvm through the engine', () => {
     const { id } = (await created.json()) as JobRecord;
     let job: JobRecord | undefined;
     await expect
-      .poll(async () => {
-        job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
-        return job.state;
-      }, { timeout: 60_000, interval: 100 })
+      .poll(
+        async () => {
+          job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
+          return job.state;
+        },
+        { timeout: 60_000, interval: 100 },
+      )
       .toBe('done');
     const folder = job!.outputs.find((o) => o.kind === 'png')!.path;
     const names = (await readdir(folder)).filter((n) => n.endsWith('.png')).sort();

@@ -50,7 +50,11 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 /** Largest difference between a uint8 alpha and round(255 * float alpha). */
-const alphaDiff = (u8: Uint8Array, pha: Float32Array) => maxAbs(u8, Array.from(pha, (v) => Math.round(v * 255)));
+const alphaDiff = (u8: Uint8Array, pha: Float32Array) =>
+  maxAbs(
+    u8,
+    Array.from(pha, (v) => Math.round(v * 255)),
+  );
 
 beforeAll(async () => {
   raw = await ort.InferenceSession.create(await rvmOnnx(), { executionProviders: ['cpu'], intraOpNumThreads: 2 });
@@ -72,7 +76,10 @@ describe('converted RVM', () => {
       const frame = personFrame(W, H, f * 6);
       const mine = await runRaw(frame, onnxState);
       const src01 = Float32Array.from(frame.data, (v) => v / 255);
-      const feeds: Record<string, { data: Float32Array<ArrayBufferLike>; shape: number[] }> = { src: { data: src01, shape: [1, H, W, 3] }, downsample_ratio: { data: Float32Array.of(RATIO), shape: [] } };
+      const feeds: Record<string, { data: Float32Array<ArrayBufferLike>; shape: number[] }> = {
+        src: { data: src01, shape: [1, H, W, 3] },
+        downsample_ratio: { data: Float32Array.of(RATIO), shape: [] },
+      };
       STATE_IN.forEach((n, i) => (feeds[n] = tfState[i]!));
       const ref = await runTfjs(tfModel, feeds, outputs);
       // A real matte, not a blank one: the figure's torso is opaque, the wall behind it clear.
@@ -105,7 +112,7 @@ describe('rvm session', () => {
     await assisted?.dispose();
   });
 
-  it('needs no plate and gives the converted model\'s alpha and straight RGBA within 1/255, for RGB and RGBA frames', async () => {
+  it("needs no plate and gives the converted model's alpha and straight RGBA within 1/255, for RGB and RGBA frames", async () => {
     expect(session).toMatchObject({ kind: 'rvm', needsPlate: false, provider: 'cpu' });
     const expected = await runRaw(frames[0]!, zeroState());
     const out = await session.run(frames[0]!);
@@ -114,8 +121,18 @@ describe('rvm session', () => {
     const fg = out.foreground!;
     expect(fg).toMatchObject({ width: W, height: H, channels: 4 });
     const rgb = Uint8Array.from({ length: W * H * 3 }, (_, i) => fg.data[Math.floor(i / 3) * 4 + (i % 3)]!);
-    expect(maxAbs(rgb, Array.from(expected.fgr, (v) => Math.round(v * 255)))).toBeLessThanOrEqual(1);
-    expect(maxAbs(Uint8Array.from({ length: W * H }, (_, i) => fg.data[i * 4 + 3]!), out.alpha.data)).toBe(0);
+    expect(
+      maxAbs(
+        rgb,
+        Array.from(expected.fgr, (v) => Math.round(v * 255)),
+      ),
+    ).toBeLessThanOrEqual(1);
+    expect(
+      maxAbs(
+        Uint8Array.from({ length: W * H }, (_, i) => fg.data[i * 4 + 3]!),
+        out.alpha.data,
+      ),
+    ).toBe(0);
 
     const rgba = new Uint8Array(W * H * 4).fill(7);
     for (let i = 0; i < W * H; i++) rgba.set(frames[0]!.data.subarray(i * 3, i * 3 + 3), i * 4);

@@ -104,7 +104,16 @@ describe('a foreign web page in Chromium', () => {
     try {
       await page.goto(attackerUrl);
       type Results = { top: Record<string, string> | null; sandboxed: Record<string, string> | null };
-      await expect.poll(() => page.evaluate(() => { const r = (globalThis as unknown as { results: Results }).results; return r.top !== null && r.sandboxed !== null; }), { timeout: 60_000 }).toBe(true);
+      await expect
+        .poll(
+          () =>
+            page.evaluate(() => {
+              const r = (globalThis as unknown as { results: Results }).results;
+              return r.top !== null && r.sandboxed !== null;
+            }),
+          { timeout: 60_000 },
+        )
+        .toBe(true);
       const results = await page.evaluate(() => (globalThis as unknown as { results: Results }).results);
       // The iframe is an opaque origin: its requests carry `Origin: null`, like the CEP panel's.
       expect(results.top!.origin).toBe(attackerUrl.replace(/\/$/, ''));

@@ -21,8 +21,7 @@ afterAll(async () => {
   await t.stop();
 });
 
-const health = (secret: string, origin?: string): Promise<Response> =>
-  fetch(`${t.url}/v1/health`, { headers: { authorization: `Bearer ${secret}`, ...(origin ? { origin } : {}) } });
+const health = (secret: string, origin?: string): Promise<Response> => fetch(`${t.url}/v1/health`, { headers: { authorization: `Bearer ${secret}`, ...(origin ? { origin } : {}) } });
 
 /** Status of a WebSocket upgrade: 101 when it opened, else the refusal's HTTP status. */
 function upgrade(secret: string, origin?: string): Promise<{ status: number; body: string }> {

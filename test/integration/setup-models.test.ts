@@ -31,7 +31,10 @@ describe('npm start model set-up', () => {
     try {
       expect(await setUpModels(dir, (l) => lines.push(l))).toBe('failed');
     } finally {
-      for (const [k, v] of [['npm_config_offline', saved.offline], ['npm_config_cache', saved.cache]] as const) {
+      for (const [k, v] of [
+        ['npm_config_offline', saved.offline],
+        ['npm_config_cache', saved.cache],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }

@@ -71,7 +71,14 @@ export function buildBgmv2Fixture(options: FixtureOptions = {}): Uint8Array {
   const four = g.int64([4]);
   const grid = g.op('Concat', [dim(0), dim(1), g.op('Div', [dim(2), four]), four, g.op('Div', [dim(3), four]), four], { axis: 0 });
   const onePha = g.op('Reshape', [g.op('Reshape', [raw, grid]), shape]);
-  const pha = realPhaChannels === 1 ? onePha : g.op('Concat', Array.from({ length: realPhaChannels }, () => onePha), { axis: 1 });
+  const pha =
+    realPhaChannels === 1
+      ? onePha
+      : g.op(
+          'Concat',
+          Array.from({ length: realPhaChannels }, () => onePha),
+          { axis: 1 },
+        );
   const fgr = g.op('Mul', [g.op('Add', [src, bgr]), g.float(0.5)]);
 
   const out = (name: string, value: string, channels: number, h: string, w: string) => {
@@ -115,10 +122,7 @@ export interface ExpectedMatte {
 }
 
 /** What the spliced fixture should return for a frame and plate (RGB or RGBA, same size). */
-export function expectedMatte(
-  src: { data: Uint8Array; width: number; height: number; channels: number },
-  bgr: { data: Uint8Array; channels: number },
-): ExpectedMatte {
+export function expectedMatte(src: { data: Uint8Array; width: number; height: number; channels: number }, bgr: { data: Uint8Array; channels: number }): ExpectedMatte {
   const { width: W, height: H } = src;
   const px = (f: { data: Uint8Array; channels: number }, x: number, y: number) => {
     const i = (Math.min(y, H - 1) * W + Math.min(x, W - 1)) * f.channels;

@@ -42,10 +42,7 @@ export async function removeTempDirs(): Promise<void> {
   await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 }
 
-export async function makeModelsDir(
-  files: Record<string, Uint8Array> = {},
-  edit: (models: ManifestEntry[]) => ManifestEntry[] = (m) => m,
-): Promise<string> {
+export async function makeModelsDir(files: Record<string, Uint8Array> = {}, edit: (models: ManifestEntry[]) => ManifestEntry[] = (m) => m): Promise<string> {
   const dir = await tempDir('cleanplate-models-');
   const manifest = await repoManifest();
   const models = edit(manifest.models);

@@ -47,7 +47,28 @@ export function mutateBytes(rng: Rng, valid: Buffer): Buffer {
   }
 }
 
-const STRINGS = ['', ' ', 'null', '0', '-1', '1e999', 'NaN', '../../../etc/passwd', '\u0000', 'é🙂', 'a'.repeat(5000), '#zzzzzz', 'frames', 'seconds', 'timecode', '00:00:01:00', '__proto__', 'constructor', 'rgba', 'prores4444'];
+const STRINGS = [
+  '',
+  ' ',
+  'null',
+  '0',
+  '-1',
+  '1e999',
+  'NaN',
+  '../../../etc/passwd',
+  '\u0000',
+  'é🙂',
+  'a'.repeat(5000),
+  '#zzzzzz',
+  'frames',
+  'seconds',
+  'timecode',
+  '00:00:01:00',
+  '__proto__',
+  'constructor',
+  'rgba',
+  'prores4444',
+];
 
 /** Any JSON value, sometimes odd (huge numbers, deep nesting, prototype-ish keys). */
 export function randomJson(rng: Rng, depth = 0): unknown {
@@ -65,7 +86,9 @@ export function randomJson(rng: Rng, depth = 0): unknown {
     case 5:
       return Array.from({ length: rng.int(0, 4) }, () => randomJson(rng, depth + 1));
     case 6:
-      return Object.fromEntries(Array.from({ length: rng.int(0, 4) }, () => [rng.pick(['in', 'out', 'unit', 'id', 'color', 'imagePath', 'timeSeconds', '__proto__', 'x']), randomJson(rng, depth + 1)]));
+      return Object.fromEntries(
+        Array.from({ length: rng.int(0, 4) }, () => [rng.pick(['in', 'out', 'unit', 'id', 'color', 'imagePath', 'timeSeconds', '__proto__', 'x']), randomJson(rng, depth + 1)]),
+      );
     default: {
       let v: unknown = rng.pick(STRINGS);
       for (let i = rng.int(5, 60); i > 0; i--) v = [v]; // deep nesting

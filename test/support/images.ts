@@ -49,11 +49,15 @@ export function withSquare(plate: Frame, sq: Square): Frame {
 }
 
 export function toPng(frame: Frame): Promise<Buffer> {
-  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } }).png().toBuffer();
+  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } })
+    .png()
+    .toBuffer();
 }
 
 export function toJpeg(frame: Frame): Promise<Buffer> {
-  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } }).jpeg({ quality: 95 }).toBuffer();
+  return sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: frame.channels } })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 /** Decodes a PNG (or any image) to raw pixels, keeping its channel count (1 for greyscale). */

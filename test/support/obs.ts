@@ -69,7 +69,12 @@ export async function freeLoopbackPort(): Promise<number> {
 
 function ini(sections: Record<string, Record<string, string | number | boolean>>): string {
   return Object.entries(sections)
-    .map(([name, keys]) => `[${name}]\n${Object.entries(keys).map(([k, v]) => `${k}=${v}`).join('\n')}\n`)
+    .map(
+      ([name, keys]) =>
+        `[${name}]\n${Object.entries(keys)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('\n')}\n`,
+    )
     .join('\n');
 }
 

@@ -416,8 +416,10 @@ export class FakeProject {
 
   /** The project as plain data: bins and items, and every track's clips (to check "untouched"). */
   state(): unknown {
-    const items = (bin: FakeProjectItem): unknown => bin.items.map((i) => (i.type === PROJECT_ITEM_TYPE.BIN ? { bin: i.name, items: items(i) } : { item: i.name, path: i.getMediaPath(), fps: i.overrideFps }));
-    const tracks = (list: FakeTrack[]): unknown => list.map((t) => t.items.map((c) => ({ name: c.name, start: c.startTicks.toString(), end: c.endTicks.toString(), in: c.inTicks.toString(), out: c.outTicks.toString() })));
+    const items = (bin: FakeProjectItem): unknown =>
+      bin.items.map((i) => (i.type === PROJECT_ITEM_TYPE.BIN ? { bin: i.name, items: items(i) } : { item: i.name, path: i.getMediaPath(), fps: i.overrideFps }));
+    const tracks = (list: FakeTrack[]): unknown =>
+      list.map((t) => t.items.map((c) => ({ name: c.name, start: c.startTicks.toString(), end: c.endTicks.toString(), in: c.inTicks.toString(), out: c.outTicks.toString() })));
     return { items: items(this.rootItem), sequences: this.sequenceList.map((s) => ({ name: s.name, video: tracks(s.videoTrackList), audio: tracks(s.audioTrackList) })) };
   }
 }

@@ -342,10 +342,27 @@ class FakeVideoClipTrackItem {
   }
   createSetNameAction(inName: string): FakeAction {
     const clip = this.model;
-    return this.fake.rules.newAction(`rename "${clip.name}" -> "${inName}"`, () => null, () => void (clip.name = inName));
+    return this.fake.rules.newAction(
+      `rename "${clip.name}" -> "${inName}"`,
+      () => null,
+      () => void (clip.name = inName),
+    );
   }
 }
-documented<VideoClipTrackItem>(FakeVideoClipTrackItem.prototype, ['createSetNameAction', 'getName', 'getStartTime', 'getEndTime', 'getInPoint', 'getOutPoint', 'getSpeed', 'isSpeedReversed', 'isAdjustmentLayer', 'getIsSelected', 'getTrackIndex', 'getProjectItem']);
+documented<VideoClipTrackItem>(FakeVideoClipTrackItem.prototype, [
+  'createSetNameAction',
+  'getName',
+  'getStartTime',
+  'getEndTime',
+  'getInPoint',
+  'getOutPoint',
+  'getSpeed',
+  'isSpeedReversed',
+  'isAdjustmentLayer',
+  'getIsSelected',
+  'getTrackIndex',
+  'getProjectItem',
+]);
 
 class FakeProjectItem {
   constructor(
@@ -386,10 +403,22 @@ class FakeClipProjectItem extends FakeProjectItem {
   }
   createSetOverrideFrameRateAction(fps: number): FakeAction {
     const item = this.model;
-    return this.fake.rules.newAction(`interpret ${item.name} at ${fps} fps`, () => (fps > 0 && item.media ? null : 'bad frame rate'), () => void (item.overrideFps = fps));
+    return this.fake.rules.newAction(
+      `interpret ${item.name} at ${fps} fps`,
+      () => (fps > 0 && item.media ? null : 'bad frame rate'),
+      () => void (item.overrideFps = fps),
+    );
   }
 }
-documented<ClipProjectItem>(FakeClipProjectItem.prototype, ['isSequence', 'isMulticamClip', 'isMergedClip', 'getMediaFilePath', 'isOffline', 'getFootageInterpretation', 'createSetOverrideFrameRateAction']);
+documented<ClipProjectItem>(FakeClipProjectItem.prototype, [
+  'isSequence',
+  'isMulticamClip',
+  'isMergedClip',
+  'getMediaFilePath',
+  'isOffline',
+  'getFootageInterpretation',
+  'createSetOverrideFrameRateAction',
+]);
 
 class FakeFolderItem extends FakeProjectItem {
   async getItems(): Promise<FakeProjectItem[]> {
@@ -397,11 +426,15 @@ class FakeFolderItem extends FakeProjectItem {
   }
   createBinAction(name: string, makeUnique: boolean): FakeAction {
     const parent = this.model;
-    return this.fake.rules.newAction(`create bin "${name}"`, () => null, () => {
-      let unique = name;
-      for (let n = 2; makeUnique && parent.children.some((c) => c.name === unique); n++) unique = `${name} ${n}`;
-      parent.add(new ItemModel(unique, 'bin'));
-    });
+    return this.fake.rules.newAction(
+      `create bin "${name}"`,
+      () => null,
+      () => {
+        let unique = name;
+        for (let n = 2; makeUnique && parent.children.some((c) => c.name === unique); n++) unique = `${name} ${n}`;
+        parent.add(new ItemModel(unique, 'bin'));
+      },
+    );
   }
 }
 documented<FolderItem>(FakeFolderItem.prototype, ['getItems', 'createBinAction']);

@@ -61,7 +61,10 @@ export function personFrame(width: number, height: number, shift = 0, background
       if (hair) rgb = [45, 30, 20];
       else if (head || neck) rgb = [222, 170, 140];
       else if (torso) rgb = [40, 70, 140];
-      data.set(rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))), i);
+      data.set(
+        rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))),
+        i,
+      );
     }
   }
   return { data, width, height, channels: 3 };
@@ -90,7 +93,11 @@ export function personScene(width: number, height: number, noise: number, seed: 
 export async function losslessClip(file: string, frames: readonly Frame[]): Promise<void> {
   const { width: W, height: H } = frames[0]!;
   const { ffmpeg } = await mediaTools();
-  const child = spawn(ffmpeg.path, ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-y', file], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(
+    ffmpeg.path,
+    ['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '25', '-i', 'pipe:0', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', '-y', file],
+    { stdio: ['pipe', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exit ${code}: ${stderr}`)))));

@@ -3,17 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlateAligner } from '../../src/engine/align/aligner.js';
 import { estimateHomography } from '../../src/engine/align/estimate.js';
-import {
-  apply,
-  compose,
-  IDENTITY,
-  invert,
-  isPlausible,
-  maxDisplacement,
-  rescale,
-  uncoveredFraction,
-  type Homography,
-} from '../../src/engine/align/homography.js';
+import { apply, compose, IDENTITY, invert, isPlausible, maxDisplacement, rescale, uncoveredFraction, type Homography } from '../../src/engine/align/homography.js';
 import { openCv } from '../../src/engine/align/opencv.js';
 import { fitPhotometric } from '../../src/engine/align/photometric.js';
 import { WarpSmoother } from '../../src/engine/align/smoothing.js';

@@ -48,13 +48,13 @@ describe('bgmv2 contract', () => {
     // A declared shape that contradicts the contract is still refused from the declaration.
     const literalWrong = decodeModel(buildBgmv2Fixture({ outputDims: 'symbolic' }), 'x');
     literalWrong.graph!.output![1]!.type!.tensorType!.shape!.dim![1] = onnx.TensorShapeProto.Dimension.create({ dimValue: 4 });
-    expect(() => checkBgmv2Contract(literalWrong, 'four.onnx')).toThrow(/four.onnx: output "fgr" must be float32 \(B, 3, H, W\) \(NCHW, channels first\), but its shape is \(batch, 4, height, width\)/);
+    expect(() => checkBgmv2Contract(literalWrong, 'four.onnx')).toThrow(
+      /four.onnx: output "fgr" must be float32 \(B, 3, H, W\) \(NCHW, channels first\), but its shape is \(batch, 4, height, width\)/,
+    );
   });
 
   it('names what is wrong with a model that does not keep the contract', () => {
-    expect(() => contractOf(buildBgmv2Fixture({ inputNames: ['input', 'background'] }))).toThrow(
-      /expected inputs "src" and "bgr".*found "input", "background"/,
-    );
+    expect(() => contractOf(buildBgmv2Fixture({ inputNames: ['input', 'background'] }))).toThrow(/expected inputs "src" and "bgr".*found "input", "background"/);
     expect(() => contractOf(buildBgmv2Fixture({ layout: 'nhwc' }))).toThrow(/input "src" must be float32 \(B, 3, H, W\).*channels first.*\(batch, height, width, 3\)/);
     expect(() => contractOf(buildBgmv2Fixture({ opset: 10 }))).toThrow(/opset 10/);
 

@@ -4,7 +4,7 @@ import { bgmv2Settings, paddedSize, pickPreset } from '../../src/engine/matting/
 import { HD_ID, K4_ID, repoManifest } from '../support/bgmv2-models.js';
 
 describe('bgmv2 presets', () => {
-  it('the manifest records the authors\' settings for the two official exports', async () => {
+  it("the manifest records the authors' settings for the two official exports", async () => {
     const models = (await repoManifest()).models;
     const hd = models.find((m) => m.id === HD_ID)!;
     const k4 = models.find((m) => m.id === K4_ID)!;
@@ -25,7 +25,7 @@ describe('bgmv2 presets', () => {
     expect(paddedSize(3840, 2160, { refineMode: 'sampling', refineSamplePixels: 320_000 })).toEqual({ width: 3840, height: 2160 });
   });
 
-  it('pads small frames until they hold the refiner\'s sample of 4x4 patches, keeping their shape roughly', () => {
+  it("pads small frames until they hold the refiner's sample of 4x4 patches, keeping their shape roughly", () => {
     for (const [w, h, pixels] of [
       [320, 180, 80_000],
       [17, 16, 80_000],

@@ -21,7 +21,11 @@ describe('gradient error (Gaussian-derivative magnitudes, sigma 1.4)', () => {
 
   it('is zero for equal mattes and for mattes that differ by a constant', () => {
     const truth = truthOf(Array.from({ length: 6 * 5 }, (_, i) => (i % 6 > 2 ? 1 : 0)));
-    const same = plane(6, 5, Array.from(truth, (a) => a * 255));
+    const same = plane(
+      6,
+      5,
+      Array.from(truth, (a) => a * 255),
+    );
     expect(gradientError(same, truth)).toBe(0);
     const flatPred = plane(6, 5, new Array(30).fill(200));
     expect(gradientError(flatPred, truthOf(new Array(30).fill(0.3)))).toBeCloseTo(0, 12);
@@ -39,7 +43,11 @@ describe('gradient error (Gaussian-derivative magnitudes, sigma 1.4)', () => {
     const W = 7;
     const H = 6;
     const rand = rng(3);
-    const pred = plane(W, H, Array.from({ length: W * H }, () => Math.floor(rand() * 256)));
+    const pred = plane(
+      W,
+      H,
+      Array.from({ length: W * H }, () => Math.floor(rand() * 256)),
+    );
     const truth = truthOf(Array.from({ length: W * H }, () => rand()));
     const sigma = 1.4;
     const r = 4;

@@ -2,16 +2,7 @@
 // (JPEG through sharp, H.264 through the real ffmpeg).
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/engine/matting/types.js';
-import {
-  castShadow,
-  composite,
-  exposureWhiteBalance,
-  h264RoundTrip,
-  jpegRoundTrip,
-  sensorNoise,
-  shiftRotate,
-  type Composite,
-} from '../../src/eval/perturb.js';
+import { castShadow, composite, exposureWhiteBalance, h264RoundTrip, jpegRoundTrip, sensorNoise, shiftRotate, type Composite } from '../../src/eval/perturb.js';
 
 function solid(width: number, height: number, rgb: readonly [number, number, number]): Frame {
   const data = new Uint8Array(width * height * 3);

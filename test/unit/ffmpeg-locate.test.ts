@@ -36,7 +36,26 @@ describe('ffmpeg-locate', () => {
     expect(tools.ffprobe.source).toBe('npm-package');
     expect(tools.ffmpeg.path).toContain('node_modules');
     // The shipped build can encode what the pipeline writes (ProRes 4444 with alpha).
-    const out = await runTool(tools.ffmpeg.path, ['-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=64x64:d=0.04,format=rgba', '-c:v', 'prores_aw', '-profile:v', '4', '-pix_fmt', 'yuva444p10le', '-f', 'mov', '-movflags', 'frag_keyframe+empty_moov', '-']);
+    const out = await runTool(tools.ffmpeg.path, [
+      '-hide_banner',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=c=red:s=64x64:d=0.04,format=rgba',
+      '-c:v',
+      'prores_aw',
+      '-profile:v',
+      '4',
+      '-pix_fmt',
+      'yuva444p10le',
+      '-f',
+      'mov',
+      '-movflags',
+      'frag_keyframe+empty_moov',
+      '-',
+    ]);
     expect(out.length).toBeGreaterThan(1000);
   });
 

@@ -19,7 +19,17 @@ describe('isEngineTempPath', () => {
   it('accepts only ".<name>.partial-<8 hex>" directly inside the output folder', () => {
     const out = '/media/out';
     expect(isEngineTempPath('/media/out/.a_f0-9_prores4444.mov.partial-0a1b2c3d', out)).toBe(true);
-    for (const p of ['/', '/media/out', '/media/out/a.mov', '/media/out/.a.mov.partial-xyz', '/media/out/sub/.a.mov.partial-0a1b2c3d', '/media/other/.a.mov.partial-0a1b2c3d', '/media/out/../out/.a.mov.partial-0a1b2c3d', 'out/.a.mov.partial-0a1b2c3d', '/media/out/.a.mov.partial-0a1b2c3d/']) {
+    for (const p of [
+      '/',
+      '/media/out',
+      '/media/out/a.mov',
+      '/media/out/.a.mov.partial-xyz',
+      '/media/out/sub/.a.mov.partial-0a1b2c3d',
+      '/media/other/.a.mov.partial-0a1b2c3d',
+      '/media/out/../out/.a.mov.partial-0a1b2c3d',
+      'out/.a.mov.partial-0a1b2c3d',
+      '/media/out/.a.mov.partial-0a1b2c3d/',
+    ]) {
       expect(isEngineTempPath(p, out), p).toBe(false);
     }
   });
@@ -52,7 +62,7 @@ describe('removeEngineTemp', () => {
 });
 
 describe.runIf(process.platform === 'linux')('stopRecordedEncoder', () => {
-  it('refuses a live process that is not the engine\'s ffmpeg writing those exact temp paths', async () => {
+  it("refuses a live process that is not the engine's ffmpeg writing those exact temp paths", async () => {
     const temp = path.join(dir, '.t.mov.partial-00000005');
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', temp], { stdio: 'ignore' });
     try {

@@ -59,7 +59,9 @@ describe('ES3 bundle in a stripped vm context (fake Premiere)', () => {
     expect(() => checkEs3(script)).not.toThrow();
     // The context really is ES3: what the host must not rely on is gone...
     const ctx = es3Context();
-    expect(vm.runInContext('[typeof JSON, typeof [].map, typeof [].forEach, typeof [].indexOf, typeof Object.keys, typeof "".trim, typeof function(){}.bind, typeof Date.now, typeof Array.isArray]', ctx)).toEqual(Array(9).fill('undefined'));
+    expect(
+      vm.runInContext('[typeof JSON, typeof [].map, typeof [].forEach, typeof [].indexOf, typeof Object.keys, typeof "".trim, typeof function(){}.bind, typeof Date.now, typeof Array.isArray]', ctx),
+    ).toEqual(Array(9).fill('undefined'));
     // ...so code using it fails there, as it would in Premiere.
     expect(() => vm.runInContext('[1, 2].map(function (x) { return x; })', ctx)).toThrow(/not a function/);
     // And the checker refuses ES5 syntax.
@@ -193,7 +195,16 @@ describe('placing a matte (fake Premiere DOM, real files)', () => {
       const before = JSON.stringify(seq.videoTrackList[1]!.items.map((c) => [c.name, c.startTicks, c.endTicks, c.inTicks, c.outTicks].join()));
       expect(host.call('planPlacement', refOf(desc))).toEqual({ trackIndex: 2, trackName: 'V3', startTicks: desc.startTicks, endTicks: desc.endTicks });
       const placed = host.call('placeMatte', { clip: refOf(desc), mattePath: matte, mode: 'cutout' });
-      expect(placed).toEqual({ trackIndex: 2, trackName: 'V3', startTicks: desc.startTicks, endTicks: desc.endTicks, binName: 'CleanPlate Mattes', itemName: path.basename(matte), reusedItem: false, frameRateOverride: null });
+      expect(placed).toEqual({
+        trackIndex: 2,
+        trackName: 'V3',
+        startTicks: desc.startTicks,
+        endTicks: desc.endTicks,
+        binName: 'CleanPlate Mattes',
+        itemName: path.basename(matte),
+        reusedItem: false,
+        frameRateOverride: null,
+      });
       // In the project: one bin with the imported file, one new track item on V3 at the clip's exact ticks.
       const bin = project.rootItem.items.find((i) => i.name === 'CleanPlate Mattes')!;
       expect(bin.items.map((i) => i.getMediaPath())).toEqual([matte]);
@@ -245,7 +256,7 @@ describe('placing a matte (fake Premiere DOM, real files)', () => {
     expect(seq.videoTrackList[2]!.items[0]!.name).toBe(`Track matte: ${d.name}`);
   });
 
-  it('interprets the matte at the clip\'s frame rate when the clip\'s footage is interpreted at another', async () => {
+  it("interprets the matte at the clip's frame rate when the clip's footage is interpreted at another", async () => {
     const { project, seq, host, matte, media } = await placeAt('25');
     media.overrideFps = 24000 / 1001; // Interpret Footage: 25 fps file played at 23.976
     const slowed = seq.addClip(media, { track: 0, startFrame: 300, frames: 29 });

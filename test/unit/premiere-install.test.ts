@@ -61,7 +61,9 @@ describe('premiere install file work (macOS layout in a temporary home; commands
     expect(await readlink(target)).toBe(source);
     expect(await readFile(path.join(target, 'host.jsx'), 'utf8')).toBe('// host');
     expect(r.commands).toEqual(plan('symlink').debugModeCommands);
-    expect(r.lines.join('\n')).toMatch(/linked .*com\.cleanplate\.premiere -> .*build\nran: defaults write com\.adobe\.CSXS\.11 PlayerDebugMode 1\nran: defaults write com\.adobe\.CSXS\.12 PlayerDebugMode 1\ndone: restart Premiere Pro/);
+    expect(r.lines.join('\n')).toMatch(
+      /linked .*com\.cleanplate\.premiere -> .*build\nran: defaults write com\.adobe\.CSXS\.11 PlayerDebugMode 1\nran: defaults write com\.adobe\.CSXS\.12 PlayerDebugMode 1\ndone: restart Premiere Pro/,
+    );
     const again = recorder();
     await installExtension(plan('copy'), { dryRun: false, run: again.run, log: again.log });
     expect(again.lines[0]).toMatch(/^removed the previous link/);
@@ -94,7 +96,13 @@ describe('install:premiere command line', () => {
   it('on Linux says Premiere does not run there and installs nothing', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    expect(await installMain(['--platform', 'linux'], (l) => out.push(l), (l) => err.push(l))).toBe(1);
+    expect(
+      await installMain(
+        ['--platform', 'linux'],
+        (l) => out.push(l),
+        (l) => err.push(l),
+      ),
+    ).toBe(1);
     expect(err.join('\n')).toMatch(/Premiere Pro does not run on Linux: nothing was installed/);
   });
 
@@ -103,16 +111,34 @@ describe('install:premiere command line', () => {
     process.env.HOME = home;
     try {
       const out: string[] = [];
-      expect(await installMain(['--dry-run', '--platform', 'darwin'], (l) => out.push(l), () => undefined)).toBe(0);
+      expect(
+        await installMain(
+          ['--dry-run', '--platform', 'darwin'],
+          (l) => out.push(l),
+          () => undefined,
+        ),
+      ).toBe(0);
       expect(out).toContain(`would link ${path.join(home, 'Library/Application Support/Adobe/CEP/extensions/com.cleanplate.premiere')} -> ${path.resolve('panels/premiere/dist')}`);
       expect(out).toContain('would run: defaults write com.adobe.CSXS.12 PlayerDebugMode 1');
       expect(await readdir(home)).toEqual(['build']);
       if (process.platform !== 'darwin') {
         const err: string[] = [];
-        expect(await installMain(['--platform', 'darwin'], () => undefined, (l) => err.push(l))).toBe(2);
+        expect(
+          await installMain(
+            ['--platform', 'darwin'],
+            () => undefined,
+            (l) => err.push(l),
+          ),
+        ).toBe(2);
         expect(err[0]).toMatch(/can only be planned here \(add --dry-run\)/);
       }
-      expect(await installMain(['--bogus'], () => undefined, () => undefined)).toBe(2);
+      expect(
+        await installMain(
+          ['--bogus'],
+          () => undefined,
+          () => undefined,
+        ),
+      ).toBe(2);
     } finally {
       process.env.HOME = saved;
     }

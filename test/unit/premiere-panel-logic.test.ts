@@ -9,7 +9,7 @@ import { progressText, timecode } from '../../panels/premiere/src/format.js';
 import { HostError, hostCallScript, readHostReply } from '../../panels/premiere/src/host-script.js';
 import { configDir, configFilePath } from '../../src/engine/config.js';
 
-describe('engine.json location (panel) matches the engine\'s', () => {
+describe("engine.json location (panel) matches the engine's", () => {
   it('on Linux and macOS, with and without overrides', () => {
     for (const [platform, env] of [
       ['linux', {}],
@@ -87,7 +87,7 @@ describe('host call script', () => {
 });
 
 describe('panel memory', () => {
-  it('keeps each media file\'s plate and the recent jobs (newest first, at most 12), and survives junk', () => {
+  it("keeps each media file's plate and the recent jobs (newest first, at most 12), and survives junk", () => {
     const map = new Map<string, string>();
     const store = { getItem: (k: string) => map.get(k) ?? null, setItem: (k: string, v: string) => void map.set(k, v) };
     const memory = new PanelMemory(store);

@@ -27,7 +27,24 @@ afterAll(async () => {
 async function video(name: string, fps: string, frames: number, sound = false): Promise<string> {
   const file = path.join(dir, name);
   const audio = sound ? ['-f', 'lavfi', '-t', '2', '-i', 'sine=frequency=440:sample_rate=48000', '-c:a', 'aac', '-shortest'] : [];
-  await runCapture('ffmpeg', ['-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', `color=c=gray:s=64x36:r=${fps}`, ...audio, '-frames:v', String(frames), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-y', file]);
+  await runCapture('ffmpeg', [
+    '-hide_banner',
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=gray:s=64x36:r=${fps}`,
+    ...audio,
+    '-frames:v',
+    String(frames),
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-y',
+    file,
+  ]);
   return file;
 }
 
@@ -76,7 +93,14 @@ describe('UXP host adapter on the fake premierepro module (documented 26.x API)'
     expect(sel.audioItemsIgnored).toBe(1);
     expect(sel.clips).toHaveLength(1);
     const c = sel.clips[0]!;
-    expect(c).toMatchObject({ name: 'take.mp4', trackIndex: 0, trackName: 'V1', startTicks: String(seq.frame(48)), endTicks: String(seq.frame(108)), inTicks: String(12n * ticksPerFrame(rate('24000/1001'))) });
+    expect(c).toMatchObject({
+      name: 'take.mp4',
+      trackIndex: 0,
+      trackName: 'V1',
+      startTicks: String(seq.frame(48)),
+      endTicks: String(seq.frame(108)),
+      inTicks: String(12n * ticksPerFrame(rate('24000/1001'))),
+    });
     expect(c.mediaFps).toBeCloseTo(24000 / 1001, 9);
     expect(c.refusal).toBeUndefined();
   });
@@ -117,7 +141,16 @@ describe('UXP host adapter on the fake premierepro module (documented 26.x API)'
     expect(await call('planPlacement', refOf(c))).toMatchObject({ trackIndex: 2, trackName: 'V3' });
     const userAudio = JSON.stringify(seq.audio.map((t) => t.clips.map((x) => [x.name, String(x.start), String(x.end)])));
     const placed = await call('placeMatte', { clip: refOf(c), mattePath: matte, mode: 'cutout' });
-    expect(placed).toMatchObject({ trackIndex: 2, trackName: 'V3', startTicks: String(clip.start), endTicks: String(clip.end), binName: 'CleanPlate Mattes', itemName: 'take_prores4444.mov', reusedItem: false, frameRateOverride: null });
+    expect(placed).toMatchObject({
+      trackIndex: 2,
+      trackName: 'V3',
+      startTicks: String(clip.start),
+      endTicks: String(clip.end),
+      binName: 'CleanPlate Mattes',
+      itemName: 'take_prores4444.mov',
+      reusedItem: false,
+      frameRateOverride: null,
+    });
     const v3 = seq.video[2]!.clips;
     expect(v3.map((x) => [x.name, x.start, x.end])).toEqual([['Cut-out: take.mp4', clip.start, clip.end]]);
     expect(seq.video[1]!.clips.map((x) => x.name)).toEqual(['Lower third']);
@@ -175,7 +208,7 @@ describe('UXP host adapter on the fake premierepro module (documented 26.x API)'
     expect(project.log).toEqual([]);
   });
 
-  it('a matte with sound could only land on a new audio track, never over the user\'s audio', async () => {
+  it("a matte with sound could only land on a new audio track, never over the user's audio", async () => {
     const { project, seq, clip, call } = await setup('25');
     seq.select(clip);
     const matte = await video('with-sound.mov', '25', 60, true);

@@ -122,7 +122,12 @@ describe('tfjs -> onnx converter: elementwise and shape ops', () => {
     const w = t.quantized('w', [4], [0, 1, 128, 255], -1.5, 0.0125);
     t.op('y', 'Mul', [x, w]);
     const out = await runOnnx(await t.session({ y: 'y' }), { x: { data: [1, 1, 1, 1], dims: [4] } });
-    expect(maxDiff(out.y!.data, [0, 1, 128, 255].map((q) => Math.fround(q * 0.0125 - 1.5)))).toBe(0);
+    expect(
+      maxDiff(
+        out.y!.data,
+        [0, 1, 128, 255].map((q) => Math.fround(q * 0.0125 - 1.5)),
+      ),
+    ).toBe(0);
   });
 
   it('computes shapes like TF: Shape, StridedSlice (shrink, masks, negative index), Pack, Cast, FloorMod, Sub on int32', async () => {
@@ -205,17 +210,37 @@ describe('tfjs -> onnx converter: elementwise and shape ops', () => {
       return o;
     };
     expect(out.cat!.dims).toEqual([1, 2, 3, 8]);
-    expect(maxDiff(out.cat!.data, pick(2, 3, [0, 1, 2, 3, 4, 5, 6, 7], (y, xx, c) => at(y, xx, c % 4)))).toBe(0);
+    expect(
+      maxDiff(
+        out.cat!.data,
+        pick(2, 3, [0, 1, 2, 3, 4, 5, 6, 7], (y, xx, c) => at(y, xx, c % 4)),
+      ),
+    ).toBe(0);
     expect(maxDiff(out.s1!.data, pick(2, 3, [2, 3], at))).toBe(0);
     expect(out.v0!.dims).toEqual([1, 2, 3, 1]);
     expect(maxDiff(out.v1!.data, pick(2, 3, [1, 2, 3], at))).toBe(0);
     expect(out.mean!.dims).toEqual([1, 1, 1, 4]);
-    expect(maxDiff(out.mean!.data, [0, 1, 2, 3].map((c) => pick(2, 3, [c], at).reduce((a, b) => a + b) / 6))).toBeLessThan(1e-6);
+    expect(
+      maxDiff(
+        out.mean!.data,
+        [0, 1, 2, 3].map((c) => pick(2, 3, [c], at).reduce((a, b) => a + b) / 6),
+      ),
+    ).toBeLessThan(1e-6);
     expect(out.pad!.dims).toEqual([1, 3, 5, 4]);
-    expect(maxDiff(out.pad!.data, pick(3, 5, [0, 1, 2, 3], (y, xx, c) => (y >= 1 && xx < 3 ? at(y - 1, xx, c) : 0)))).toBe(0);
+    expect(
+      maxDiff(
+        out.pad!.data,
+        pick(3, 5, [0, 1, 2, 3], (y, xx, c) => (y >= 1 && xx < 3 ? at(y - 1, xx, c) : 0)),
+      ),
+    ).toBe(0);
     expect(out.bcast).toEqual({ data: new Array(24).fill(2.5), dims: [1, 2, 3, 4] });
     expect(out.slice!.dims).toEqual([1, 1, 2, 3]);
-    expect(maxDiff(out.slice!.data, pick(1, 2, [1, 2, 3], (y, xx, c) => at(y + 1, xx, c)))).toBe(0);
+    expect(
+      maxDiff(
+        out.slice!.data,
+        pick(1, 2, [1, 2, 3], (y, xx, c) => at(y + 1, xx, c)),
+      ),
+    ).toBe(0);
     expect(out.dslice).toEqual(out.slice);
   });
 });
@@ -232,7 +257,10 @@ describe('tfjs -> onnx converter: convolution, pooling, resize, dilation', () =>
   ]) {
     it(`maps ${c.name}`, async () => {
       const t = new TfGraph();
-      const wv = noise(c.k.reduce((a, b) => a * b), 5);
+      const wv = noise(
+        c.k.reduce((a, b) => a * b),
+        5,
+      );
       t.placeholder('x', X_DIMS);
       t.float('w', c.k, wv);
       t.op('y', c.op, ['x', 'w'], { strides: attr.ints([1, c.stride, c.stride, 1]), padding: attr.s(c.padding), data_format: attr.s('NHWC'), dilations: attr.ints([1, 1, 1, 1]) });
@@ -260,9 +288,19 @@ describe('tfjs -> onnx converter: convolution, pooling, resize, dilation', () =>
     t.op('dconv', 'FusedDepthwiseConv2dNative', ['x', 'dw', 'db'], { ...base, fused_ops: attr.strs(['BiasAdd']) });
     const out = await runOnnx(await t.session({ conv: 'conv', dconv: 'dconv' }), { x: { data: xv, dims: X_DIMS } });
     const ref = convRef(xv, X_DIMS, wv, k, { stride: 1, dilation: 1, padding: 'SAME', depthwise: false });
-    expect(maxDiff(out.conv!.data, ref.data.map((v, i) => Math.max(0, v + bias[i % 4]!)))).toBeLessThan(1e-5);
+    expect(
+      maxDiff(
+        out.conv!.data,
+        ref.data.map((v, i) => Math.max(0, v + bias[i % 4]!)),
+      ),
+    ).toBeLessThan(1e-5);
     const dref = convRef(xv, X_DIMS, dw, dk, { stride: 1, dilation: 1, padding: 'SAME', depthwise: true });
-    expect(maxDiff(out.dconv!.data, dref.data.map((v, i) => v + [1, 2, 3][i % 3]!))).toBeLessThan(1e-5);
+    expect(
+      maxDiff(
+        out.dconv!.data,
+        dref.data.map((v, i) => v + [1, 2, 3][i % 3]!),
+      ),
+    ).toBeLessThan(1e-5);
   });
 
   it('maps AvgPool SAME 2x2/2 on an odd size (the partial window averages only real pixels, as TF)', async () => {

@@ -37,8 +37,7 @@ function engineEndpoint(): EngineEndpoint {
   return { url: location.origin, token: fragmentParam('key') ?? '' };
 }
 
-const NO_KEY =
-  'This dock URL has no panel key. Run "cleanplate obs dock-url" and use the URL it prints (Docks > Custom Browser Docks).';
+const NO_KEY = 'This dock URL has no panel key. Run "cleanplate obs dock-url" and use the URL it prints (Docks > Custom Browser Docks).';
 
 const browserWebSocket = (url: string, protocols: string[]): WebSocketLike => new WebSocket(url, protocols) as unknown as WebSocketLike;
 
@@ -102,7 +101,10 @@ export function Dock(): ReactElement {
     if (!controller) return;
     let live = true;
     const tick = (): void => {
-      controller.status().then((s) => live && setStatus(s), () => undefined);
+      controller.status().then(
+        (s) => live && setStatus(s),
+        () => undefined,
+      );
     };
     tick();
     const timer = setInterval(tick, 1000);
@@ -167,8 +169,7 @@ export function Dock(): ReactElement {
         <section aria-label="Left behind" className="warning">
           {leftovers.map((l) => (
             <p key={l.source}>
-              “{l.source}”: {[l.layer ? 'a matte layer' : '', l.originalHidden ? 'the original moved off the canvas' : ''].filter(Boolean).join(' and ')} left by a
-              controller that stopped.{' '}
+              “{l.source}”: {[l.layer ? 'a matte layer' : '', l.originalHidden ? 'the original moved off the canvas' : ''].filter(Boolean).join(' and ')} left by a controller that stopped.{' '}
               <button onClick={() => void act('Restoring', async () => (await controller.removeLiveMatte(l.source), await refreshSources(controller)))} disabled={!!busy}>
                 Restore {l.source}
               </button>

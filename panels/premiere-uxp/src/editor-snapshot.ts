@@ -36,8 +36,22 @@ export interface EditorSnapshot {
 
 /** A selected item that is not a video clip: the rules only count these. */
 const AUDIO_ITEM: ClipSnapshot = {
-  nodeId: '', name: '', isVideo: false, trackIndex: -1, trackName: '', startTicks: '0', endTicks: '0', inTicks: '0', outTicks: '0',
-  speed: 1, reversed: false, adjustmentLayer: false, mediaPath: '', offline: false, nested: false, mediaFps: null,
+  nodeId: '',
+  name: '',
+  isVideo: false,
+  trackIndex: -1,
+  trackName: '',
+  startTicks: '0',
+  endTicks: '0',
+  inTicks: '0',
+  outTicks: '0',
+  speed: 1,
+  reversed: false,
+  adjustmentLayer: false,
+  mediaPath: '',
+  offline: false,
+  nested: false,
+  mediaFps: null,
 };
 
 async function mediaOf(ppro: premierepro, t: VideoClipTrackItem): Promise<{ path: string; offline: boolean; nested: boolean; fps: number | null }> {
@@ -121,7 +135,15 @@ export async function readEditor(ppro: premierepro): Promise<{ snapshot: EditorS
   const videoSelected = tracks.reduce((n, t) => n + t.clips.filter((c) => c.selected).length, 0);
   const seq: SequenceSnapshot = { id: sequence.guid.toString(), name: sequence.name, timebase: String(timebase), width: size.width, height: size.height };
   return {
-    snapshot: { hostVersion, hasProject: true, sequence: seq, tracks, audioSelected: Math.max(0, selectedItems.length - videoSelected), playheadTicks: playhead.ticks, sequenceIds: all.map((x) => x.guid.toString()) },
+    snapshot: {
+      hostVersion,
+      hasProject: true,
+      sequence: seq,
+      tracks,
+      audioSelected: Math.max(0, selectedItems.length - videoSelected),
+      playheadTicks: playhead.ticks,
+      sequenceIds: all.map((x) => x.guid.toString()),
+    },
     project,
     sequence,
   };

@@ -17,7 +17,11 @@ export interface CepNode {
   require(id: 'fs'): { readFile(path: string, encoding: 'utf8', callback: (err: Error | null, text: string) => void): void; existsSync(path: string): boolean };
   require(id: 'os'): { homedir(): string };
   require(id: 'child_process'): {
-    spawn(command: string, args: string[], options: { detached: boolean; stdio: 'ignore'; windowsHide: boolean; shell: boolean; env: Record<string, string | undefined> }): { unref(): void; on(event: 'error', listener: (err: Error) => void): void };
+    spawn(
+      command: string,
+      args: string[],
+      options: { detached: boolean; stdio: 'ignore'; windowsHide: boolean; shell: boolean; env: Record<string, string | undefined> },
+    ): { unref(): void; on(event: 'error', listener: (err: Error) => void): void };
   };
   readonly process: { readonly platform: string; readonly env: Record<string, string | undefined> };
 }

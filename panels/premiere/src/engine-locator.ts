@@ -52,7 +52,11 @@ export async function engineFromConfig(configPath: string, read: (file: string) 
   if (!Number.isInteger(config.port) || config.port <= 0 || config.port > 65535 || typeof config.token !== 'string') {
     return { state: 'not_running', reason: `The engine's config file ${configPath} is not one the engine wrote: start the engine again.`, configPath };
   }
-  return engineAt({ url: `http://127.0.0.1:${config.port}`, token: config.token }, `The CleanPlate engine does not answer on port ${config.port} (it stopped without cleaning up, or is starting).`, configPath);
+  return engineAt(
+    { url: `http://127.0.0.1:${config.port}`, token: config.token },
+    `The CleanPlate engine does not answer on port ${config.port} (it stopped without cleaning up, or is starting).`,
+    configPath,
+  );
 }
 
 /** One health request (3 s timeout, needs the credential): connected, or not running with `reason`. */
@@ -99,21 +103,26 @@ const START_WAIT_MS = 30_000;
  * for it to answer; with none installed the state says how to install it.
  */
 export async function locateEngine(node: CepNode | undefined, now: () => number = Date.now): Promise<EngineLookup> {
-  if (!node) return { state: 'no_access', reason: 'Node.js is not enabled for this panel (its manifest needs --enable-nodejs), so it cannot read the engine\'s address.' };
+  if (!node) return { state: 'no_access', reason: "Node.js is not enabled for this panel (its manifest needs --enable-nodejs), so it cannot read the engine's address." };
   const configPath = engineConfigPath({ platform: node.process.platform, env: node.process.env, homedir: node.require('os').homedir() });
   const read = (file: string): Promise<string> => readText(node, file);
   const found = await engineFromConfig(configPath, read);
   if (found.state !== 'not_running') return found;
   const command = installedEngineCommand(node);
   if (!command) {
-    return { state: 'not_installed', reason: 'The CleanPlate engine is not running. It is not installed as an application either: install it once with "npm install -g cleanplate-<version>.tgz" (docs/premiere.md) and the panel starts it itself, or run "npm start" in a CleanPlate folder.', configPath };
+    return {
+      state: 'not_installed',
+      reason:
+        'The CleanPlate engine is not running. It is not installed as an application either: install it once with "npm install -g cleanplate-<version>.tgz" (docs/premiere.md) and the panel starts it itself, or run "npm start" in a CleanPlate folder.',
+      configPath,
+    };
   }
   if (now() - startedAt < 60_000) return found;
   startedAt = now();
   const child = node.require('child_process').spawn(command, ['engine'], { detached: true, stdio: 'ignore', windowsHide: true, shell: node.process.platform === 'win32', env: node.process.env });
   child.on('error', () => undefined); // reported below as "did not start"
   child.unref();
-  for (const started = now(); now() - started < START_WAIT_MS; ) {
+  for (const started = now(); now() - started < START_WAIT_MS;) {
     await new Promise((r) => setTimeout(r, 500));
     const again = await engineFromConfig(configPath, read);
     if (again.state === 'connected') return again;

@@ -4,7 +4,9 @@ import { HOST_GLOBAL, type HostErrorInfo, type HostResult } from '../../../host/
 
 /** A JS string literal ExtendScript parses: JSON's, with U+2028/2029 escaped (line ends in ES3). */
 function scriptString(text: string): string {
-  return JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(text)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /** `CleanPlateHost.call("name", "[args as JSON]")`, guarded so a missing host script answers in JSON too. */

@@ -7,16 +7,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import type { ClipDescription, MatteMode, SelectionInfo } from '../../../host/src/api.js';
 import type { JobRecord, ModelInfo } from '../../../src/shared/api.js';
-import {
-  backgroundFromMedia,
-  cancelJob,
-  createJob,
-  EngineError,
-  fetchBackgroundImage,
-  listModels,
-  rerunJob,
-  type EngineEndpoint,
-} from '../../../src/shared/engine-client.js';
+import { backgroundFromMedia, cancelJob, createJob, EngineError, fetchBackgroundImage, listModels, rerunJob, type EngineEndpoint } from '../../../src/shared/engine-client.js';
 import { clipRef, jobRange, matteOutput, OUTPUT_OF_MODE, type JobMemo, type PanelMemory, type PlateMemo } from './clip-jobs.js';
 import type { EngineLookup } from './engine-locator.js';
 import { timecode } from './format.js';
@@ -50,11 +41,14 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
   const [notice, setNotice] = useState('');
   const [credential, setCredential] = useState('');
 
-  const updateJob = useCallback((id: string, change: Partial<JobView>) => {
-    setJobs((list) => list.map((j) => (j.id === id ? { ...j, ...change } : j)));
-    const { record: _r, progress: _p, lostContact: _l, ...memo } = change;
-    if (Object.keys(memo).length > 0) memory.updateJob(id, memo);
-  }, [memory]);
+  const updateJob = useCallback(
+    (id: string, change: Partial<JobView>) => {
+      setJobs((list) => list.map((j) => (j.id === id ? { ...j, ...change } : j)));
+      const { record: _r, progress: _p, lostContact: _l, ...memo } = change;
+      if (Object.keys(memo).length > 0) memory.updateJob(id, memo);
+    },
+    [memory],
+  );
 
   // ---- engine -------------------------------------------------------------------------------
   const refreshEngine = useCallback(async (): Promise<EngineEndpoint | undefined> => {
@@ -136,18 +130,23 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
   }, [current?.mediaPath, connected, plateVersion, memory]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // ---- jobs ---------------------------------------------------------------------------------
-  const place = useCallback(async (job: JobMemo, record: JobRecord) => {
-    const mattePath = matteOutput(record, job.mode);
-    if (!mattePath) return updateJob(job.id, { placeError: 'The job finished without the matte file.' });
-    try {
-      const placed = await host.call('placeMatte', { clip: job.clip, mattePath, mode: job.mode });
-      updateJob(job.id, { placed, placeError: undefined });
-      setNotice(`Matte for "${job.clipName}" placed on ${placed.trackName} (${timecode(placed.startTicks, fps)}-${timecode(placed.endTicks, fps)}), in the bin "${placed.binName}".${job.mode === 'trackMatte' ? ` Apply Track Matte Key (Luma, Matte: ${placed.trackName}) to the clip and hide ${placed.trackName}.` : ''}`);
-    } catch (err) {
-      updateJob(job.id, { placeError: messageOf(err) });
-      setError(`The matte for "${job.clipName}" was rendered (${mattePath}) but not placed: ${messageOf(err)}`);
-    }
-  }, [fps, host, updateJob]);
+  const place = useCallback(
+    async (job: JobMemo, record: JobRecord) => {
+      const mattePath = matteOutput(record, job.mode);
+      if (!mattePath) return updateJob(job.id, { placeError: 'The job finished without the matte file.' });
+      try {
+        const placed = await host.call('placeMatte', { clip: job.clip, mattePath, mode: job.mode });
+        updateJob(job.id, { placed, placeError: undefined });
+        setNotice(
+          `Matte for "${job.clipName}" placed on ${placed.trackName} (${timecode(placed.startTicks, fps)}-${timecode(placed.endTicks, fps)}), in the bin "${placed.binName}".${job.mode === 'trackMatte' ? ` Apply Track Matte Key (Luma, Matte: ${placed.trackName}) to the clip and hide ${placed.trackName}.` : ''}`,
+        );
+      } catch (err) {
+        updateJob(job.id, { placeError: messageOf(err) });
+        setError(`The matte for "${job.clipName}" was rendered (${mattePath}) but not placed: ${messageOf(err)}`);
+      }
+    },
+    [fps, host, updateJob],
+  );
 
   // The watcher lives as long as the panel; its callbacks read the latest state through refs.
   const placeRef = useRef(place);
@@ -285,7 +284,11 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
       <header>
         <h1>CleanPlate</h1>
         <span className={`engine-badge ${engine.state}`} aria-label="Engine status">
-          {engine.state === 'connected' ? `Engine ${engine.health.version} · ${engine.health.providers.inUse[0] ?? 'cpu'}` : engine.state === 'looking' ? 'Looking for the engine...' : 'Engine not running'}
+          {engine.state === 'connected'
+            ? `Engine ${engine.health.version} · ${engine.health.providers.inUse[0] ?? 'cpu'}`
+            : engine.state === 'looking'
+              ? 'Looking for the engine...'
+              : 'Engine not running'}
         </span>
       </header>
 

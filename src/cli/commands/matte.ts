@@ -28,13 +28,7 @@ function allOptions(): Options {
 
 export const matteCommand: Command = {
   summary: 'matte stills (an image or a folder of images) or a video clip against a clean plate',
-  help: () =>
-    [
-      'usage: cleanplate matte <input> [options]',
-      '',
-      ...handlers.flatMap((h) => [h.usage, '']),
-      'Exit codes: 0 done, 1 some inputs failed, 2 bad command line or input.',
-    ].join('\n'),
+  help: () => ['usage: cleanplate matte <input> [options]', '', ...handlers.flatMap((h) => [h.usage, '']), 'Exit codes: 0 done, 1 some inputs failed, 2 bad command line or input.'].join('\n'),
   async run(args) {
     let parsed: { values: OptionValues; positionals: string[] };
     try {

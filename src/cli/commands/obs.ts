@@ -85,7 +85,7 @@ function formatMatte(m: MatteStatus): string {
 }
 
 export const obsCommand: Command = {
-  summary: 'OBS live matte: capture a source\'s plate, add/remove the matte layer, status',
+  summary: "OBS live matte: capture a source's plate, add/remove the matte layer, status",
   help: () => HELP,
   async run(args) {
     let parsed;
@@ -215,7 +215,9 @@ async function runAction(controller: ObsController, action: Exclude<Action, 'doc
       out(`OBS: ${(await controller.status()).obsVersion ?? '?'}, connected`);
       for (const s of await controller.listVideoSources()) {
         const plate = await controller.backgroundOf(s.name);
-        out(`${s.name}\t${s.kind}\t${plate ? `background captured (${plate})` : 'no background captured'}${s.inCurrentScene ? '' : '\t(not in the current scene)'}${s.hasMatte ? '\t(live matte layer)' : ''}`);
+        out(
+          `${s.name}\t${s.kind}\t${plate ? `background captured (${plate})` : 'no background captured'}${s.inCurrentScene ? '' : '\t(not in the current scene)'}${s.hasMatte ? '\t(live matte layer)' : ''}`,
+        );
       }
       for (const line of leftoverLines(await controller.leftovers())) out(`left behind: ${line}`);
       return EXIT_OK;
@@ -258,15 +260,18 @@ async function runAction(controller: ObsController, action: Exclude<Action, 'doc
         };
         const onSignal = (): void => stop();
         const ticker = setInterval(() => {
-          controller.status().then((s) => {
-            const line = statusLine(s);
-            if (line) out(line);
-            const failed = s.mattes.find((m) => m.failed)?.failed;
-            if (failed) stop(failed);
-            else if (s.engineLostAt !== undefined && Date.now() - s.engineLostAt > o.engineWait * 1000) {
-              stop(`the engine did not come back within ${o.engineWait} s (${s.lastError ?? 'no answer'}): start it again ("npm start"), then rerun`);
-            }
-          }, () => undefined);
+          controller.status().then(
+            (s) => {
+              const line = statusLine(s);
+              if (line) out(line);
+              const failed = s.mattes.find((m) => m.failed)?.failed;
+              if (failed) stop(failed);
+              else if (s.engineLostAt !== undefined && Date.now() - s.engineLostAt > o.engineWait * 1000) {
+                stop(`the engine did not come back within ${o.engineWait} s (${s.lastError ?? 'no answer'}): start it again ("npm start"), then rerun`);
+              }
+            },
+            () => undefined,
+          );
         }, 2000);
         const timer = o.duration !== undefined ? setTimeout(() => stop(), o.duration * 1000) : undefined;
         process.on('SIGINT', onSignal);

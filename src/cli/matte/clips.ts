@@ -41,7 +41,10 @@ export function clipRequest(input: string, values: OptionValues): JobRequest {
   const outputsText = str(values.output) ?? str(values.outputs);
   let outputs: ClipOutputKind[] = [...DEFAULT_CLIP_OUTPUTS];
   if (outputsText !== undefined) {
-    const list = outputsText.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = outputsText
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = list.filter((k) => !CLIP_OUTPUT_KINDS.includes(k as ClipOutputKind));
     if (list.length === 0 || bad.length > 0) throw new UsageError(`--output must be a comma list of ${CLIP_OUTPUT_KINDS.join(', ')}; got "${outputsText}"`);
     outputs = [...new Set(list as ClipOutputKind[])];
@@ -153,7 +156,7 @@ export const clipsHandler: MatteHandler = {
     '  -p, --plate <path>          the clean plate: an image, or a video whose first frame is the plate',
     '      --plate-at <seconds>    take the plate from the clip itself, at this source time',
     '      --in <t>, --out <t>     the range: seconds (12.5) or frame numbers (300f); out is exclusive',
-    '                              (the end of the last frame, like an editor\'s out point). Default: all',
+    "                              (the end of the last frame, like an editor's out point). Default: all",
     `      --output <list>         comma list of ${CLIP_OUTPUT_KINDS.join(', ')} (default: ${DEFAULT_CLIP_OUTPUTS.join(',')});`,
     '                              --outputs is the same',
     `  -o, --output-dir <dir>      where results go (default: "${DEFAULT_OUTPUT_FOLDER}" beside the clip)`,

@@ -84,10 +84,18 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
   // The default is the best model present: say which and why (and what would be better).
   if (!str(values.model)) process.stderr.write(`default model ${registry.defaultModel.reason}\n`);
   const info = registry.list().find((m) => m.id === model);
-  if (!info) throw new UsageError(`unknown model "${model}"; known: ${registry.list().map((m) => m.id).join(', ')}`);
+  if (!info)
+    throw new UsageError(
+      `unknown model "${model}"; known: ${registry
+        .list()
+        .map((m) => m.id)
+        .join(', ')}`,
+    );
   if (!info.available) throw new UsageError(`model "${model}" is not available: ${info.unavailableReason}`);
 
-  const folder = (await readdir(input).then(() => true).catch(() => false));
+  const folder = await readdir(input)
+    .then(() => true)
+    .catch(() => false);
   const images = folder ? await listImages(input) : [input];
   if (images.length === 0) throw new UsageError(`no images in ${input} (looked for ${[...IMAGE_EXTENSIONS].join(' ')})`);
 
@@ -95,7 +103,9 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
   const platePath = str(values.plate);
   if (info.needsPlate && !platePath) throw new UsageError(`--plate is required: model "${model}" needs a clean plate (an image, or a folder of plates named like the images)`);
   if (platePath) {
-    const plateIsFolder = await readdir(platePath).then(() => true).catch(() => false);
+    const plateIsFolder = await readdir(platePath)
+      .then(() => true)
+      .catch(() => false);
     if (plateIsFolder) {
       const byStem = new Map<string, string[]>();
       for (const p of await listImages(platePath)) byStem.set(stem(p), [...(byStem.get(stem(p)) ?? []), p]);
@@ -111,7 +121,10 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
         throw new UsageError(`no plate in ${platePath} for ${shown} (plates are paired with images by file name, e.g. shot1.jpg with shot1.png)`);
       }
     } else {
-      const exists = await readFile(platePath).then(() => true, () => false);
+      const exists = await readFile(platePath).then(
+        () => true,
+        () => false,
+      );
       if (!exists) throw new UsageError(`plate not found: ${platePath}`);
       for (const image of images) plates.set(image, platePath);
     }
@@ -120,7 +133,13 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
   // One image against one plate: a size mismatch is a wrong input, refused before any work (exit 2,
   // as for clips). In a folder it fails that image only (reported by name, exit 1).
   if (!folder && platePath && plates.get(input) === platePath) {
-    const [a, b] = await Promise.all([input, platePath].map((f) => sharp(f).metadata().catch(() => undefined)));
+    const [a, b] = await Promise.all(
+      [input, platePath].map((f) =>
+        sharp(f)
+          .metadata()
+          .catch(() => undefined),
+      ),
+    );
     if (a?.width && b?.width && (a.width !== b.width || a.height !== b.height)) {
       throw new UsageError(`the plate (background) is ${b.width}x${b.height} but the image is ${a.width}x${a.height}: they must be the same size`);
     }
@@ -205,7 +224,15 @@ async function run(input: string, values: OptionValues): Promise<number> {
         });
         const image = await decodeImage(bytes, name);
         const plate = await plateFor(file);
-        const result = await matteStill(matting, { image, ...(plate ? { plate } : {}), model: p.model, outputs: p.outputs, compositeColor: p.compositeColor, ...(p.compositeOver ? { compositeOver: p.compositeOver } : {}), ...(p.align ? { align: p.align } : {}) });
+        const result = await matteStill(matting, {
+          image,
+          ...(plate ? { plate } : {}),
+          model: p.model,
+          outputs: p.outputs,
+          compositeColor: p.compositeColor,
+          ...(p.compositeOver ? { compositeOver: p.compositeOver } : {}),
+          ...(p.align ? { align: p.align } : {}),
+        });
         for (const line of alignSummary(result.align, name)) report(line);
         provider = result.provider;
         for (const output of p.outputs) {

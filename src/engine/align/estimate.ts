@@ -35,9 +35,7 @@ interface EstimateCommon {
   readonly timings: EstimateTimings;
 }
 
-export type GeometricEstimate =
-  | (EstimateCommon & { readonly ok: true; readonly warp: Homography })
-  | (EstimateCommon & { readonly ok: false; readonly reason: string });
+export type GeometricEstimate = (EstimateCommon & { readonly ok: true; readonly warp: Homography }) | (EstimateCommon & { readonly ok: false; readonly reason: string });
 
 interface Features {
   /** Keypoint positions at the working scale, x0 y0 x1 y1 ... */
@@ -131,9 +129,7 @@ function robustFit(cv: OpenCv, from: ArrayLike<number>, to: ArrayLike<number>, t
   const n = from.length / 2;
   return withMats(cv, 'homography fit', (keep) => {
     const mask = keep(new cv.Mat());
-    const h = keep(
-      cv.findHomography(keep(cv.matFromArray(n, 1, cv.CV_32FC2, from)), keep(cv.matFromArray(n, 1, cv.CV_32FC2, to)), cv.USAC_MAGSAC, threshold, mask, 2000, 0.999),
-    );
+    const h = keep(cv.findHomography(keep(cv.matFromArray(n, 1, cv.CV_32FC2, from)), keep(cv.matFromArray(n, 1, cv.CV_32FC2, to)), cv.USAC_MAGSAC, threshold, mask, 2000, 0.999));
     const inlier = mask.rows === n ? mask.data.slice(0, n) : new Uint8Array(n);
     return { h: h.rows === 3 && h.cols === 3 ? Array.from(h.data64F) : undefined, inlier };
   });
@@ -154,15 +150,7 @@ interface Tracking {
 const POLISH: Tracking = { levels: 1, maxDeviation: 3 };
 const FOLLOW: Tracking = { levels: 3, maxDeviation: 60 };
 
-function refine(
-  cv: OpenCv,
-  plate: Grey,
-  frame: Grey,
-  refineScale: number,
-  coarse: Homography,
-  platePoints: number[],
-  tracking: Tracking = POLISH,
-): { warp: Homography; inliers: number } | undefined {
+function refine(cv: OpenCv, plate: Grey, frame: Grey, refineScale: number, coarse: Homography, platePoints: number[], tracking: Tracking = POLISH): { warp: Homography; inliers: number } | undefined {
   const step = Math.max(1, Math.floor(platePoints.length / 2 / REFINE_POINTS));
   const from: number[] = [];
   const guess: number[] = [];

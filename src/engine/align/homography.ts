@@ -95,10 +95,12 @@ export function meanCornerShift(h: Homography, width: number, height: number): n
  */
 export function isPlausible(h: Homography, width: number, height: number, maxAreaRatio = 2): boolean {
   if (!h.every(Number.isFinite)) return false;
-  const pts = checkpoints(width, height).slice(0, 4).map(([x, y]) => {
-    const w = h[6] * x + h[7] * y + h[8];
-    return w > 0 ? apply(h, x, y) : undefined;
-  });
+  const pts = checkpoints(width, height)
+    .slice(0, 4)
+    .map(([x, y]) => {
+      const w = h[6] * x + h[7] * y + h[8];
+      return w > 0 ? apply(h, x, y) : undefined;
+    });
   if (pts.some((p) => p === undefined)) return false;
   const q = pts as [number, number][];
   // Signed area and convexity: every turn goes the same way as in the source rectangle.
@@ -130,12 +132,7 @@ export function uncoveredFraction(h: Homography, width: number, height: number):
     [width - 0.5, height - 0.5],
     [-0.5, height - 0.5],
   ].map(([x, y]) => apply(h, x!, y!));
-  const edges: [(p: [number, number]) => number][] = [
-    [(p) => p[0] + 0.5],
-    [(p) => width - 0.5 - p[0]],
-    [(p) => p[1] + 0.5],
-    [(p) => height - 0.5 - p[1]],
-  ];
+  const edges: [(p: [number, number]) => number][] = [[(p) => p[0] + 0.5], [(p) => width - 0.5 - p[0]], [(p) => p[1] + 0.5], [(p) => height - 0.5 - p[1]]];
   for (const [inside] of edges) {
     const out: [number, number][] = [];
     for (let i = 0; i < poly.length; i++) {

@@ -49,7 +49,10 @@ export interface OpenCv {
     patchSize: number,
     fastThreshold: number,
   ) => { detectAndCompute(img: CvMat, mask: CvMat, keypoints: CvVector<CvKeyPoint>, descriptors: CvMat): void; delete(): void };
-  BFMatcher: new (normType: number, crossCheck: boolean) => {
+  BFMatcher: new (
+    normType: number,
+    crossCheck: boolean,
+  ) => {
     knnMatch(query: CvMat, train: CvMat, matches: CvVector<CvVector<CvDMatch>>, k: number): void;
     delete(): void;
   };
@@ -58,18 +61,7 @@ export interface OpenCv {
   resize(src: CvMat, dst: CvMat, size: CvSize, fx: number, fy: number, interpolation: number): void;
   findHomography(src: CvMat, dst: CvMat, method: number, threshold: number, mask: CvMat, maxIters: number, confidence: number): CvMat;
   warpPerspective(src: CvMat, dst: CvMat, m: CvMat, size: CvSize, flags: number, borderMode: number): void;
-  calcOpticalFlowPyrLK(
-    prev: CvMat,
-    next: CvMat,
-    prevPts: CvMat,
-    nextPts: CvMat,
-    status: CvMat,
-    err: CvMat,
-    winSize: CvSize,
-    maxLevel: number,
-    criteria: unknown,
-    flags: number,
-  ): void;
+  calcOpticalFlowPyrLK(prev: CvMat, next: CvMat, prevPts: CvMat, nextPts: CvMat, status: CvMat, err: CvMat, winSize: CvSize, maxLevel: number, criteria: unknown, flags: number): void;
   LUT(src: CvMat, lut: CvMat, dst: CvMat): void;
   TermCriteria: new (type: number, maxCount: number, epsilon: number) => unknown;
   exceptionFromPtr(ptr: number): { msg?: string };

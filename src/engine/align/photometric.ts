@@ -11,9 +11,7 @@ export interface Photometric {
   readonly offset: readonly [number, number, number];
 }
 
-export type PhotometricFit =
-  | { readonly ok: true; readonly photometric: Photometric; readonly samples: number; readonly inlierShare: number }
-  | { readonly ok: false; readonly reason: string };
+export type PhotometricFit = { readonly ok: true; readonly photometric: Photometric; readonly samples: number; readonly inlierShare: number } | { readonly ok: false; readonly reason: string };
 
 /** About this many samples are taken over the frame whatever its size. */
 const TARGET_SAMPLES = 20_000;

@@ -96,7 +96,9 @@ export class FarmCoordinator {
       if (plan.plate) {
         platePath = path.join(dir, 'plate.png');
         const p = plan.plate;
-        await sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels } }).png({ compressionLevel: 1 }).toFile(platePath);
+        await sharp(p.data, { raw: { width: p.width, height: p.height, channels: p.channels } })
+          .png({ compressionLevel: 1 })
+          .toFile(platePath);
       }
       const kinds = new Set<SegmentKind>();
       for (const k of plan.outputs) kinds.add(k === 'composite' ? 'png' : k);
@@ -142,7 +144,15 @@ export class FarmCoordinator {
       return {
         outputs: published,
         times: { source: 0, transform: 0, sink: 0, prepare: 0, prepareBlocked: 0, transformStarved: 0, transformBlocked: 0 },
-        farm: { modelId: plan.modelId, modelSha256: sha, engineVersion: ENGINE_VERSION, segments: segments.length, warmUpFrames: warmUp, workers: states.map((s) => s.result!.worker), encodedAfterJoin },
+        farm: {
+          modelId: plan.modelId,
+          modelSha256: sha,
+          engineVersion: ENGINE_VERSION,
+          segments: segments.length,
+          warmUpFrames: warmUp,
+          workers: states.map((s) => s.result!.worker),
+          encodedAfterJoin,
+        },
       };
     } catch (err) {
       await this.stopSegments(queue, farmId, states).catch((e: unknown) => log(`warning: farm job ${farmId}: stopping segments: ${String(e)}`));
@@ -156,7 +166,14 @@ export class FarmCoordinator {
   }
 
   /** Polls until every segment is done; throws on a failed segment, abort, or a farm that cannot serve the job. */
-  private async watch(queue: Queue<SegmentTask, SegmentResult>, states: SegmentState[], identity: ModelIdentity, plan: ClipPlan, hooks: RunHooks, add: (s: SegmentState[]) => Promise<unknown>): Promise<void> {
+  private async watch(
+    queue: Queue<SegmentTask, SegmentResult>,
+    states: SegmentState[],
+    identity: ModelIdentity,
+    plan: ClipPlan,
+    hooks: RunHooks,
+    add: (s: SegmentState[]) => Promise<unknown>,
+  ): Promise<void> {
     const o = this.options;
     const pollMs = o.pollMs ?? 250;
     let noWorkerSince: number | undefined;
@@ -195,7 +212,10 @@ export class FarmCoordinator {
         if (err instanceof FarmError) throw err;
         unreachableSince ??= Date.now();
         if (Date.now() - unreachableSince > (o.unreachableMs ?? 120_000)) {
-          throw new FarmError('farm_unreachable', `Redis at ${this.description} has not answered for ${Math.round((Date.now() - unreachableSince) / 1000)} s: ${err instanceof Error ? err.message : String(err)}`);
+          throw new FarmError(
+            'farm_unreachable',
+            `Redis at ${this.description} has not answered for ${Math.round((Date.now() - unreachableSince) / 1000)} s: ${err instanceof Error ? err.message : String(err)}`,
+          );
         }
       }
       const detail = this.progress(states);

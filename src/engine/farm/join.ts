@@ -82,7 +82,8 @@ async function encodeComposite(tools: MediaTools, input: JoinInput, pngFolder: s
     for (const name of names) {
       input.signal?.throwIfAborted();
       const { data, info } = await sharp(path.join(pngFolder, name)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      if (info.width !== input.width || info.height !== input.height || info.channels !== 4) throw new FarmError('join_failed', `segment frame ${name} is ${info.width}x${info.height}x${info.channels}`);
+      if (info.width !== input.width || info.height !== input.height || info.channels !== 4)
+        throw new FarmError('join_failed', `segment frame ${name} is ${info.width}x${info.height}x${info.channels}`);
       await encoder.write(data);
     }
     const [out] = await encoder.finish();

@@ -66,7 +66,10 @@ export async function modelIdentity(registry: ModelRegistry, modelId: string): P
   const entry = registry.entry(modelId);
   if (!entry) throw new Error(`unknown model "${modelId}"`);
   const sha256 = await entrySha(registry, entry);
-  const key = createHash('sha256').update(`${sha256} ${entry.kind} ${JSON.stringify(entry.settings)} engine ${ENGINE_VERSION}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${sha256} ${entry.kind} ${JSON.stringify(entry.settings)} engine ${ENGINE_VERSION}`)
+    .digest('hex')
+    .slice(0, 16);
   return { id: modelId, sha256, key };
 }
 

@@ -60,7 +60,10 @@ export function encodeFailure(code: string, message: string): string {
 export function decodeFailure(reason: string | undefined, segment?: number): FarmError {
   // BullMQ's own words when a segment's lock expired too often (workers killed, or too busy to renew it).
   if (/stalled more than allowable limit/.test(reason ?? '')) {
-    return new FarmError('farm_worker_lost', `segment ${segment ?? '?'} was abandoned by its workers too often (killed, or too busy to renew the segment lock within CLEANPLATE_FARM_LOCK_MS): ${reason}`);
+    return new FarmError(
+      'farm_worker_lost',
+      `segment ${segment ?? '?'} was abandoned by its workers too often (killed, or too busy to renew the segment lock within CLEANPLATE_FARM_LOCK_MS): ${reason}`,
+    );
   }
   const m = /^\[([a-z_]+)\] ([\s\S]*)$/.exec(reason ?? '');
   return m ? new FarmError(m[1]!, m[2]!) : new FarmError('farm_segment_failed', reason || 'a farm segment failed');

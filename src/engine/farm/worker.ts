@@ -84,7 +84,11 @@ export class FarmWorker {
   private async reachRedis(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FarmConfigError(`cannot reach Redis at ${redactRedisUrl(this.options.redisUrl)} within ${CONNECT_TIMEOUT_MS / 1000} s (is it running, and is this machine allowed to connect?)`)), CONNECT_TIMEOUT_MS);
+      timer = setTimeout(
+        () =>
+          reject(new FarmConfigError(`cannot reach Redis at ${redactRedisUrl(this.options.redisUrl)} within ${CONNECT_TIMEOUT_MS / 1000} s (is it running, and is this machine allowed to connect?)`)),
+        CONNECT_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([this.admin!.ping(), timeout]);
@@ -109,7 +113,12 @@ export class FarmWorker {
   private async process(model: ModelIdentity, job: Job<SegmentTask, SegmentResult>, token: string | undefined, lockSignal?: AbortSignal): Promise<SegmentResult> {
     const task = job.data;
     if (task.modelKey !== model.key || task.modelId !== model.id || task.engineVersion !== ENGINE_VERSION) {
-      throw new UnrecoverableError(encodeFailure('model_mismatch', `worker "${this.name}" has ${model.id} sha256 ${model.sha256} (engine ${ENGINE_VERSION}); the job needs ${task.modelId} sha256 ${task.modelSha256} (engine ${task.engineVersion})`));
+      throw new UnrecoverableError(
+        encodeFailure(
+          'model_mismatch',
+          `worker "${this.name}" has ${model.id} sha256 ${model.sha256} (engine ${ENGINE_VERSION}); the job needs ${task.modelId} sha256 ${task.modelSha256} (engine ${task.engineVersion})`,
+        ),
+      );
     }
     if (await this.admin?.exists(cancelledKey(task.farmId))) throw new UnrecoverableError(encodeFailure('cancelled', 'the job was cancelled'));
     const abort = new AbortController();
@@ -141,7 +150,8 @@ export class FarmWorker {
       if (abort.signal.aborted) {
         this.log(`stopped segment ${task.index} of ${task.farmId}: ${(abort.signal.reason as Error)?.message ?? 'aborted'}`);
       }
-      if (abort.signal.aborted) throw new UnrecoverableError(encodeFailure('cancelled', `segment ${task.index} stopped on worker "${this.name}": ${(abort.signal.reason as Error)?.message ?? 'aborted'}`));
+      if (abort.signal.aborted)
+        throw new UnrecoverableError(encodeFailure('cancelled', `segment ${task.index} stopped on worker "${this.name}": ${(abort.signal.reason as Error)?.message ?? 'aborted'}`));
       const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'farm_segment_failed';
       // Bad input fails the same way everywhere: no retry on another worker.
       throw new UnrecoverableError(encodeFailure(code, `worker "${this.name}", segment ${task.index}: ${err instanceof Error ? err.message : String(err)}`));

@@ -13,7 +13,7 @@ const PARSER_ERRORS: Record<string, [number, string, ApiErrorCode, string]> = {
 
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || (err.code === 'ECONNRESET')) return void socket.destroy();
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
     const [status, text, code, message] = PARSER_ERRORS[err.code ?? ''] ?? [400, 'Bad Request', 'bad_request', `malformed HTTP request (${err.code ?? err.message})`];
     const body = JSON.stringify({ error: { code, message } } satisfies ApiError);
     socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

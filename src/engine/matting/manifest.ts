@@ -31,7 +31,6 @@ export interface Manifest {
 /** The repository's models folder (two levels above src/engine/matting or dist/engine/matting). */
 export const defaultModelsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models');
 
-
 export function parseManifest(text: string, where = 'manifest.json'): Manifest {
   const raw: unknown = JSON.parse(text);
   const models = (raw as { models?: unknown }).models;
@@ -51,7 +50,8 @@ export function parseManifest(text: string, where = 'manifest.json'): Manifest {
     }
     if (m.prefer !== undefined) {
       const target = (models as ManifestEntry[]).find((e) => e.id === m.prefer);
-      if (!target || target.kind !== m.kind || target.file === null || target.prefer !== undefined) throw new Error(`${where}: model ${m.id} prefers ${JSON.stringify(m.prefer)}, which is not a ${m.kind} model with a file of its own`);
+      if (!target || target.kind !== m.kind || target.file === null || target.prefer !== undefined)
+        throw new Error(`${where}: model ${m.id} prefers ${JSON.stringify(m.prefer)}, which is not a ${m.kind} model with a file of its own`);
     }
   }
   return raw as Manifest;

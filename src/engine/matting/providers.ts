@@ -29,7 +29,9 @@ export function platformProviders(platform: NodeJS.Platform = process.platform):
  * else the platform order. CPU is appended when missing so there is always a fallback.
  */
 export function providerOrder(env: NodeJS.ProcessEnv = process.env, platform = process.platform): ProviderName[] {
-  const wanted = env.CLEANPLATE_PROVIDERS?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) as ProviderName[] | undefined;
+  const wanted = env.CLEANPLATE_PROVIDERS?.split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean) as ProviderName[] | undefined;
   const order = wanted && wanted.length > 0 ? wanted : platformProviders(platform);
   return order.includes('cpu') ? order : [...order, 'cpu'];
 }
@@ -83,11 +85,7 @@ function profileOptions(env: NodeJS.ProcessEnv = process.env): ort.InferenceSess
 }
 
 /** Creates an inference session on the first provider that loads the model. */
-export async function openOrtSession(
-  model: Uint8Array | string,
-  order: ProviderName[] = providerOrder(),
-  settings: OrtSessionSettings = {},
-): Promise<OpenedSession> {
+export async function openOrtSession(model: Uint8Array | string, order: ProviderName[] = providerOrder(), settings: OrtSessionSettings = {}): Promise<OpenedSession> {
   const fallbacks: { provider: ProviderName; reason: string }[] = [];
   for (const provider of order) {
     const missing = providerMissingReason(provider);
@@ -107,10 +105,7 @@ export async function openOrtSession(
       ...profileOptions(),
     };
     try {
-      const session =
-        typeof model === 'string'
-          ? await ort.InferenceSession.create(model, options)
-          : await ort.InferenceSession.create(model, options);
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return { session, provider, fallbacks };
     } catch (err) {
       if (provider === 'cpu') throw err; // CPU failing means the model itself is bad.

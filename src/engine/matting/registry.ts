@@ -168,7 +168,8 @@ export class ModelRegistry {
     if (e.file !== null) {
       const stamp = fileStamp(path.join(this.modelsDir, e.file));
       const broken = stamp === undefined ? undefined : this.broken.get(stamp);
-      if (broken !== undefined) return `models/${e.file} does not open (${broken}); ${e.url ? `move it away and fetch it again with "npm run models:fetch ${e.id}"` : (REBUILD[e.kind] ?? 'replace it')}`;
+      if (broken !== undefined)
+        return `models/${e.file} does not open (${broken}); ${e.url ? `move it away and fetch it again with "npm run models:fetch ${e.id}"` : (REBUILD[e.kind] ?? 'replace it')}`;
     }
     if (e.file !== null && !existsSync(path.join(this.modelsDir, e.file))) {
       // The converted rvm is made on the user's machine (CleanPlate never ships GPL-3.0 weights).

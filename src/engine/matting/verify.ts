@@ -47,4 +47,3 @@ export function verifyModelFile(entry: ManifestEntry, file: string, label: strin
   }
   return verdict;
 }
-

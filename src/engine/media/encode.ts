@@ -143,8 +143,14 @@ export class ClipEncoder {
     this.written++;
     if (!ok) {
       await new Promise<void>((resolve, reject) => {
-        const onDrain = (): void => { cleanup(); resolve(); };
-        const onFail = (): void => { cleanup(); reject(this.failure()); };
+        const onDrain = (): void => {
+          cleanup();
+          resolve();
+        };
+        const onFail = (): void => {
+          cleanup();
+          reject(this.failure());
+        };
         const cleanup = (): void => {
           stdin.off('drain', onDrain);
           stdin.off('error', onFail);

@@ -70,7 +70,7 @@ export async function stopRecordedEncoder(encoder: EncoderRecord, temps: readonl
   } catch {
     return 'gone';
   }
-  for (const deadline = Date.now() + timeoutMs; alive(pid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  for (const deadline = Date.now() + timeoutMs; alive(pid) && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 50));
   return 'stopped';
 }
 

@@ -19,7 +19,10 @@ export function defaultOutputDir(mediaPath: string): string {
 async function makeFolders(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    const found = await stat(d).then((s) => s, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+    const found = await stat(d).then(
+      (s) => s,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)),
+    );
     if (found) {
       if (!found.isDirectory()) throw Object.assign(new Error(`${d} is not a folder`), { code: 'ENOTDIR' });
       break;

@@ -67,11 +67,7 @@ export class BackgroundStore {
   /** Every stored plate, oldest first; records that cannot be read are skipped. */
   async list(): Promise<BackgroundRecord[]> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
-    const records = await Promise.all(
-      names
-        .filter((n) => n.endsWith('.json') && ID_PATTERN.test(n.slice(0, -5)))
-        .map((n) => this.get(n.slice(0, -5)).catch(() => undefined)),
-    );
+    const records = await Promise.all(names.filter((n) => n.endsWith('.json') && ID_PATTERN.test(n.slice(0, -5))).map((n) => this.get(n.slice(0, -5)).catch(() => undefined)));
     return records.filter((r): r is BackgroundRecord => r !== undefined).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 

@@ -102,7 +102,14 @@ export function jobMedia(plan: ClipPlan): JobMedia {
 export async function planClipJob(deps: PlanDeps, request: JobRequest): Promise<ClipPlan> {
   const modelId = request.model ?? deps.registry.defaultId;
   const model = deps.registry.list().find((m) => m.id === modelId);
-  if (!model) throw new MattingInputError('unknown_model', `unknown model "${modelId}"; known: ${deps.registry.list().map((m) => m.id).join(', ')}`);
+  if (!model)
+    throw new MattingInputError(
+      'unknown_model',
+      `unknown model "${modelId}"; known: ${deps.registry
+        .list()
+        .map((m) => m.id)
+        .join(', ')}`,
+    );
   if (!model.available) throw new MattingInputError('model_unavailable', `model "${modelId}" is not available: ${model.unavailableReason ?? ''}`);
   const info = await probeMedia(deps.tools, request.mediaPath);
   if (info.isStillImage) throw new MediaInputError('not_a_video', `${request.mediaPath} is a still image, not a clip (use it as a plate, or POST /v1/matte)`);
@@ -169,7 +176,11 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
     outputs: plan.outputs.map((kind) => ({ kind, path: `${plan.stem}_${kind}` })),
     firstFrameNumber: span.first,
     ...(plan.composite ? { compositeBackground: plan.composite } : {}),
-    compositeAudio: { path: info.path, startSeconds: Math.max(0, info.startTime - info.formatStartTime + frameStart(span.first, info.frameRate)), durationSeconds: frameStart(span.count, info.frameRate) },
+    compositeAudio: {
+      path: info.path,
+      startSeconds: Math.max(0, info.startTime - info.formatStartTime + frameStart(span.first, info.frameRate)),
+      durationSeconds: frameStart(span.count, info.frameRate),
+    },
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   hooks.onTempFiles?.(encoder.tempPaths, encoder.process);

@@ -139,7 +139,10 @@ export class JobService {
   /** Stops the job's own encoder (if /proc proves it is), then removes the temp names it made. */
   private async cleanUpAfterCrash(record: StoredJob): Promise<void> {
     const temps = record.tempPaths ?? [];
-    const ffmpeg = await this.options.tools().then((t) => t.ffmpeg.path, () => undefined);
+    const ffmpeg = await this.options.tools().then(
+      (t) => t.ffmpeg.path,
+      () => undefined,
+    );
     if (record.encoder && ffmpeg) {
       const outcome = await stopRecordedEncoder(record.encoder, temps, ffmpeg);
       if (outcome === 'stopped') this.log(`stopped the encoder (pid ${record.encoder.pid}) left running by the interrupted job ${record.id}`);
@@ -243,9 +246,11 @@ export class JobService {
     const previous = this.writes.get(record.id) ?? Promise.resolve();
     const write = previous.catch(() => undefined).then(() => writeFileAtomic(path.join(this.dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n'));
     this.writes.set(record.id, write);
-    void write.finally(() => {
-      if (this.writes.get(record.id) === write) this.writes.delete(record.id);
-    }).catch(() => undefined);
+    void write
+      .finally(() => {
+        if (this.writes.get(record.id) === write) this.writes.delete(record.id);
+      })
+      .catch(() => undefined);
     return write;
   }
 
@@ -288,9 +293,7 @@ export class JobService {
     try {
       const tools = await this.options.tools();
       // A re-run after restart has no plan in memory: resolve the request again.
-      const plan =
-        job.plan ??
-        (await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, job.record.request));
+      const plan = job.plan ?? (await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, job.record.request));
       abort.signal.throwIfAborted();
       await this.update(job, { state: 'running', startedAt: new Date().toISOString() });
       this.emit(id, { type: 'state', job: publicRecord(job.record) });

@@ -32,7 +32,6 @@ interface OpenModel {
   readonly threads: number;
 }
 
-
 /** Sessions that compile per frame size can do so ahead of the first frame. */
 
 const WARM_UP_SIDE = 64;
@@ -108,11 +107,13 @@ export class MattingService {
     const id = session.modelId;
     const model = this.model(id, work);
     // Graphs compiled lazily inside run (a new frame size) get the session's thread count.
-    return model.queue.run(() => withThreadBudget(model.threads, async () => {
-      const started = performance.now();
-      const result = await session.run(src, bgr, options);
-      return { result, modelId: id, provider: session.provider, ms: performance.now() - started };
-    }));
+    return model.queue.run(() =>
+      withThreadBudget(model.threads, async () => {
+        const started = performance.now();
+        const result = await session.run(src, bgr, options);
+        return { result, modelId: id, provider: session.provider, ms: performance.now() - started };
+      }),
+    );
   }
 
   /**

@@ -33,7 +33,10 @@ export interface StillResult {
 
 /** "alpha,composite" -> ['alpha', 'composite'] (deduplicated); undefined when a name is unknown or none given. */
 export function parseOutputs(text: string): MatteOutput[] | undefined {
-  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const names = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (names.length === 0 || !names.every((n) => (MATTE_OUTPUTS as readonly string[]).includes(n))) return undefined;
   return MATTE_OUTPUTS.filter((o) => names.includes(o));
 }
@@ -45,10 +48,7 @@ export async function matteStill(matting: MattingService, req: StillRequest): Pr
   }
   const plate = session.needsPlate ? req.plate : undefined;
   if (plate && (plate.width !== req.image.width || plate.height !== req.image.height)) {
-    throw new MattingInputError(
-      'plate_size_mismatch',
-      `the plate (background) is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: they must be the same size`,
-    );
+    throw new MattingInputError('plate_size_mismatch', `the plate (background) is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: they must be the same size`);
   }
   const aligner = plate ? new PlateAligner(plate, { mode: req.align ?? DEFAULT_ALIGN_MODE }) : undefined;
   const alignedPlate = aligner ? await aligner.plateFor(req.image) : undefined;

@@ -14,12 +14,6 @@ import { rootPageRoutes } from './root-page.js';
 
 export type RouteFactory = (ctx: EngineContext) => Router;
 
-export const apiRoutes: RouteFactory[] = [
-  healthRoutes,
-  modelRoutes,
-  backgroundRoutes,
-  matteRoutes,
-  jobRoutes,
-];
+export const apiRoutes: RouteFactory[] = [healthRoutes, modelRoutes, backgroundRoutes, matteRoutes, jobRoutes];
 
 export const pageRoutes: RouteFactory[] = [rootPageRoutes, obsDockRoutes];

@@ -27,7 +27,10 @@ export function matteRoutes(ctx: EngineContext): Router {
       const align = fields.align ?? DEFAULT_ALIGN_MODE;
       const model = fields.model;
       if (model !== undefined && !ctx.registry.entry(model)) {
-        const known = ctx.registry.list().map((m) => m.id).join(', ');
+        const known = ctx.registry
+          .list()
+          .map((m) => m.id)
+          .join(', ');
         throw new HttpError(404, 'unknown_model', `unknown model "${model}"; known: ${known}`);
       }
       const imageFile = uploadedFile(req, 'image');

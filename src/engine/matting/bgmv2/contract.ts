@@ -91,7 +91,8 @@ function describeValue(v: OnnxTypes.IValueInfoProto): { elemType?: number; dims?
 function checkTensor(spec: TensorSpec, v: OnnxTypes.IValueInfoProto, role: string, label: string): void {
   const { elemType, dims } = describeValue(v);
   const want = `float32 (B, ${spec.channels}, H, W)`;
-  if (elemType !== FLOAT) throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want}, but its element type is ${elemType === undefined ? 'not a tensor' : `ONNX type ${elemType}`}`);
+  if (elemType !== FLOAT)
+    throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want}, but its element type is ${elemType === undefined ? 'not a tensor' : `ONNX type ${elemType}`}`);
   if (!dims) return;
   if (dims.length !== 4) throw new ModelContractError(`${label}: ${role} "${spec.name}" must be ${want} (rank 4, NCHW), but it has rank ${dims.length}`);
   // A literal channel count elsewhere than dimension 1 with none there: a channels-last layout.

@@ -52,7 +52,9 @@ async function probeShapes(session: ort.InferenceSession, contract: Bgmv2Contrac
   const fg = dims(IO.foreground);
   const pha = alpha[1] ?? 0;
   if (alpha.length !== 4 || pha !== 1 || alpha[2] !== H || alpha[3] !== W) {
-    throw new ModelContractError(`${label}: output "pha" must be float32 (B, 1, H, W) (NCHW, channels first), but on a ${W}x${H} probe frame it came out as (${[1, pha, ...alpha.slice(2)].join(', ')}) after cropping`);
+    throw new ModelContractError(
+      `${label}: output "pha" must be float32 (B, 1, H, W) (NCHW, channels first), but on a ${W}x${H} probe frame it came out as (${[1, pha, ...alpha.slice(2)].join(', ')}) after cropping`,
+    );
   }
   if (fg.length !== 4 || fg[3] !== 4) {
     throw new ModelContractError(`${label}: output "fgr" must be float32 (B, 3, H, W) (NCHW, channels first), but on a ${W}x${H} probe frame it has ${(fg[3] ?? 1) - 1} channels`);

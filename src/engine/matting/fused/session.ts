@@ -144,9 +144,7 @@ export class FusedSession implements MattingSession {
     checkPlate(src, bgr);
     const [plateResult, priorResult, fusion] = await Promise.all([
       this.plate.run(src, bgr, { foreground: false }),
-      this.priorFrame(src, prior).then((small) =>
-        this.prior.run(small, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) }),
-      ),
+      this.priorFrame(src, prior).then((small) => this.prior.run(small, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) })),
       this.fusionGraph(W, H, C, options.foreground ?? true),
     ]);
     const out = await fusion.run({

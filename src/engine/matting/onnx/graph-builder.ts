@@ -29,9 +29,7 @@ function attribute(name: string, value: AttrValue): Attribute {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
   if (typeof value === 'number') {
-    return Number.isInteger(value)
-      ? onnx.AttributeProto.create({ name, type: T.INT, i: value })
-      : onnx.AttributeProto.create({ name, type: T.FLOAT, f: value });
+    return Number.isInteger(value) ? onnx.AttributeProto.create({ name, type: T.INT, i: value }) : onnx.AttributeProto.create({ name, type: T.FLOAT, f: value });
   }
   if (value instanceof Float32Array) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: Array.from(value) });
   if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value });

@@ -202,8 +202,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const sumC = (x: string) => g.op('ReduceSum', [x, axes(0)], { keepdims: 1 }); // (1,h,w)
   const sumHW = (x: string) => g.op('ReduceSum', [x, axes(1, 2)], { keepdims: 1 }); // (c,1,1)
   const sq = (x: string) => g.op('Mul', [x, x]);
-  const sample = (x: string) =>
-    g.op('DequantizeLinear', [g.op('Slice', [x, g.int64([0, 0]), g.int64([Hp, Wp]), g.int64([1, 2]), g.int64([2 * k, 2 * k])]), f(1 / 255), g.uint8(0)]);
+  const sample = (x: string) => g.op('DequantizeLinear', [g.op('Slice', [x, g.int64([0, 0]), g.int64([Hp, Wp]), g.int64([1, 2]), g.int64([2 * k, 2 * k])]), f(1 / 255), g.uint8(0)]);
   const Ip = sample(S);
   const Bpt = sample(Bp);
   // Likely background = small raw difference; loose so an exposure change still counts. The gain
@@ -237,8 +236,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const noiseVarRaw = g.op('Div', [sumHW(g.op('Mul', [w1, d1])), g.op('Add', [g.op('Mul', [sumHW(w1), f(3)]), f(1e-6)])]);
   const noiseVar = g.op('Max', [noiseVarRaw, f(s.noiseFloor * s.noiseFloor)]);
   const nchw = (x: string) => g.op('Unsqueeze', [x, axes(0)]);
-  const ramp = (x: string, lo: number, hi: number) =>
-    g.op('Clip', [g.op('Mul', [g.op('Sub', [x, f(lo)]), f(1 / (hi - lo))]), f(0), f(1)]);
+  const ramp = (x: string, lo: number, hi: number) => g.op('Clip', [g.op('Mul', [g.op('Sub', [x, f(lo)]), f(1 / (hi - lo))]), f(0), f(1)]);
   const sigmas = (dist2: string) => g.op('Sqrt', [g.op('Div', [dist2, g.op('Mul', [noiseVar, f(3)])])]); // RMS in sigmas
 
   // Cast shadows: the subject darkens the plate behind it without changing its colour, so the
@@ -304,7 +302,10 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const Graw = g.op('Cast', [Gint], { to: 1 }); // (1,1,Hp,Wp)
   const noisy = g.op('Greater', [g.op('Reshape', [smoothing, g.int64([])]), f(0.02)]);
   const G = g.op('Squeeze', [
-    g.ifElse(noisy, 'float', [1, 1, Hp, Wp],
+    g.ifElse(
+      noisy,
+      'float',
+      [1, 1, Hp, Wp],
       (b) => {
         const blurred = b.op('AveragePool', [Graw], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], count_include_pad: 0 });
         return b.op('Add', [Graw, b.op('Mul', [b.op('Sub', [blurred, Graw]), smoothing])]);
@@ -418,16 +419,11 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   }
   // Each map resized on its own: splitting one resized 2-channel tensor would copy both planes.
   const [lowA, lowB] = g.opN('Split', [coef, g.int64([1, 1])], 2, { axis: 1 });
-  const upsample = (x: string) =>
-    g.op('Squeeze', [
-      k > 1 ? g.op('Resize', [x, '', '', g.int64([1, 1, Hp, Wp])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }) : x,
-      axes(0),
-    ]);
+  const upsample = (x: string) => g.op('Squeeze', [k > 1 ? g.op('Resize', [x, '', '', g.int64([1, 1, Hp, Wp])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }) : x, axes(0)]);
   const A = upsample(g.op('Mul', [lowA!, f(gUnit)]));
   const Bc = upsample(lowB!); // (1,Hp,Wp) each
   const q = g.op('Add', [g.op('Mul', [A, G]), Bc]); // alpha, unclamped
-  const crop = (x: string, c: number) =>
-    Hp === H && Wp === W ? x : g.op('Slice', [x, g.int64([0, 0, 0]), g.int64([c, H, W]), g.int64([0, 1, 2])]);
+  const crop = (x: string, c: number) => (Hp === H && Wp === W ? x : g.op('Slice', [x, g.int64([0, 0, 0]), g.int64([c, H, W]), g.int64([0, 1, 2])]));
   const alpha8 = crop(g.op('QuantizeLinear', [q, f(1 / 255), g.uint8(0)]), 1); // saturates to 0..255
   g.output('alpha', g.op('Reshape', [alpha8, g.int64([H, W])]), 'uint8', [H, W]);
 

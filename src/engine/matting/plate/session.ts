@@ -119,10 +119,7 @@ export class PlateSession implements MattingSession {
     if (!bgr) throw new MattingInputError('plate_required', 'the plate model needs a background plate (clean plate) for every frame');
     checkFrame(bgr, 'plate');
     if (bgr.width !== src.width || bgr.height !== src.height) {
-      throw new MattingInputError(
-        'plate_size_mismatch',
-        `plate is ${bgr.width}x${bgr.height} but the frame is ${src.width}x${src.height}; capture the plate at the frame's size`,
-      );
+      throw new MattingInputError('plate_size_mismatch', `plate is ${bgr.width}x${bgr.height} but the frame is ${src.width}x${src.height}; capture the plate at the frame's size`);
     }
     if (bgr.channels !== src.channels) {
       throw new MattingInputError('bad_frame', `plate has ${bgr.channels} channels but the frame has ${src.channels}`);

@@ -128,10 +128,13 @@ export function checkRvmContract(model: ModelProto, label: string): RvmLayout {
     );
   }
   const tensor = (name: string) => declared.find((i) => i.name === name)?.type?.tensorType;
-  const dims = (name: string) => tensor(name)?.shape?.dim?.map((d) => (d.dimValue === null || d.dimValue === undefined ? d.dimParam || '?' : typeof d.dimValue === 'number' ? d.dimValue : (d.dimValue as Long).toNumber()));
+  const dims = (name: string) =>
+    tensor(name)?.shape?.dim?.map((d) => (d.dimValue === null || d.dimValue === undefined ? d.dimParam || '?' : typeof d.dimValue === 'number' ? d.dimValue : (d.dimValue as Long).toNumber()));
   const src = tensor('src');
   if (src?.elemType !== FLOAT) {
-    throw new RvmContractError(`${label}: input "src" must be float32, but its element type is ONNX type ${src?.elemType ?? 'unknown'}${src?.elemType === 10 ? ' (a float16 export: use the fp32 file, rvm_mobilenetv3_fp32.onnx)' : ''}`);
+    throw new RvmContractError(
+      `${label}: input "src" must be float32, but its element type is ONNX type ${src?.elemType ?? 'unknown'}${src?.elemType === 10 ? ' (a float16 export: use the fp32 file, rvm_mobilenetv3_fp32.onnx)' : ''}`,
+    );
   }
   const s = dims('src');
   const nchw = s?.length === 4 && s[1] === 3;
@@ -140,7 +143,9 @@ export function checkRvmContract(model: ModelProto, label: string): RvmLayout {
   }
   const r = dims('downsample_ratio');
   if (tensor('downsample_ratio')?.elemType !== FLOAT || (r !== undefined && r.length > 1) || (r?.length === 1 && r[0] !== 1)) {
-    throw new RvmContractError(`${label}: input "downsample_ratio" must be a float32 scalar or of shape [1], but it is declared as ONNX type ${tensor('downsample_ratio')?.elemType} of shape (${(r ?? []).join(', ')})`);
+    throw new RvmContractError(
+      `${label}: input "downsample_ratio" must be a float32 scalar or of shape [1], but it is declared as ONNX type ${tensor('downsample_ratio')?.elemType} of shape (${(r ?? []).join(', ')})`,
+    );
   }
   const clash = clashingNames(graph, Object.values(IO), PREFIX);
   if (clash.length > 0) throw new RvmContractError(`${label} already uses the name "${clash[0]}", which CleanPlate's wrapper needs`);

@@ -2,7 +2,7 @@
 // truth, each model's alpha and error). Cells are shrunk to tiles as rows are added, so a sheet
 // holds only small tiles, never full frames; sharp composites them with SVG text labels.
 import sharp from 'sharp';
-import type { Frame, Plane } from '../../src/engine/matting/types.js';
+import type { Frame, Plane } from '../../src/engine/frame.js';
 
 export type Cell = Frame | Plane | undefined;
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { decodeImage } from '../../src/engine/media/image.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import type { Composite } from '../../src/eval/perturb.js';
 import { makeScene, type SceneOptions } from '../../src/eval/synthetic.js';
 

@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import type { Frame, Plane } from '../../src/engine/matting/types.js';
+import type { Frame, Plane } from '../../src/engine/frame.js';
 import { connectivityError, foregroundMse, gradientError, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';
 import { qualityChecks } from './checks.js';
 import { ContactSheet, cropCell, errorHeatMap, subjectBox, truthPlane } from './contact-sheet.js';

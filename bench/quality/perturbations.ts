@@ -3,7 +3,7 @@
 // plate independently (real captures always have some), then its own disturbance. Disturbances of
 // the capture conditions go on the plate (it was shot at another moment), so the true foreground
 // colour in the frame stays the ground truth; the shadow is in the frame (the subject casts it).
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { castShadow, composite, exposureWhiteBalance, h264RoundTrip, jpegRoundTrip, sensorNoise, shiftRotate, type Composite } from '../../src/eval/perturb.js';
 
 export interface PerturbationClass {

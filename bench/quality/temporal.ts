@@ -1,7 +1,7 @@
 // Temporal stability: a generated clip of a static subject in front of a fixed plate, where only
 // the sensor noise changes from frame to frame. Everything a model changes between frames is
 // flicker: mean |alpha(t) - alpha(t-1)| over the background, over the subject, and overall.
-import type { Plane } from '../../src/engine/matting/types.js';
+import type { Plane } from '../../src/engine/frame.js';
 import { sad } from '../../src/eval/metrics.js';
 import { composite, sensorNoise } from '../../src/eval/perturb.js';
 import { makeScene } from '../../src/eval/synthetic.js';

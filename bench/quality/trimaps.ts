@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Plane } from '../../src/engine/matting/types.js';
+import type { Plane } from '../../src/engine/frame.js';
 import { parsePolygon, rasterise, type Polygon } from './polygons.js';
 
 export interface Trimap {

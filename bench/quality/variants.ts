@@ -2,7 +2,8 @@
 // Installed engine models come from the ModelRegistry; the naive difference key is the baseline;
 // extra variants (e.g. a model with and without plate alignment) plug in through extra-variants.ts.
 import type { ModelRegistry } from '../../src/engine/matting/registry.js';
-import { FrameSequence, type Frame, type MattingSession, type Plane } from '../../src/engine/matting/types.js';
+import { FrameSequence, type MattingSession } from '../../src/engine/matting/types.js';
+import type { Frame, Plane } from '../../src/engine/frame.js';
 import { naiveKey, oracleNaiveKey } from '../../src/eval/metrics.js';
 
 /** The data sets of the bench: generated foregrounds with ground truth (and generated scenes where

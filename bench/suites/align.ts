@@ -16,7 +16,7 @@ import { fitPhotometric } from '../../src/engine/align/photometric.js';
 import { buildProbe, checkStatic } from '../../src/engine/align/static-check.js';
 import { renderAlignedPlate } from '../../src/engine/align/warp.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { runTool } from '../../src/engine/media/process.js';
 import { planClipJob, runClipJob } from '../../src/engine/services/clip-job.js';

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { inferenceThreads, NO_SIDE_WORK, type SideWork } from '../../src/engine/matting/thread-policy.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { decodeFrames } from '../../src/engine/media/decode.js';
 import { ClipEncoder } from '../../src/engine/media/encode.js';
 import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';

@@ -12,7 +12,8 @@ import { cpuThreads } from '../../src/engine/matting/providers.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { autoDownsampleRatio } from '../../src/engine/matting/rvm/session.js';
 import { fusedSettings, openFusedSession } from '../../src/engine/matting/fused/session.js';
-import { FrameSequence, type Frame, type MattingSession, type RunOptions } from '../../src/engine/matting/types.js';
+import { FrameSequence, type MattingSession, type RunOptions } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { personFrame } from '../../test/support/rvm.js';
 
 const RUNS = Number(process.env.BENCH_FUSED_RUNS ?? 6);

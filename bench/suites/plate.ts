@@ -6,7 +6,7 @@ import { GraphBuilder } from '../../src/engine/matting/onnx/graph-builder.js';
 import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting/plate/graph.js';
 import { PlateSession } from '../../src/engine/matting/plate/session.js';
 import { openOrtSession } from '../../src/engine/matting/providers.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { foregroundMse, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';
 import { makeScene, qualityScenes } from '../../src/eval/synthetic.js';
 

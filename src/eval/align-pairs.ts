@@ -3,7 +3,7 @@
 // plate is rendered exactly where a homography puts it (no resampling that alignment would have
 // to undo), and the subject comes from makeScene's ground truth. The plate stays put and the
 // camera moves: the same seed gives the same plate whatever the warp. Plain JS loops: eval code.
-import type { Frame } from '../engine/matting/types.js';
+import type { Frame } from '../engine/frame.js';
 import { apply, invert, type Homography } from '../engine/align/homography.js';
 import { makeScene, rng } from './synthetic.js';
 

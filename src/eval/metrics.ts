@@ -1,5 +1,5 @@
 // Matte quality metrics (as in the BGMv2 paper) and the naive difference-key baseline.
-import type { Frame, Plane } from '../engine/matting/types.js';
+import type { Frame, Plane } from '../engine/frame.js';
 import { convolveSeparable, type FloatPlane } from './filters.js';
 
 /** Sum of absolute alpha differences, in thousands (the paper's SAD unit). */

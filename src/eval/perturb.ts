@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { mediaTools } from '../engine/media/ffmpeg-locate.js';
 import { runTool } from '../engine/media/process.js';
-import type { Frame } from '../engine/matting/types.js';
+import type { Frame } from '../engine/frame.js';
 import { gaussianBlur } from './filters.js';
 import { gaussian, rng } from './synthetic.js';
 

@@ -2,7 +2,7 @@
 // nothing from outside: a textured plate, a subject composited over it with I = aF + (1-a)B, and
 // the disturbances real capture adds (sensor noise, exposure change). Plain JS loops are fine
 // here: this is evaluation code, not the matting path.
-import type { Frame } from '../engine/matting/types.js';
+import type { Frame } from '../engine/frame.js';
 
 export interface SyntheticPair {
   readonly name: string;

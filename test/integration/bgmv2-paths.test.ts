@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Health, JobRecord, MatteResponse, ModelList } from '../../src/shared/api.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { expectedMatte, maxDiff } from '../support/bgmv2-fixture.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, tempDir } from '../support/bgmv2-models.js';

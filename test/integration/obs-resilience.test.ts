@@ -16,7 +16,7 @@ import type { WebSocketLike } from '../../src/obs/engine-client.js';
 import { removeTempDirs } from '../support/bgmv2-models.js';
 import { dataUriBytes } from '../../src/obs/frame-loop.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { decodeRaw, toPng } from '../support/images.js';
 import { obsAvailable, ObsInstance } from '../support/obs.js';
 import { personFrame, rvmModelsDir } from '../support/rvm.js';

@@ -1,7 +1,7 @@
 // Small generated test images (sharp), plus deliberately broken ones for the bad-input tests.
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 
 /** A deterministic textured RGB plate: smooth gradients plus seeded noise, like a real scene. */
 export function texturedPlate(width: number, height: number, seed = 1): Frame {

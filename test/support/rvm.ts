@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { gaussian, rng } from '../../src/eval/synthetic.js';
 import { convertRvm } from '../../src/engine/models/rvm/build.js';
 import { obtainRvmSource, RVM_PACKAGE, type RvmSourceFiles } from '../../src/engine/models/rvm/package.js';

@@ -1,6 +1,6 @@
 // The gradient and connectivity errors of the quality bench, on tiny hand-checked cases.
 import { describe, expect, it } from 'vitest';
-import type { Plane } from '../../src/engine/matting/types.js';
+import type { Plane } from '../../src/engine/frame.js';
 import { connectivityError, gradientError, gradientKernels } from '../../src/eval/metrics.js';
 import { rng } from '../../src/eval/synthetic.js';
 

@@ -1,7 +1,7 @@
 // Perturbations of the quality bench on small frames: deterministic, pure, and doing what they say
 // (JPEG through sharp, H.264 through the real ffmpeg).
 import { describe, expect, it } from 'vitest';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { castShadow, composite, exposureWhiteBalance, h264RoundTrip, jpegRoundTrip, sensorNoise, shiftRotate, type Composite } from '../../src/eval/perturb.js';
 
 function solid(width: number, height: number, rgb: readonly [number, number, number]): Frame {

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildFusionGraph } from '../../src/engine/matting/fused/graph.js';
 import { defaultPlateSettings } from '../../src/engine/matting/plate/graph.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 
 const W = 256;
 const H = 128;

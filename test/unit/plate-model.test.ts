@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MattingInputError } from '../../src/engine/matting/errors.js';
 import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting/plate/graph.js';
 import { PlateSession } from '../../src/engine/matting/plate/session.js';
-import type { Frame } from '../../src/engine/matting/types.js';
+import type { Frame } from '../../src/engine/frame.js';
 import { foregroundMse, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';
 import { castShadow, sensorNoise, shiftRotate } from '../../src/eval/perturb.js';
 import { makeScene, qualityScenes, type SyntheticPair } from '../../src/eval/synthetic.js';

@@ -10,7 +10,7 @@ import { DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type AlignMode, type MatteOutpu
 import { writeFileAtomic } from '../../engine/fs/atomic.js';
 import { MattingInputError } from '../../engine/matting/errors.js';
 import { ModelRegistry } from '../../engine/matting/registry.js';
-import type { Frame } from '../../engine/matting/types.js';
+import type { Frame } from '../../engine/frame.js';
 import { MediaInputError } from '../../engine/media/errors.js';
 import { decodeImage, ImageInputError, parseHexColor } from '../../engine/media/image.js';
 import { DEFAULT_OUTPUT_FOLDER, defaultOutputDir, ensureWritableDir, publishNoClobber, tempNameFor } from '../../engine/media/output-files.js';

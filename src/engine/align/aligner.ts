@@ -2,7 +2,7 @@
 // the current aligned plate (the same object, so the model's per-plate preparation is reused),
 // refresh only the exposure match, or estimate the camera motion again; keeps the report.
 import { ALIGN_MODES, type AlignMode, type AlignReport } from '../../shared/api.js';
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { estimateHomography, type EstimateOptions } from './estimate.js';
 import { maxDisplacement, meanCornerShift, IDENTITY, uncoveredFraction, type Homography } from './homography.js';
 import { fitPhotometric, isNoticeable, type Photometric } from './photometric.js';

@@ -2,7 +2,7 @@
 // matched between the two and a robust fit (OpenCV's MAGSAC++) that throws out matches on the
 // subject (they have no true partner in the plate) and other mismatches. Works on grey images
 // scaled to at most `maxSide` pixels; the plate's features are computed once per plate.
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { apply, fromArray, isPlausible, rescale, type Homography } from './homography.js';
 import { openCv, withMats, type CvMat, type OpenCv } from './opencv.js';
 

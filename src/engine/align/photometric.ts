@@ -2,7 +2,7 @@
 // frame's (auto-exposure, white balance drift), fitted on pixels that are confidently background.
 // The subject and misaligned edges disagree with the plate by far more than noise, so a trimmed,
 // iterated least-squares fit on a sparse grid of samples leaves them out.
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { apply, invert, type Homography } from './homography.js';
 import { medianAbs } from './linear.js';
 

@@ -6,7 +6,7 @@
 // gives the sub-pixel motion d and the exposure change (a, b) in well under a millisecond; points
 // on the subject disagree by far more than noise and are weighed out (Tukey). Only textured
 // points are used: a shift of a flat area changes nothing, so it needs no alignment either.
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { medianAbs, NormalEquations } from './linear.js';
 
 export interface Probe {

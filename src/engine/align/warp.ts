@@ -3,7 +3,7 @@
 // the frame's own pixels are copied in: frame and plate then agree there, so the model reads the
 // uncovered border as background (alpha 0) instead of as a subject. The cost of that choice: a
 // subject who walks into the uncovered border is not matted there; the share is reported.
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import type { Homography } from './homography.js';
 import { openCv, withMats } from './opencv.js';
 import { photometricTable, type Photometric } from './photometric.js';

@@ -1,21 +1,7 @@
 // The one interface every matting model implements. Callers (http routes, jobs, live sessions,
 // the CLI) see 8-bit frames only, never tensors; the tensor work lives inside the ONNX graphs.
 import type { ModelKind, ProviderFallback } from '../../shared/api.js';
-
-/** An interleaved 8-bit image: RGB (channels 3) or RGBA (channels 4), row-major, no padding. */
-export interface Frame {
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-  readonly channels: 3 | 4;
-}
-
-/** A single-channel 8-bit image (alpha, error map). */
-export interface Plane {
-  readonly data: Uint8Array;
-  readonly width: number;
-  readonly height: number;
-}
+import type { Frame, Plane } from '../frame.js';
 
 /**
  * The memory a recurrent model (rvm) carries from one frame to the next of the same clip or live

@@ -3,7 +3,7 @@
 // and drops frames whose timestamp is earlier); seeking a quarter frame before the first
 // frame's start keeps timestamp rounding from dropping it. `-frames:v` stops after the last
 // one, and the count actually delivered is checked: a short read is an error, never a result.
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { MediaInputError } from './errors.js';
 import type { MediaTools } from './ffmpeg-locate.js';
 import { frameStart, type FrameSpan } from './frame-range.js';

@@ -1,7 +1,7 @@
 // One frame from a file on disk, for plates: the frame of a video whose presentation interval
 // contains `timeSeconds` (source time, 0 = the first frame), or a still image as it displays.
 import { readFile } from 'node:fs/promises';
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { decodeFrameAt } from './decode.js';
 import { MediaInputError } from './errors.js';
 import type { MediaTools } from './ffmpeg-locate.js';

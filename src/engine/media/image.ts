@@ -2,8 +2,7 @@
 // caps and EXIF orientation applied), encode alpha / foreground / composite as PNG. Bad input
 // becomes an ImageInputError whose code the http layer and the CLI turn into a clear message.
 import sharp, { type Metadata, type PngOptions, type Sharp } from 'sharp';
-import { MAX_FRAME_SIDE, MIN_FRAME_SIDE } from '../matting/frames.js';
-import type { Frame, Plane } from '../matting/types.js';
+import { MAX_FRAME_SIDE, MIN_FRAME_SIDE, type Frame, type Plane } from '../frame.js';
 
 /** Raster formats the engine accepts (sharp's names; heif covers HEIC and AVIF). SVG is not a photo. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'jp2', 'jxl']);

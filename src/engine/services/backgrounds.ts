@@ -6,7 +6,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackgroundRecord, BackgroundSource } from '../../shared/api.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { decodeImage, encodePng } from '../media/image.js';
 
 /** 12 random bytes as hex: unguessable enough, and safe as a file name. */

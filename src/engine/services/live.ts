@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { DEFAULT_ALIGN_MODE, LIVE_DEFAULT_FPS, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
 import { checkWire, LiveOpenSchema } from '../../shared/schemas.js';
 import { MattingInputError } from '../matting/errors.js';
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { LiveError, LiveSession, liveSideWork, type LiveSessionHooks } from '../live/session.js';
 import { NutStreamServer } from '../live/nut-stream.js';
 import { mediaTools } from '../media/ffmpeg-locate.js';

@@ -7,7 +7,8 @@ import { providerOrder } from '../matting/providers.js';
 import { inferenceThreads, NO_SIDE_WORK, withThreadBudget, type SideWork } from '../matting/thread-policy.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { ModelRegistry } from '../matting/registry.js';
-import type { Frame, MatteResult, MattingSession, RunOptions } from '../matting/types.js';
+import type { MatteResult, MattingSession, RunOptions } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 
 /** Runs tasks one at a time in arrival order; a failed task does not block the next. */
 class SerialQueue {

@@ -2,7 +2,7 @@
 // (with a plate for models that need one), after an untimed run that compiles or warms up.
 // Measured once per model and size for the engine's lifetime: the machine does not change.
 import type { ModelSpeed } from '../../shared/api.js';
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import type { MattingService } from './matting-service.js';
 
 const TIMED_RUNS = 3;

@@ -3,7 +3,7 @@
 import { DEFAULT_ALIGN_MODE, MATTE_OUTPUTS, type AlignMode, type AlignReport, type MatteOutput } from '../../shared/api.js';
 import { PlateAligner } from '../align/aligner.js';
 import { MattingInputError } from '../matting/errors.js';
-import type { Frame } from '../matting/types.js';
+import type { Frame } from '../frame.js';
 import { encodeCompositeOverPng, encodeCompositePng, encodePng } from '../media/image.js';
 import type { MattingService } from './matting-service.js';
 

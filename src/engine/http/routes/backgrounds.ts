@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Router, type Request } from 'express';
 import type { Background, BackgroundList, BackgroundSource } from '../../../shared/api.js';
 import { BackgroundFromMediaSchema, parseWire } from '../../../shared/schemas.js';
-import type { Frame } from '../../matting/types.js';
+import type { Frame } from '../../frame.js';
 import { decodeImage } from '../../media/image.js';
 import { grabFrame } from '../../media/frame-grab.js';
 import type { EngineContext } from '../context.js';

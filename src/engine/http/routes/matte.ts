@@ -4,7 +4,7 @@
 import { Router } from 'express';
 import { DEFAULT_ALIGN_MODE, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteFields, type MatteResponse } from '../../../shared/api.js';
 import { MatteFieldsSchema, parseWire } from '../../../shared/schemas.js';
-import type { Frame } from '../../matting/types.js';
+import type { Frame } from '../../frame.js';
 import { decodeImage, imageSize, parseHexColor } from '../../media/image.js';
 import { matteStill } from '../../services/stills.js';
 import type { EngineContext } from '../context.js';

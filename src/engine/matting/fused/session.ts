@@ -5,14 +5,15 @@
 // keeps its recurrent state in the caller's FrameSequence as rvm does.
 import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
-import { checkFrame } from '../frames.js';
+import { checkFrame } from '../check-frame.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type ProviderName } from '../providers.js';
 import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
 import { PlateSession } from '../plate/session.js';
 import { autoDownsampleRatio, openRvmSession } from '../rvm/session.js';
 import type { ProviderFallback } from '../../../shared/api.js';
-import { FrameSequence, type Frame, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
+import { FrameSequence, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
+import type { Frame } from '../../frame.js';
 import { buildFusionGraph, buildPriorInputGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
 
 export interface FusedSettings {

@@ -6,9 +6,10 @@ import { MattingInputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import { ARENA_MAX_PIXELS, openOrtSession, type ProviderName } from '../providers.js';
 import type { ProviderFallback } from '../../../shared/api.js';
-import type { Frame, MatteResult, MattingSession, RunOptions } from '../types.js';
+import type { MatteResult, MattingSession, RunOptions } from '../types.js';
+import type { Frame } from '../../frame.js';
 import { buildPlateGraph, buildPlatePrepGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
-import { checkFrame } from '../frames.js';
+import { checkFrame } from '../check-frame.js';
 import { kindNeedsPlate } from '../kinds.js';
 
 interface Compiled {

@@ -8,11 +8,12 @@ import path from 'node:path';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
-import { checkFrame } from '../frames.js';
+import { checkFrame } from '../check-frame.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
 import type { ProviderFallback } from '../../../shared/api.js';
-import { FrameSequence, type Frame, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
+import { FrameSequence, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
+import type { Frame } from '../../frame.js';
 import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm } from './wrap.js';
 import { kindNeedsPlate } from '../kinds.js';
 

@@ -1,11 +1,6 @@
 // Checks shared by every model: a frame's buffer must match its declared size.
 import { MattingInputError } from './errors.js';
-import type { Frame } from './types.js';
-
-/** Largest frame side the engine accepts (8K); beyond that memory use is absurd for this tool. */
-export const MAX_FRAME_SIDE = 8192;
-/** Smallest side: the models' low-resolution passes need a few pixels to work with. */
-export const MIN_FRAME_SIDE = 16;
+import { MAX_FRAME_SIDE, MIN_FRAME_SIDE, type Frame } from '../frame.js';
 
 export function checkFrame(frame: Frame, what: string): void {
   const { width, height, channels, data } = frame;

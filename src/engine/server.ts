@@ -80,7 +80,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const backgrounds = new BackgroundStore(options.dataDir);
   await backgrounds.init();
   const farm = options.farm ? new FarmCoordinator({ ...options.farm, registry, log }) : undefined;
-  const jobs = new JobService({ dataDir: options.dataDir, tools: mediaTools, registry, matting, backgrounds, log, ...(farm ? { runClip: farm.runClip } : {}) });
+  const jobs = new JobService({ dataDir: options.dataDir, tools: mediaTools, registry, matting, backgrounds, log, ...(farm ? { runClip: farm.runClip, deviceOf: async () => 'farm' } : {}) });
   await jobs.init();
 
   let port = options.port;
@@ -136,9 +136,11 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       const cut = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closeLiveConnections();
       await live.closeAll();
+      // Before open requests finish: a still still waiting for a model is answered 503
+      // shutting_down (runs already queued complete first), never run on a released session.
+      await matting.dispose();
       await closed;
       clearTimeout(cut);
-      await matting.dispose();
       if (configFile) await removeConfigIfOurs(configFile, token);
     })());
 

@@ -54,6 +54,8 @@ export type ApiErrorCode =
   | 'ffmpeg_missing' // no ffmpeg/ffprobe found (503)
   | 'disk_full' // no space left on the disk (or quota) the engine writes to (507)
   | 'busy' // the engine's admission budget is full: try again after Retry-After seconds (503)
+  | 'shutting_down' // the engine is stopping: the request was not started; try again after Retry-After (503)
+  | 'tool_timeout' // ffmpeg or ffprobe stopped making progress within its deadline and was stopped (job error; 504 on requests)
   // engine side
   | 'internal'; // a bug or an environment failure (500)
 

@@ -12,6 +12,7 @@ import { WireError } from '../../shared/schemas.js';
 import { JobRequestError } from '../services/clip-job.js';
 import { JobStateError, UnknownJobError } from '../services/jobs.js';
 import { BusyError } from '../services/pixel-budget.js';
+import { ShuttingDownError } from '../services/shutting-down.js';
 import { isDiskFull } from '../services/job-records.js';
 
 /** An error a route throws on purpose, with the response it should become. */
@@ -81,6 +82,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (err instanceof MediaInputError) return [MEDIA_STATUS[err.code], err.code, err.message];
   if (err instanceof ToolNotFoundError) return [503, 'ffmpeg_missing', err.message];
   if (err instanceof BusyError) return [503, 'busy', err.message];
+  if (err instanceof ShuttingDownError) return [503, 'shutting_down', err.message];
   if (isDiskFull(err)) return [507, 'disk_full', `the disk is full: ${err instanceof Error ? err.message : String(err)}`];
   if (err instanceof WireError || err instanceof JobRequestError) return [400, err.code, err.message];
   if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];
@@ -110,7 +112,7 @@ export function errorHandler(maxUploadBytes: number, log: (line: string) => void
       res.destroy();
       return;
     }
-    if (err instanceof BusyError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof BusyError || err instanceof ShuttingDownError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     // Errors raised while the upload is still arriving: answer, then drop the rest of the body.
     if (!req.complete) res.setHeader('Connection', 'close');
     sendError(res, status, code, message);

@@ -8,7 +8,7 @@ import { DEFAULT_COMPOSITE_COLOR, type ClipOutputKind, type CompositeOver } from
 import type { MediaTools } from './ffmpeg-locate.js';
 import { formatRational, type Rational } from './frame-range.js';
 import { removeEngineTemps, type EncoderRecord } from './leftovers.js';
-import { publishNoClobber, tempNameFor } from './output-files.js';
+import { publishAllNoClobber, tempNameFor } from './output-files.js';
 import { spawnTool, type ToolProcess } from './process.js';
 
 export interface OutputTarget {
@@ -172,16 +172,15 @@ export class ClipEncoder {
       if (this.options.signal?.aborted) throw err;
       throw this.failure();
     }
-    const published: PublishedOutput[] = [];
+    // Every check before the first publish; then all outputs appear, or none (publishAllNoClobber).
     for (const [i, t] of this.options.outputs.entries()) {
-      const temp = this.tempPaths[i]!;
-      if (t.kind === 'png') {
-        const files = (await readdir(temp)).filter((f) => f.endsWith('.png'));
-        if (files.length !== this.written) throw new Error(`png sequence has ${files.length} files for ${this.written} frames`);
-      }
-      published.push({ kind: t.kind, path: await publishNoClobber(temp, t.path + outputExtension(t.kind)) });
+      if (t.kind !== 'png') continue;
+      const files = (await readdir(this.tempPaths[i]!)).filter((f) => f.endsWith('.png'));
+      if (files.length !== this.written) throw new Error(`png sequence has ${files.length} files for ${this.written} frames`);
     }
-    return published;
+    const outputs = this.options.outputs;
+    const paths = await publishAllNoClobber(outputs.map((t, i) => ({ temp: this.tempPaths[i]!, final: t.path + outputExtension(t.kind) })));
+    return outputs.map((t, i) => ({ kind: t.kind, path: paths[i]! }));
   }
 
   /** The running ffmpeg, for the job record (a restarted engine stops it only if it proves it). */

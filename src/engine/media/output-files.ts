@@ -136,3 +136,26 @@ export async function publishNoClobber(tempPath: string, finalPath: string): Pro
   }
   throw new Error(`no free file name for ${finalPath}`);
 }
+
+/**
+ * Publishes several temp outputs as one (a job's outputs): every one gets a fresh final name, or,
+ * when one fails, those already published are moved back to their temp names (the caller removes
+ * the temps) and the error is thrown. Only a published name that is still the very file or folder
+ * moved there (same device and inode) is moved back: nothing the user put there is touched.
+ */
+export async function publishAllNoClobber(items: readonly { readonly temp: string; readonly final: string }[]): Promise<string[]> {
+  const done: { temp: string; at: string; dev: number; ino: number }[] = [];
+  try {
+    for (const { temp, final } of items) {
+      const { dev, ino } = await lstat(temp);
+      done.push({ temp, at: await publishNoClobber(temp, final), dev, ino });
+    }
+    return done.map((d) => d.at);
+  } catch (err) {
+    for (const d of done.reverse()) {
+      const now = await lstat(d.at).catch(() => undefined);
+      if (now && now.dev === d.dev && now.ino === d.ino && !(await exists(d.temp))) await rename(d.at, d.temp).catch(() => undefined);
+    }
+    throw err;
+  }
+}

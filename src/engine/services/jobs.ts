@@ -9,15 +9,15 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobEvent, JobList, JobProgress, JobRecord, JobRequest, JobState } from '../../shared/api.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import { providerOrder } from '../matting/providers.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import { removeEngineTemps, stopRecordedEncoder } from '../media/leftovers.js';
 import type { BackgroundStore } from './backgrounds.js';
-import { jobMedia, planClipJob, runClipJob, type ClipPlan, type ClipRunner } from './clip-job.js';
+import { clipSideWork, jobMedia, planClipJob, runClipJob, type ClipPlan, type ClipRunner } from './clip-job.js';
 import { JOB_ID_PATTERN, jobErrorCode, recordProblem, setAside, type StoredJob } from './job-records.js';
 import type { MattingService } from './matting-service.js';
 import { BusyError } from './pixel-budget.js';
+import { ShuttingDownError } from './shutting-down.js';
 
 const ID_PATTERN = JOB_ID_PATTERN;
 /** Jobs waiting at once; more are refused with 503 busy rather than held without bound. */
@@ -55,7 +55,7 @@ export interface JobServiceOptions {
   readonly dataDir: string;
   readonly tools: () => Promise<MediaTools>;
   readonly registry: ModelRegistry;
-  readonly matting: Pick<MattingService, 'run' | 'providerOf'>;
+  readonly matting: Pick<MattingService, 'run' | 'deviceFor'>;
   readonly backgrounds?: BackgroundStore;
   /** Jobs running at once per device (default CLEANPLATE_JOBS_PER_DEVICE or 1). */
   readonly jobsPerDevice?: number;
@@ -64,6 +64,11 @@ export interface JobServiceOptions {
   readonly log?: (line: string) => void;
   /** Renders planned jobs (default: here, runClipJob); the render farm passes its own. */
   readonly runClip?: ClipRunner;
+  /**
+   * The device a planned job runs on, resolved before it is queued (jobs queue per device):
+   * default, the provider its model's session runs this frame size on. The farm passes "farm".
+   */
+  readonly deviceOf?: (plan: ClipPlan) => Promise<string>;
 }
 
 function jobsPerDeviceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
@@ -167,23 +172,27 @@ export class JobService {
     return job;
   }
 
-  private deviceFor(modelId: string): string {
-    return this.options.matting.providerOf(modelId) ?? providerOrder()[0] ?? 'cpu';
+  /** Never a guess: a job labelled with a device it does not run on would run beside another. */
+  private deviceOf(plan: ClipPlan): Promise<string> {
+    if (this.options.deviceOf) return this.options.deviceOf(plan);
+    return this.options.matting.deviceFor(plan.modelId, plan.info.width, plan.info.height, clipSideWork(plan));
   }
 
   /** Validates and queues a job; bad input throws (the route answers 4xx) and nothing is stored. */
   async create(request: JobRequest, rerunOf?: string): Promise<JobRecord> {
-    if (this.closed) throw new Error('the job service is shut down');
+    if (this.closed) throw new ShuttingDownError('this job');
     this.admit();
     const tools = await this.options.tools();
     const plan = await planClipJob({ tools, registry: this.options.registry, ...(this.options.backgrounds ? { backgrounds: this.options.backgrounds } : {}) }, request);
+    const device = await this.deviceOf(plan);
+    if (this.closed) throw new ShuttingDownError('this job');
     this.admit(); // again: others may have been queued while this one was planned
     const record: StoredJob = {
       id: randomBytes(8).toString('hex'),
       state: 'queued',
       request,
       model: plan.modelId,
-      device: this.deviceFor(plan.modelId),
+      device,
       createdAt: new Date().toISOString(),
       media: jobMedia(plan),
       progress: noProgress(plan.span.count),

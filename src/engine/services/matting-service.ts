@@ -9,6 +9,7 @@ import { MattingInputError } from '../matting/errors.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { MatteResult, MattingSession, RunOptions } from '../matting/types.js';
 import type { Frame } from '../frame.js';
+import { ShuttingDownError } from './shutting-down.js';
 
 /** Runs tasks one at a time in arrival order; a failed task does not block the next. */
 class SerialQueue {
@@ -76,7 +77,7 @@ export class MattingService {
   }
 
   private model(modelId: string, work: SideWork): OpenModel {
-    if (this.disposed) throw new Error('the matting service is shut down');
+    if (this.disposed) throw new ShuttingDownError('this matte');
     const threads = inferenceThreads(work);
     const key = `${modelId}#${threads}`;
     let model = this.models.get(key);
@@ -115,6 +116,20 @@ export class MattingService {
         return { result, modelId: id, provider: session.provider, ms: performance.now() - started };
       }),
     );
+  }
+
+  /**
+   * The provider a clip of this frame size will run on, known before the job is queued (jobs queue
+   * per device): opens the session and, for sessions that compile per frame size (the plate
+   * model learns its provider only then), compiles that size.
+   */
+  async deviceFor(modelId: string, width: number, height: number, work: SideWork): Promise<string> {
+    const session = await this.session(modelId, work);
+    if (typeof session.prepare === 'function') {
+      const model = this.model(session.modelId, work);
+      await model.queue.run(() => withThreadBudget(model.threads, () => session.prepare!(width, height)));
+    }
+    return session.provider;
   }
 
   /**

@@ -1,0 +1,115 @@
+// Faults around clip jobs and stills, with the real plate model (onnxruntime) and the real
+// ffmpeg: a job is queued under the device it really runs on (never a guess, which once let two
+// jobs share a device), a still waiting for a model at shutdown is refused with 503
+// shutting_down, and a job whose second output fails to publish publishes none (the user's file
+// with the same name is untouched).
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeError } from '../../src/engine/http/errors.js';
+import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { planClipJob, runClipJob, type ClipRunner } from '../../src/engine/services/clip-job.js';
+import { JobService } from '../../src/engine/services/jobs.js';
+import { MattingService } from '../../src/engine/services/matting-service.js';
+import { ShuttingDownError } from '../../src/engine/services/shutting-down.js';
+import { matteStill } from '../../src/engine/services/stills.js';
+import { makeModelsDir, removeTempDirs } from '../support/bgmv2-models.js';
+import { makeClip, makeFrame, type GeneratedClip } from '../support/clips.js';
+
+let dir: string;
+let tools: MediaTools;
+let registry: ModelRegistry;
+let clip: GeneratedClip;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'cp-job-faults-'));
+  tools = await locateMediaTools();
+  // The manifest without model files: the default is the plate model whatever models/ holds here.
+  registry = await ModelRegistry.load(await makeModelsDir());
+  clip = await makeClip(dir, 'clip', { rate: '25', frames: 8 });
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+  await removeTempDirs();
+});
+
+describe('clip jobs and stills under faults', () => {
+  it('queues a job under the device its model really runs on, so two jobs never share one at once', async () => {
+    const matting = new MattingService(registry);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const runClip: ClipRunner = async () => {
+      await held;
+      return { outputs: [], times: {} as never };
+    };
+    const jobs = new JobService({ dataDir: path.join(dir, 'data-device'), tools: async () => tools, registry, matting, runClip });
+    await jobs.init();
+    try {
+      expect(matting.providerOf(registry.defaultId)).toBeNull(); // the model is not open yet
+      const request = { mediaPath: clip.path, background: { imagePath: clip.platePath }, outputs: ['matte' as const], outputDir: path.join(dir, 'out-device') };
+      const first = await jobs.create(request);
+      // The label is the provider the session opened on (this machine may list GPU providers
+      // first: their libraries are absent, so the model runs on the CPU), not the first one tried.
+      expect(first.device).toBe(matting.providerOf(registry.defaultId));
+      const second = await jobs.create(request);
+      expect(second.device).toBe(first.device);
+      await expect.poll(() => jobs.get(first.id).state).toBe('running');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(jobs.get(second.id).state).toBe('queued');
+    } finally {
+      release();
+      await jobs.close();
+      await matting.dispose();
+    }
+  });
+
+  it('refuses a still that waits for a model while the engine shuts down: 503 shutting_down, never a released session', async () => {
+    const matting = new MattingService(registry);
+    const image = { data: makeFrame(clip.plate, 3), width: clip.width, height: clip.height, channels: 3 as const };
+    // The model is not open: the still waits for it while dispose() releases everything.
+    const still = matteStill(matting, { image, plate: clip.plate, outputs: ['alpha'], compositeColor: { r: 0, g: 0, b: 0 } });
+    await matting.dispose();
+    const err = await still.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ShuttingDownError);
+    expect(describeError(err, 1).slice(0, 2)).toEqual([503, 'shutting_down']);
+    // A new request after shutdown is refused the same way.
+    await expect(matting.run(undefined, image, clip.plate)).rejects.toBeInstanceOf(ShuttingDownError);
+  });
+
+  it('publishes all outputs of a job or none: a failing second publish takes the first back, the user file stays', async () => {
+    const matting = new MattingService(registry);
+    const out = path.join(dir, 'out-publish');
+    await mkdir(out);
+    try {
+      const plan = await planClipJob({ tools, registry }, { mediaPath: clip.path, background: { imagePath: clip.platePath }, outputs: ['matte', 'prores4444'], outputDir: out });
+      // The user's own file under the first output's name: the job must pick "(2)" and, failing, leave this alone.
+      const userFile = `${plan.stem}_matte.mov`;
+      await writeFile(userFile, 'made by the user');
+      let temps: readonly string[] = [];
+      const failure = await runClipJob(tools, matting, plan, {
+        onTempFiles: (paths) => (temps = paths),
+        onFrame: (done) => {
+          // The second output's temp file vanishes before publishing (a disk or a user removing it).
+          if (done === plan.span.count) void unlink(temps[1]!);
+        },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failure).toBeInstanceOf(Error);
+      expect(await readdir(out)).toEqual([path.basename(userFile)]);
+      expect(await readFile(userFile, 'utf8')).toBe('made by the user');
+      // The same job without the fault publishes both, beside the user's file.
+      const result = await runClipJob(tools, matting, plan);
+      expect(result.outputs.map((o) => path.basename(o.path))).toEqual([`${path.basename(plan.stem)}_matte (2).mov`, `${path.basename(plan.stem)}_prores4444.mov`]);
+      expect((await readdir(out)).sort()).toEqual([path.basename(userFile), ...result.outputs.map((o) => path.basename(o.path))].sort());
+    } finally {
+      await matting.dispose();
+    }
+  });
+});

@@ -32,7 +32,7 @@ export function JobProgressCard({ job, onCancel }: { job: JobView; onCancel: () 
   );
 }
 
-export function RecentJobs(props: { jobs: JobView[]; busy: boolean; connected: boolean; onRunAgain: (job: JobView) => void; onPlace: (job: JobView) => void }): ReactElement {
+export function RecentJobs(props: { jobs: readonly JobView[]; busy: boolean; connected: boolean; onRunAgain: (job: JobView) => void; onPlace: (job: JobView) => void }): ReactElement {
   const { jobs, busy, connected } = props;
   return (
     <section className="card" aria-label="Recent jobs">

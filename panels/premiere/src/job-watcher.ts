@@ -6,6 +6,7 @@
 import type { JobProgress, JobRecord, JobState } from '../../../src/shared/api.js';
 import { EngineError, getJob, jobEvents, type EngineEndpoint } from '../../../src/shared/engine-client.js';
 import type { JobMemo } from './clip-jobs.js';
+import { messageOf } from './format.js';
 
 export interface JobView extends JobMemo {
   readonly record?: JobRecord;
@@ -34,10 +35,6 @@ export interface JobWatcherDeps {
   say: Say;
   /** Pause between looks for an engine that went away (ms). */
   retryMs?: number;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** The outcome of a job that ended other than done, for the user. */

@@ -1,81 +1,82 @@
 // The CleanPlate panel in Premiere: engine status, the selected clip, its clean plate
 // (recaptured from the playhead frame or a chosen file), model and output, Apply matte with
-// progress and cancel, then the matte imported and placed above the clip; recent jobs. The
-// engine is reached only over HTTP/SSE (src/shared/engine-client.ts), jobs are followed by
-// job-watcher.ts, and Premiere only through the PanelHost given: the CEP panel's (host.jsx over
-// evalScript) or the UXP plugin's (the premierepro module). Nothing here knows which.
+// progress and cancel, then the matte imported and placed above the clip; recent jobs. This file
+// is the view: the engine is found by engine-connection.ts and reached only over HTTP/SSE
+// (src/shared/engine-client.ts), jobs are run and placed by matte-jobs.ts, and Premiere is
+// reached only through the PanelHost given: the CEP panel's (host.jsx over evalScript) or the UXP
+// plugin's (the premierepro module). Nothing here knows which.
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
 import type { ClipDescription, MatteMode, SelectionInfo } from '../../../host/src/api.js';
-import type { JobRecord, ModelInfo } from '../../../src/shared/api.js';
-import { backgroundFromMedia, cancelJob, createJob, EngineError, fetchBackgroundImage, listModels, rerunJob, type EngineEndpoint } from '../../../src/shared/engine-client.js';
-import { clipRef, jobRange, matteOutput, OUTPUT_OF_MODE, type JobMemo, type PanelMemory, type PlateMemo } from './clip-jobs.js';
-import type { EngineLookup } from './engine-locator.js';
-import { timecode } from './format.js';
+import type { ModelInfo } from '../../../src/shared/api.js';
+import { backgroundFromMedia, EngineError, fetchBackgroundImage } from '../../../src/shared/engine-client.js';
+import type { PanelMemory, PlateMemo } from './clip-jobs.js';
+import { EngineConnection, type EngineState } from './engine-connection.js';
+import { messageOf, timecode } from './format.js';
 import { JobProgressCard, RecentJobs } from './job-views.js';
-import { isActive, JobWatcher, type JobView } from './job-watcher.js';
+import { isActive, type JobView } from './job-watcher.js';
+import { MatteJobs } from './matte-jobs.js';
 import type { PanelHost } from './panel-host.js';
 
 const PLATE_TYPES = ['png', 'jpg', 'jpeg', 'tif', 'tiff', 'webp', 'mov', 'mp4', 'mxf'];
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function baseName(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
 }
 
 export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }): ReactElement {
-  const [engine, setEngine] = useState<EngineLookup | { state: 'looking' }>({ state: 'looking' });
-  const endpoint = useRef<EngineEndpoint | undefined>(undefined);
-  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [engine, setEngine] = useState<EngineState>({ state: 'looking' });
+  const [models, setModels] = useState<readonly ModelInfo[]>([]);
   const [model, setModel] = useState('');
   const [mode, setMode] = useState<MatteMode>('cutout');
   const [selection, setSelection] = useState<SelectionInfo | null>(null);
   const [hostProblem, setHostProblem] = useState('');
   const [plate, setPlate] = useState<{ memo: PlateMemo; url?: string } | undefined>();
   const [plateVersion, setPlateVersion] = useState(0);
-  const [jobs, setJobs] = useState<JobView[]>(() => memory.jobs());
+  const [jobs, setJobs] = useState<readonly JobView[]>(() => memory.jobs());
   const [busy, setBusy] = useState('');
   const [error, setError] = useState('');
   const [notice, setNotice] = useState('');
   const [credential, setCredential] = useState('');
 
-  const updateJob = useCallback(
-    (id: string, change: Partial<JobView>) => {
-      setJobs((list) => list.map((j) => (j.id === id ? { ...j, ...change } : j)));
-      const { record: _r, progress: _p, lostContact: _l, ...memo } = change;
-      if (Object.keys(memo).length > 0) memory.updateJob(id, memo);
-    },
-    [memory],
-  );
+  const clips = selection?.clips ?? [];
+  const usable = clips.filter((c) => !c.refusal);
+  const current: ClipDescription | undefined = usable[0] ?? clips[0];
+  const fps = selection?.sequence?.fps ?? 25;
+  const fpsRef = useRef(fps);
+  fpsRef.current = fps;
 
-  // ---- engine -------------------------------------------------------------------------------
-  const refreshEngine = useCallback(async (): Promise<EngineEndpoint | undefined> => {
-    const found = await host.locateEngine();
-    const before = endpoint.current;
-    endpoint.current = found.state === 'connected' ? found.endpoint : undefined;
-    setEngine(found);
-    if (found.state === 'connected' && (before?.url !== found.endpoint.url || before.token !== found.endpoint.token)) {
-      listModels(found.endpoint).then(
-        (list) => {
-          setModels(list.models);
-          setModel((m) => m || (list.models.find((x) => x.default)?.id ?? list.models[0]?.id ?? ''));
-        },
-        () => undefined,
-      );
-    }
-    return endpoint.current;
-  }, [host]);
-
+  // ---- engine and jobs: live as long as the panel ---------------------------------------------
+  const link = useRef<{ engine: EngineConnection; jobs: MatteJobs } | null>(null);
+  useEffect(() => {
+    const connection = new EngineConnection({
+      locate: () => host.locateEngine(),
+      changed: (found) => {
+        setEngine(found);
+        if (found.state === 'connected') matteJobs.resume(found.endpoint);
+      },
+      models: (list) => {
+        setModels(list);
+        setModel((m) => m || (list.find((x) => x.default)?.id ?? list[0]?.id ?? ''));
+      },
+    });
+    const matteJobs = new MatteJobs({
+      host,
+      memory,
+      engine: connection,
+      changed: setJobs,
+      say: (level, text) => (level === 'notice' ? setNotice(text) : setError(text)),
+      plateForgotten: () => setPlateVersion((v) => v + 1),
+      fps: () => fpsRef.current,
+    });
+    link.current = { engine: connection, jobs: matteJobs };
+    connection.start();
+    return () => {
+      matteJobs.stop();
+      connection.stop();
+    };
+  }, [host, memory]);
   const connected = engine.state === 'connected';
-  useEffect(() => {
-    void refreshEngine();
-  }, [refreshEngine]);
-  useEffect(() => {
-    const timer = setInterval(() => void refreshEngine(), connected ? 5000 : 2500);
-    return () => clearInterval(timer);
-  }, [connected, refreshEngine]);
+  const lookAgain = (): Promise<unknown> => link.current?.engine.locate() ?? Promise.resolve();
 
   // ---- selection ----------------------------------------------------------------------------
   const refreshSelection = useCallback(async () => {
@@ -97,19 +98,15 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
     };
   }, [host, refreshSelection]);
 
-  const clips = selection?.clips ?? [];
-  const usable = clips.filter((c) => !c.refusal);
-  const current: ClipDescription | undefined = usable[0] ?? clips[0];
-  const fps = selection?.sequence?.fps ?? 25;
-
   // ---- plate of the current clip ------------------------------------------------------------
   useEffect(() => {
     const memo = current ? memory.plate(current.mediaPath) : undefined;
+    const ep = link.current?.engine.current();
     let url: string | undefined;
     let live = true;
     setPlate(memo ? { memo } : undefined);
-    if (memo && endpoint.current) {
-      fetchBackgroundImage(endpoint.current, memo.backgroundId).then(
+    if (memo && ep) {
+      fetchBackgroundImage(ep, memo.backgroundId).then(
         (blob) => {
           url = URL.createObjectURL(blob);
           if (live) setPlate({ memo, url });
@@ -129,56 +126,13 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
     };
   }, [current?.mediaPath, connected, plateVersion, memory]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // ---- jobs ---------------------------------------------------------------------------------
-  const place = useCallback(
-    async (job: JobMemo, record: JobRecord) => {
-      const mattePath = matteOutput(record, job.mode);
-      if (!mattePath) return updateJob(job.id, { placeError: 'The job finished without the matte file.' });
-      try {
-        const placed = await host.call('placeMatte', { clip: job.clip, mattePath, mode: job.mode });
-        updateJob(job.id, { placed, placeError: undefined });
-        setNotice(
-          `Matte for "${job.clipName}" placed on ${placed.trackName} (${timecode(placed.startTicks, fps)}-${timecode(placed.endTicks, fps)}), in the bin "${placed.binName}".${job.mode === 'trackMatte' ? ` Apply Track Matte Key (Luma, Matte: ${placed.trackName}) to the clip and hide ${placed.trackName}.` : ''}`,
-        );
-      } catch (err) {
-        updateJob(job.id, { placeError: messageOf(err) });
-        setError(`The matte for "${job.clipName}" was rendered (${mattePath}) but not placed: ${messageOf(err)}`);
-      }
-    },
-    [fps, host, updateJob],
-  );
-
-  // The watcher lives as long as the panel; its callbacks read the latest state through refs.
-  const placeRef = useRef(place);
-  placeRef.current = place;
-  const watcher = useRef<JobWatcher | null>(null);
-  useEffect(() => {
-    const w = new JobWatcher({
-      current: () => endpoint.current,
-      locate: () => refreshEngine(),
-      update: (id, change) => updateJob(id, change),
-      place: (job, record) => placeRef.current(job, record),
-      say: (level, text) => (level === 'notice' ? setNotice(text) : setError(text)),
-    });
-    watcher.current = w;
-    return () => w.stop();
-  }, [refreshEngine, updateJob]);
-  const watch = (job: JobMemo): void => void watcher.current?.watch(job);
-
-  // Jobs remembered from before: fetch their state once the engine answers; follow the active ones.
-  const loaded = useRef(false);
-  useEffect(() => {
-    if (!connected || loaded.current || !endpoint.current) return;
-    loaded.current = true;
-    watcher.current?.resume(endpoint.current, memory.jobs());
-  }, [connected, memory]);
-
-  const act = useCallback(async (label: string, work: () => Promise<void>) => {
+  // ---- actions: one at a time, their error shown --------------------------------------------
+  const act = useCallback(async (label: string, work: (link: { engine: EngineConnection; jobs: MatteJobs }) => Promise<void>) => {
     setBusy(label);
     setError('');
     setNotice('');
     try {
-      await work();
+      if (link.current) await work(link.current);
     } catch (err) {
       setError(messageOf(err));
     } finally {
@@ -187,21 +141,16 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
   }, []);
 
   const submitCredential = (): Promise<void> =>
-    act('Saving key', async () => {
+    act('Saving key', async ({ engine: connection }) => {
       await host.saveCredential!(credential);
       setCredential('');
-      const ep = await refreshEngine();
+      const ep = await connection.locate();
       setNotice(ep ? 'Connected with the panel key; it is kept for next time.' : 'Panel key saved; the engine does not answer with it yet.');
     });
 
-  const needEngine = (): EngineEndpoint => {
-    if (!endpoint.current) throw new Error('The CleanPlate engine is not running: start it (npm start in the CleanPlate folder), then try again.');
-    return endpoint.current;
-  };
-
   const recaptureFromPlayhead = (): Promise<void> =>
-    act('Recapturing', async () => {
-      const ep = needEngine();
+    act('Recapturing', async ({ engine: connection }) => {
+      const ep = connection.need();
       const frame = await host.call('getPlayheadFrame');
       const bg = await backgroundFromMedia(ep, { mediaPath: frame.clip.mediaPath, timeSeconds: frame.sourceSeconds });
       memory.setPlate(frame.clip.mediaPath, { backgroundId: bg.id, label: `frame ${timecode(frame.sourceTicks, frame.clip.mediaFps ?? fps)} of ${baseName(frame.clip.mediaPath)}` });
@@ -210,8 +159,8 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
     });
 
   const plateFromFile = (): Promise<void> =>
-    act('Reading plate', async () => {
-      const ep = needEngine();
+    act('Reading plate', async ({ engine: connection }) => {
+      const ep = connection.need();
       if (!current || current.refusal) throw new Error('Select the clip the clean plate belongs to first.');
       const file = await host.chooseFile('Choose a clean plate (the scene without the subject)', PLATE_TYPES);
       if (!file) return;
@@ -221,60 +170,10 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
       setNotice(`Plate for "${current.name}": ${baseName(file)} (${bg.width}x${bg.height}).`);
     });
 
-  const apply = (): Promise<void> =>
-    act('Starting', async () => {
-      const ep = needEngine();
-      if (usable.length === 0) throw new Error(clips[0]?.refusal?.message ?? 'Select a clip on the timeline first.');
-      const needsPlate = models.find((m) => m.id === model)?.needsPlate ?? true;
-      for (const clip of usable) {
-        const stored = memory.plate(clip.mediaPath);
-        if (needsPlate && !stored) {
-          throw new Error(`No background for "${clip.name}" yet: park the playhead on a frame without the subject and press Recapture background, or choose a clean-plate file.`);
-        }
-        // Refuse early (no free track above) rather than render a matte that cannot be placed.
-        await host.call('planPlacement', clipRef(clip));
-        let record: JobRecord;
-        try {
-          record = await createJob(ep, {
-            mediaPath: clip.mediaPath,
-            range: jobRange(clip),
-            ...(needsPlate && stored ? { background: { id: stored.backgroundId } } : {}),
-            ...(model ? { model } : {}),
-            outputs: [OUTPUT_OF_MODE[mode]],
-          });
-        } catch (err) {
-          if (err instanceof EngineError && err.code === 'unknown_background') {
-            memory.setPlate(clip.mediaPath, undefined);
-            setPlateVersion((v) => v + 1);
-          }
-          throw new Error(`The engine refused the matte for "${clip.name}": ${messageOf(err)}`, { cause: err });
-        }
-        const memo: JobMemo = { id: record.id, clipName: clip.name, clip: clipRef(clip), mode };
-        memory.saveJob(memo);
-        setJobs((list) => [{ ...memo, record, progress: record.progress }, ...list.filter((j) => j.id !== memo.id)]);
-        watch(memo);
-      }
-    });
-
-  const cancel = (job: JobView): Promise<void> =>
-    act('Cancelling', async () => {
-      try {
-        await cancelJob(needEngine(), job.id);
-      } catch (err) {
-        if (!(err instanceof EngineError && err.code === 'job_not_active')) throw err;
-      }
-    });
-
-  const runAgain = (job: JobView): Promise<void> =>
-    act('Starting', async () => {
-      const record = await rerunJob(needEngine(), job.id);
-      const memo: JobMemo = { id: record.id, clipName: job.clipName, clip: job.clip, mode: job.mode };
-      memory.saveJob(memo);
-      setJobs((list) => [{ ...memo, record, progress: record.progress }, ...list]);
-      watch(memo);
-    });
-
-  const placeAgain = (job: JobView): Promise<void> => act('Placing', async () => (job.record ? place(job, job.record) : undefined));
+  const apply = (): Promise<void> => act('Starting', ({ jobs: j }) => j.apply({ clips, model, mode, needsPlate: models.find((m) => m.id === model)?.needsPlate ?? true }));
+  const cancel = (job: JobView): Promise<void> => act('Cancelling', ({ jobs: j }) => j.cancel(job));
+  const runAgain = (job: JobView): Promise<void> => act('Starting', ({ jobs: j }) => j.runAgain(job));
+  const placeAgain = (job: JobView): Promise<void> => act('Placing', async ({ jobs: j }) => (job.record ? j.place(job, job.record) : undefined));
 
   const active = jobs.filter((j) => isActive(j.record));
   const availableModels = models.filter((m) => m.available);
@@ -305,7 +204,7 @@ export function Panel({ host, memory }: { host: PanelHost; memory: PanelMemory }
               Start it: open a terminal in the CleanPlate folder and run <code>npm start</code>. This panel connects by itself once it runs.
             </p>
           )}
-          <button type="button" onClick={() => void refreshEngine()}>
+          <button type="button" onClick={() => void lookAgain()}>
             Check again
           </button>
           {host.saveCredential && (

@@ -9,6 +9,7 @@
 // Skipped with a message when models/rvm.onnx has not been built (npm run models:rvm).
 // BENCH_RVM_PART=speed|stability runs one half.
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { defaultModelsDir } from '../../src/engine/matting/manifest.js';
 import { cpuThreads } from '../../src/engine/matting/providers.js';
@@ -16,6 +17,7 @@ import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { autoDownsampleRatio, openRvmSession } from '../../src/engine/matting/rvm/session.js';
 import { FrameSequence, type MattingSession } from '../../src/engine/matting/types.js';
 import type { Frame } from '../../src/engine/frame.js';
+import type { WrapOptions } from '../../src/engine/matting/rvm/wrap.js';
 import { parseModelJson } from '../../src/engine/models/tfjs-onnx/model-json.js';
 import { obtainRvmSource } from '../../src/engine/models/rvm/package.js';
 import { sad } from '../../src/eval/metrics.js';
@@ -45,13 +47,27 @@ async function timed(runs: number, fn: () => Promise<unknown>): Promise<number> 
   return median(times);
 }
 
+/** Median ms of each function, run in turn (after one warm-up each). */
+async function timedPair(runs: number, fns: readonly (() => Promise<unknown>)[]): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const times = fns.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      await fn();
+      times[k]!.push(performance.now() - t0);
+    }
+  }
+  return times.map(median);
+}
+
 /** An rvm session opened with CLEANPLATE_THREADS set for the duration of the open. */
-async function openRvm(registry: ModelRegistry, threads: number | undefined, settings: Record<string, unknown> = {}): Promise<MattingSession> {
+async function openRvm(registry: ModelRegistry, threads: number | undefined, settings: Record<string, unknown> = {}, wrap?: WrapOptions): Promise<MattingSession> {
   const entry = registry.entry('rvm')!;
   const before = process.env.CLEANPLATE_THREADS;
   if (threads !== undefined) process.env.CLEANPLATE_THREADS = String(threads);
   try {
-    return await openRvmSession({ ...entry, settings: { ...entry.settings, ...settings } }, { modelsDir: registry.modelsDir }, ['cpu']);
+    return await openRvmSession({ ...entry, settings: { ...entry.settings, ...settings } }, { modelsDir: registry.modelsDir }, ['cpu'], wrap);
   } finally {
     if (before === undefined) delete process.env.CLEANPLATE_THREADS;
     else process.env.CLEANPLATE_THREADS = before;
@@ -65,8 +81,12 @@ async function speed(registry: ModelRegistry): Promise<void> {
   const outputs = ['fgr', 'pha', 'r1o', 'r2o', 'r3o', 'r4o'].map((k) => model.signature!.outputs![k]!.name);
   const ort = await openRvm(registry, undefined);
   const ort1 = await openRvm(registry, 1);
-  console.log(`speed, CPU: ORT ${cpuThreads()} threads (and 1), tfjs-wasm 1 thread; median ms/frame (ORT ${ORT_RUNS} runs, tfjs ${TFJS_RUNS})`);
-  console.log('size        ratio   ORT ms   fps   ORT-1t ms   tfjs ms   fps    tfjs/ORT  tfjs/ORT-1t');
+  const asConverted = await openRvm(registry, 1, {}, { fastTail: false });
+  console.log(
+    `speed, CPU: ORT ${cpuThreads()} threads (and 1), tfjs-wasm 1 thread; median ms/frame (ORT ${ORT_RUNS} runs, tfjs ${TFJS_RUNS}), alpha + foreground; load ${os.loadavg()[0]!.toFixed(1)}`,
+  );
+  console.log('  "converted": the graph as models:rvm converts it, full-resolution stage not rewritten at load (rvm/fast-tail.ts), 1 thread');
+  console.log('size        ratio   ORT ms   fps   ORT-1t ms  converted-1t  gain   tfjs ms   fps    tfjs/ORT  tfjs/ORT-1t');
   try {
     for (const [W, H] of [
       [640, 360],
@@ -76,8 +96,13 @@ async function speed(registry: ModelRegistry): Promise<void> {
       const ratio = autoDownsampleRatio(W, H);
       const seqA = new FrameSequence();
       const seqB = new FrameSequence();
+      const seqC = new FrameSequence();
       const ortMs = await timed(ORT_RUNS, () => ort.run(frame, undefined, { sequence: seqA }));
-      const ort1Ms = await timed(Math.max(2, Math.floor(ORT_RUNS / 2)), () => ort1.run(frame, undefined, { sequence: seqB }));
+      // The rewritten and the converted graph alternate, so both see the same load.
+      const [ort1Ms = NaN, convertedMs = NaN] = await timedPair(Math.max(2, Math.floor(ORT_RUNS / 2)), [
+        () => ort1.run(frame, undefined, { sequence: seqB }),
+        () => asConverted.run(frame, undefined, { sequence: seqC }),
+      ]);
       const src = Float32Array.from(frame.data, (v) => v / 255);
       let state = ['r1i', 'r2i', 'r3i', 'r4i'].map(() => ({ data: new Float32Array(1) as Float32Array<ArrayBufferLike>, shape: [1, 1, 1, 1] }));
       const tfMs = await timed(TFJS_RUNS, async () => {
@@ -90,13 +115,14 @@ async function speed(registry: ModelRegistry): Promise<void> {
       });
       const fps = (ms: number) => (1000 / ms).toFixed(2).padStart(5);
       console.log(
-        `${`${W}x${H}`.padEnd(11)} ${ratio.toFixed(3)}  ${ortMs.toFixed(0).padStart(7)} ${fps(ortMs)}  ${ort1Ms.toFixed(0).padStart(10)}  ${tfMs.toFixed(0).padStart(8)} ${fps(tfMs)}  ${(tfMs / ortMs).toFixed(1).padStart(8)}x ${(tfMs / ort1Ms).toFixed(1).padStart(10)}x`,
+        `${`${W}x${H}`.padEnd(11)} ${ratio.toFixed(3)}  ${ortMs.toFixed(0).padStart(7)} ${fps(ortMs)}  ${ort1Ms.toFixed(0).padStart(10)}  ${convertedMs.toFixed(0).padStart(12)}  ${(convertedMs / ort1Ms).toFixed(2)}x  ${tfMs.toFixed(0).padStart(8)} ${fps(tfMs)}  ${(tfMs / ortMs).toFixed(1).padStart(8)}x ${(tfMs / ort1Ms).toFixed(1).padStart(10)}x`,
       );
     }
   } finally {
     tfModel.dispose();
     await ort.dispose();
     await ort1.dispose();
+    await asConverted.dispose();
   }
 }
 

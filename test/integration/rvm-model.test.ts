@@ -5,7 +5,8 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MattingInputError } from '../../src/engine/matting/errors.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import { RvmSession, autoDownsampleRatio } from '../../src/engine/matting/rvm/session.js';
+import { RvmSession, autoDownsampleRatio, openRvmBytes } from '../../src/engine/matting/rvm/session.js';
+import { FAST_TAIL } from '../../src/engine/matting/rvm/fast-tail.js';
 import { FrameSequence, type MattingSession } from '../../src/engine/matting/types.js';
 import type { Frame } from '../../src/engine/frame.js';
 import { parseModelJson } from '../../src/engine/models/tfjs-onnx/model-json.js';
@@ -177,6 +178,32 @@ describe('rvm session', () => {
     expect(out.alpha.data[torso]).toBeGreaterThan(240);
     expect(out.alpha.data[10 * W + 10]).toBe(0);
     await expect(assisted.run(frames[0]!, personFrame(W / 2, H / 2, 10_000))).rejects.toMatchObject({ code: 'plate_size_mismatch' });
+  });
+
+  it("the fast wrapper (full-resolution stage rewritten at load) matches the converted graph's own stage within 1/255, with and without plate assist", async () => {
+    const bytes = await rvmOnnx();
+    const open = async (fastTail: boolean, plateAssist: boolean) => {
+      const opened = await openRvmBytes(bytes, 'rvm.onnx', ['cpu'], { fastTail });
+      return { opened, session: new RvmSession('rvm', { downsampleRatio: RATIO, autoLongSide: 512, plateAssist }, opened.session, opened.provider) };
+    };
+    const sessions = await Promise.all([open(true, false), open(false, false), open(true, true), open(false, true)]);
+    try {
+      expect(sessions.map((s) => s.opened.session.inputNames.includes(FAST_TAIL.wantForeground))).toEqual([true, false, true, false]);
+      const frame = personFrame(W - 2, H - 6, 4); // odd-sized low resolution, as with real frames
+      const room = personFrame(W - 2, H - 6, 10_000);
+      for (const pair of [sessions.slice(0, 2), sessions.slice(2, 4)]) {
+        for (const foreground of [true, false]) {
+          const [fast, plain] = await Promise.all(pair.map((s) => s.session.run(frame, room, { foreground })));
+          expect(maxAbs(fast!.alpha.data, plain!.alpha.data)).toBeLessThanOrEqual(1);
+          if (foreground) expect(maxAbs(fast!.foreground!.data, plain!.foreground!.data)).toBeLessThanOrEqual(1);
+          else expect(fast!.foreground).toBeUndefined();
+        }
+      }
+      // Plate assist still acts on the fast path: the frame as its own plate clears everything.
+      expect(Math.max(...(await sessions[2]!.session.run(frame, frame)).alpha.data)).toBe(0);
+    } finally {
+      await Promise.all(sessions.map((s) => s.session.dispose()));
+    }
   });
 
   it('picks the downsample ratio from the frame size: about 0.27 for 1080p, 0.13 for 4K, 1 for small frames', () => {

@@ -14,7 +14,8 @@ import { openOrtSession, type OpenedSession, type ProviderName } from '../provid
 import type { ProviderFallback } from '../../../shared/api.js';
 import { FrameSequence, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
-import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm } from './wrap.js';
+import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm, type WrapOptions } from './wrap.js';
+import { FAST_TAIL } from './fast-tail.js';
 import { kindNeedsPlate } from '../kinds.js';
 
 export interface RvmSettings {
@@ -99,8 +100,12 @@ export class RvmSession implements MattingSession {
       [IO.usePlate]: new ort.Tensor('bool', Uint8Array.of(usePlate ? 1 : 0), []),
       [IO.ratio]: new ort.Tensor('float32', Float32Array.of(ratio), []),
     };
+    // The fast wrapper (fast-tail.ts) computes alpha alone when no foreground is wanted, and
+    // with one leaves alpha in the foreground's fourth channel.
+    const fast = this.session.inputNames.includes(FAST_TAIL.wantForeground);
+    if (fast) feeds[FAST_TAIL.wantForeground] = new ort.Tensor('bool', Uint8Array.of(foreground ? 1 : 0), []);
     RVM_STATE_IN.forEach((name, i) => (feeds[name] = state[i]!));
-    const fetches = [IO.alpha, ...(foreground ? [IO.foreground] : []), ...(options.sequence ? RVM_STATE_OUT : [])];
+    const fetches = [...(fast && foreground ? [] : [IO.alpha]), ...(foreground ? [IO.foreground] : []), ...(options.sequence ? RVM_STATE_OUT : [])];
     const out = await this.session.run(feeds, fetches);
     const tensor = (name: string): ort.Tensor => {
       const t = out[name];
@@ -108,9 +113,11 @@ export class RvmSession implements MattingSession {
       return t;
     };
     if (options.sequence) options.sequence.state = { key, tensors: RVM_STATE_OUT.map(tensor) } satisfies RvmState;
+    const rgba = foreground ? (tensor(IO.foreground).data as Uint8Array) : undefined;
+    const alpha = fast && rgba ? alphaOf(rgba) : (tensor(IO.alpha).data as Uint8Array);
     return {
-      alpha: { data: tensor(IO.alpha).data as Uint8Array, width: W, height: H },
-      ...(foreground ? { foreground: { data: tensor(IO.foreground).data as Uint8Array, width: W, height: H, channels: 4 as const } } : {}),
+      alpha: { data: alpha, width: W, height: H },
+      ...(rgba ? { foreground: { data: rgba, width: W, height: H, channels: 4 as const } } : {}),
     };
   }
 
@@ -121,20 +128,26 @@ export class RvmSession implements MattingSession {
   }
 }
 
+function alphaOf(rgba: Uint8Array): Uint8Array {
+  const alpha = new Uint8Array(rgba.length / 4);
+  for (let i = 0; i < alpha.length; i++) alpha[i] = rgba[4 * i + 3]!;
+  return alpha;
+}
+
 /** Reads models/rvm.onnx, splices the 8-bit wrapper in and opens it on the best provider. */
-export async function loadRvmModel(file: string, label: string, providers?: ProviderName[]): Promise<OpenedSession> {
-  return openRvmBytes(await readFile(file), label, providers);
+export async function loadRvmModel(file: string, label: string, providers?: ProviderName[], wrap?: WrapOptions): Promise<OpenedSession> {
+  return openRvmBytes(await readFile(file), label, providers, wrap);
 }
 
 /** The same for a converted model in memory (models:rvm checks its conversion before writing it). */
-export async function openRvmBytes(bytes: Uint8Array, label: string, providers?: ProviderName[]): Promise<OpenedSession> {
+export async function openRvmBytes(bytes: Uint8Array, label: string, providers?: ProviderName[], wrap?: WrapOptions): Promise<OpenedSession> {
   let model;
   try {
     model = onnxProto.onnx.ModelProto.decode(bytes);
   } catch (err) {
     throw new RvmContractError(`${label} is not an ONNX model (${err instanceof Error ? err.message : String(err)})`);
   }
-  const wrapped = wrapRvm(model, label);
+  const wrapped = wrapRvm(model, label, wrap);
   try {
     return await openOrtSession(wrapped, providers);
   } catch (err) {
@@ -172,11 +185,11 @@ export async function checkRvmBytes(bytes: Uint8Array, label: string): Promise<v
 }
 
 /** Registry opener for kind "rvm". */
-export async function openRvmSession(entry: ManifestEntry, ctx: { readonly modelsDir: string }, providers?: ProviderName[]): Promise<MattingSession> {
+export async function openRvmSession(entry: ManifestEntry, ctx: { readonly modelsDir: string }, providers?: ProviderName[], wrap?: WrapOptions): Promise<MattingSession> {
   if (entry.file === null) throw new Error(`model ${entry.id} has no file`);
   const settings = rvmSettings(entry);
   try {
-    const opened = await loadRvmModel(path.join(ctx.modelsDir, entry.file), `models/${entry.file}`, providers);
+    const opened = await loadRvmModel(path.join(ctx.modelsDir, entry.file), `models/${entry.file}`, providers, wrap);
     return new RvmSession(entry.id, settings, opened.session, opened.provider, opened.fallbacks);
   } catch (err) {
     if (err instanceof RvmContractError) {

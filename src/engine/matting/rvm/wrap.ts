@@ -12,6 +12,7 @@
 import onnxProto from 'onnx-proto';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { clashingNames, decodeWrapper, prefixNames, type ModelProto } from '../onnx/splice.js';
+import { cutFastTail, FAST_TAIL } from './fast-tail.js';
 
 const { onnx } = onnxProto;
 
@@ -70,11 +71,30 @@ function buildPre(layout: RvmLayout): ModelProto['graph'] {
   return decodeWrapper(g.toBytes());
 }
 
+/** The plate-assist gate (1, H, W, 1) in 0..1: 0 where frame and plate agree, built into `b`. */
+function plateGate(b: GraphBuilder, frame: string, plate: string): string {
+  const unit = (x: string) => b.unitFromUint8(b.op('Slice', [x, b.int64([0]), b.int64([3]), b.int64([3])]));
+  // Max over the channels as Max of slices: ReduceMax's axes moved from attribute to input at opset 18.
+  const abs = b.op('Abs', [b.op('Sub', [unit(frame), unit(plate)])]);
+  const channel = (c: number) => b.op('Slice', [abs, b.int64([c]), b.int64([c + 1]), b.int64([3])]);
+  const diff = b.op('Max', [channel(0), channel(1), channel(2)]);
+  const nchw = b.op('Transpose', [diff], { perm: [0, 3, 1, 2] });
+  const local = b.op('AveragePool', [nchw], { kernel_shape: [ASSIST_WINDOW, ASSIST_WINDOW], strides: [1, 1], auto_pad: 'SAME_UPPER' });
+  const ramp = b.op('Div', [b.op('Sub', [local, b.float(ASSIST_LOW)]), b.float(ASSIST_HIGH - ASSIST_LOW)]);
+  return b.op('Transpose', [b.op('Clip', [ramp, b.float(0), b.float(1)])], { perm: [0, 2, 3, 1] });
+}
+
+function postInputs(g: GraphBuilder) {
+  return {
+    frame: g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']),
+    plate: g.input(IO.plate, 'uint8', [1, 'plate_height', 'plate_width', 'plate_channels']),
+    usePlate: g.input(IO.usePlate, 'bool', []),
+  };
+}
+
 function buildPost(layout: RvmLayout): ModelProto['graph'] {
   const g = new GraphBuilder('cleanplate_rvm_post');
-  const frame = g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']);
-  const plate = g.input(IO.plate, 'uint8', [1, 'plate_height', 'plate_width', 'plate_channels']);
-  const usePlate = g.input(IO.usePlate, 'bool', []);
+  const { frame, plate, usePlate } = postInputs(g);
   const nhwc = (name: string, channels: number) => {
     if (!layout.nchw) return g.input(name, 'float', [1, 'height', 'width', channels]);
     return g.op('Transpose', [g.input(name, 'float', [1, channels, 'height', 'width'])], { perm: [0, 2, 3, 1] });
@@ -84,29 +104,91 @@ function buildPost(layout: RvmLayout): ModelProto['graph'] {
   const scale = g.float(ONE_255);
   const zero = g.uint8(0);
   // Built inside the branch, so the plate work runs only when plate assist is on.
-  const unit = (b: GraphBuilder, x: string) => b.unitFromUint8(b.op('Slice', [x, b.int64([0]), b.int64([3]), b.int64([3])]));
-
   const alpha = g.ifElse(
     usePlate,
     'float',
     [1, 'height', 'width', 1],
-    (b) => {
-      // Max over the channels as Max of slices: ReduceMax's axes moved from attribute to input at opset 18.
-      const abs = b.op('Abs', [b.op('Sub', [unit(b, frame), unit(b, plate)])]);
-      const channel = (c: number) => b.op('Slice', [abs, b.int64([c]), b.int64([c + 1]), b.int64([3])]);
-      const diff = b.op('Max', [channel(0), channel(1), channel(2)]);
-      const nchw = b.op('Transpose', [diff], { perm: [0, 3, 1, 2] });
-      const local = b.op('AveragePool', [nchw], { kernel_shape: [ASSIST_WINDOW, ASSIST_WINDOW], strides: [1, 1], auto_pad: 'SAME_UPPER' });
-      const ramp = b.op('Div', [b.op('Sub', [local, b.float(ASSIST_LOW)]), b.float(ASSIST_HIGH - ASSIST_LOW)]);
-      const gate = b.op('Transpose', [b.op('Clip', [ramp, b.float(0), b.float(1)])], { perm: [0, 2, 3, 1] });
-      return b.op('Mul', [pha, gate]);
-    },
+    (b) => b.op('Mul', [pha, plateGate(b, frame, plate)]),
     (b) => b.op('Identity', [pha]),
   );
   // QuantizeLinear with scale 1/255 and a uint8 zero point rounds and saturates in one op.
   g.output(IO.alpha, g.op('QuantizeLinear', [alpha, scale, zero]), 'uint8', [1, 'height', 'width', 1]);
   const rgba = g.op('Concat', [fgr, alpha], { axis: 3 });
   g.output(IO.foreground, g.op('QuantizeLinear', [rgba, scale, zero]), 'uint8', [1, 'height', 'width', 4]);
+  return decodeWrapper(g.toBytes());
+}
+
+/** The fast wrapper's pre: the frame's RGB as 0..255 floats (no full-resolution Div, see fast-tail.ts). */
+function buildFastPre(): ModelProto['graph'] {
+  const g = new GraphBuilder('cleanplate_rvm_fast_pre');
+  const frame = g.input(IO.frame, 'uint8', [1, 'height', 'width', 'frame_channels']);
+  const ratio = g.input(IO.ratio, 'float', []);
+  const rgb = g.op('Slice', [frame, g.int64([0]), g.int64([3]), g.int64([3])]);
+  g.output(FAST_TAIL.rgb255, g.op('Cast', [rgb], { to: 1 }), 'float', [1, 'height', 'width', 3]);
+  g.output('downsample_ratio', g.op('Identity', [ratio]), 'float', []);
+  return decodeWrapper(g.toBytes());
+}
+
+/**
+ * The fast wrapper's post: the guided filter applied to the 0..255 guide with the constants
+ * folded into the low-resolution coefficients, quantized straight to RGBA (QuantizeLinear's
+ * saturation is the clip to [0, 1]); alpha alone, one channel, when no foreground is wanted.
+ */
+function buildFastPost(): ModelProto['graph'] {
+  const g = new GraphBuilder('cleanplate_rvm_fast_post');
+  const { frame, plate, usePlate } = postInputs(g);
+  const wantForeground = g.input(FAST_TAIL.wantForeground, 'bool', []);
+  const rgb255 = g.input(FAST_TAIL.rgb255, 'float', [1, 'height', 'width', 3]);
+  const a = g.input(FAST_TAIL.a, 'float', [1, 'low_height', 'low_width', 4]);
+  const bias = g.input(FAST_TAIL.b, 'float', [1, 'low_height', 'low_width', 4]);
+  const size = g.op('Slice', [g.op('Shape', [frame]), g.int64([1]), g.int64([3])]);
+  // fgr = A * s + b + s and pha = A * mean(s) + b with s = rgb255 / 255: (A + 1) / 255 on RGB, A / 765 on the channel sum.
+  const coef = g.op('Mul', [g.op('Add', [a, g.float([1, 1, 1, 0])]), g.float([ONE_255, ONE_255, ONE_255, 1 / 765])]);
+  const up = (b: GraphBuilder, x: string) => b.op('Resize', [x, '', '', size], { mode: 'linear', coordinate_transformation_mode: 'half_pixel', axes: [1, 2] });
+  const channelSum = (b: GraphBuilder) => b.op('ReduceSum', [rgb255, b.int64([3])], { keepdims: 1 });
+  const quantize = (b: GraphBuilder, x: string) => b.op('QuantizeLinear', [x, b.float(ONE_255), b.uint8(0)]);
+  // Quantized inside each branch, so no branch copies a full-resolution float tensor out.
+  const rgba = g.ifElse(
+    wantForeground,
+    'uint8',
+    [1, 'height', 'width', 4],
+    (b) => {
+      const guide = b.op('Concat', [rgb255, channelSum(b)], { axis: 3 });
+      const out = b.op('Add', [b.op('Mul', [up(b, coef), guide]), up(b, bias)]);
+      return b.ifElse(
+        usePlate,
+        'uint8',
+        [1, 'height', 'width', 4],
+        (c) => {
+          const alpha = c.op('Slice', [out, c.int64([3]), c.int64([4]), c.int64([3])]);
+          return quantize(c, c.op('Concat', [c.op('Slice', [out, c.int64([0]), c.int64([3]), c.int64([3])]), c.op('Mul', [alpha, plateGate(c, frame, plate)])], { axis: 3 }));
+        },
+        (c) => quantize(c, out),
+      );
+    },
+    (b) => b.uint8([0, 0, 0, 0], [1, 1, 1, 4]),
+  );
+  // With the foreground, alpha is its fourth channel: the session reads it from there (a strided
+  // Slice in onnxruntime costs more than the copy in JS), and this output is a 1x1 placeholder.
+  const alpha = g.ifElse(
+    wantForeground,
+    'uint8',
+    [1, 'height', 'width', 1],
+    (b) => b.uint8([0], [1, 1, 1, 1]),
+    (b) => {
+      const channel = (x: string) => b.op('Slice', [x, b.int64([3]), b.int64([4]), b.int64([3])]);
+      const out = b.op('Add', [b.op('Mul', [up(b, channel(coef)), channelSum(b)]), up(b, channel(bias))]);
+      return b.ifElse(
+        usePlate,
+        'uint8',
+        [1, 'height', 'width', 1],
+        (c) => quantize(c, c.op('Mul', [out, plateGate(c, frame, plate)])),
+        (c) => quantize(c, out),
+      );
+    },
+  );
+  g.output(IO.alpha, alpha, 'uint8', [1, 'height', 'width', 1]);
+  g.output(IO.foreground, rgba, 'uint8', [1, 'height', 'width', 4]);
   return decodeWrapper(g.toBytes());
 }
 
@@ -147,20 +229,28 @@ export function checkRvmContract(model: ModelProto, label: string): RvmLayout {
       `${label}: input "downsample_ratio" must be a float32 scalar or of shape [1], but it is declared as ONNX type ${tensor('downsample_ratio')?.elemType} of shape (${(r ?? []).join(', ')})`,
     );
   }
-  const clash = clashingNames(graph, Object.values(IO), PREFIX);
+  const clash = clashingNames(graph, [...Object.values(IO), ...Object.values(FAST_TAIL)], PREFIX);
   if (clash.length > 0) throw new RvmContractError(`${label} already uses the name "${clash[0]}", which CleanPlate's wrapper needs`);
   return { nchw, ratioRank: r?.length === 1 ? 1 : 0 };
 }
 
+export interface WrapOptions {
+  /** Rewrite the converted graph's full-resolution stage (fast-tail.ts); default true. False keeps the graph as converted (benchmarks compare the two). */
+  readonly fastTail?: boolean;
+}
+
 /** The model with the 8-bit wrapper spliced in, ready for onnxruntime. */
-export function wrapRvm(model: ModelProto, label: string): Uint8Array {
+export function wrapRvm(model: ModelProto, label: string, options: WrapOptions = {}): Uint8Array {
   const layout = checkRvmContract(model, label);
   const graph = model.graph!;
-  const pre = prefixNames(buildPre(layout)!, PREFIX, 'pre', SHARED);
-  const post = prefixNames(buildPost(layout)!, PREFIX, 'post', SHARED);
+  const fast = !layout.nchw && (options.fastTail ?? true) && cutFastTail(graph);
+  const shared = fast ? new Set([...SHARED, ...Object.values(FAST_TAIL)]) : SHARED;
+  const pre = prefixNames((fast ? buildFastPre() : buildPre(layout))!, PREFIX, 'pre', shared);
+  const post = prefixNames((fast ? buildFastPost() : buildPost(layout))!, PREFIX, 'post', shared);
+  const made = new Set([IO.frame, 'pha', 'fgr', FAST_TAIL.rgb255, FAST_TAIL.a, FAST_TAIL.b]);
   const own = (graph.input ?? []).filter((i) => i.name !== 'src' && i.name !== 'downsample_ratio');
   const state = (graph.output ?? []).filter((o) => (RVM_STATE_OUT as readonly string[]).includes(o.name ?? ''));
-  const postInputs = (post.input ?? []).filter((i) => i.name !== IO.frame && i.name !== 'pha' && i.name !== 'fgr');
+  const postInputs = (post.input ?? []).filter((i) => !made.has(i.name ?? ''));
   graph.input = [...(pre.input ?? []), ...postInputs, ...own];
   graph.output = [...(post.output ?? []), ...state];
   graph.node = [...(pre.node ?? []), ...(graph.node ?? []), ...(post.node ?? [])];

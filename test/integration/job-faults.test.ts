@@ -1,14 +1,23 @@
 // Faults around clip jobs and stills, with the real plate model (onnxruntime) and the real
 // ffmpeg: a job is queued under the device it really runs on (never a guess, which once let two
 // jobs share a device), a still waiting for a model at shutdown is refused with 503
-// shutting_down, and a job whose second output fails to publish publishes none (the user's file
-// with the same name is untouched).
-import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+// shutting_down, a job whose second output fails to publish publishes none (the user's file
+// with the same name is untouched), and a stuck ffmpeg (decoder or encoder) is stopped at its
+// stall deadline with tool_timeout.
+import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeError } from '../../src/engine/http/errors.js';
+import { decodeFrames } from '../../src/engine/media/decode.js';
+import { ClipEncoder } from '../../src/engine/media/encode.js';
 import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import { ToolTimeoutError } from '../../src/engine/media/process.js';
+import { probeMedia } from '../../src/engine/media/probe.js';
+import { jobErrorCode } from '../../src/engine/services/job-records.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { planClipJob, runClipJob, type ClipRunner } from '../../src/engine/services/clip-job.js';
 import { JobService } from '../../src/engine/services/jobs.js';
@@ -110,6 +119,72 @@ describe('clip jobs and stills under faults', () => {
       expect((await readdir(out)).sort()).toEqual([path.basename(userFile), ...result.outputs.map((o) => path.basename(o.path))].sort());
     } finally {
       await matting.dispose();
+    }
+  });
+
+  it('stops a stuck ffmpeg at its stall deadline: a frame grab and an encoder each fail with tool_timeout, their process gone', async () => {
+    // FIFOs the test holds open for writing and never writes to: ffmpeg blocks reading them.
+    const held: FileHandle[] = [];
+    const fifo = async (name: string): Promise<string> => {
+      const p = path.join(dir, name);
+      await promisify(execFile)('mkfifo', [p]);
+      held.push(await open(p, constants.O_RDWR | constants.O_NONBLOCK));
+      return p;
+    };
+    /** PIDs of running ffmpeg processes whose arguments name `p` (read from /proc, nothing is touched). */
+    const ffmpegNaming = async (p: string): Promise<number[]> => {
+      const pids: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const argv = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+        if (argv.split('\0').includes(p) || argv.includes(p)) pids.push(Number(entry));
+      }
+      return pids;
+    };
+    try {
+      const info = await probeMedia(tools, clip.path);
+      const stuckSource = await fifo('stuck-source');
+      const started = Date.now();
+      const grab = (async () => {
+        for await (const _frame of decodeFrames(tools, { ...info, path: stuckSource }, { first: 0, count: 1 }, { stallMs: 1000 })) return 'frame';
+        return 'none';
+      })().catch((e: unknown) => e);
+      await expect.poll(() => ffmpegNaming(stuckSource).then((p) => p.length)).toBe(1);
+      const grabErr = await grab;
+      expect(grabErr).toBeInstanceOf(ToolTimeoutError);
+      expect(jobErrorCode(grabErr)).toBe('tool_timeout');
+      expect(describeError(grabErr, 1).slice(0, 2)).toEqual([504, 'tool_timeout']);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      await expect.poll(() => ffmpegNaming(stuckSource)).toEqual([]);
+
+      // An encoder whose composite background never arrives takes no frame: the pipe fills, it stalls.
+      const stuckBackground = await fifo('stuck-background');
+      const out = path.join(dir, 'out-stall');
+      await mkdir(out);
+      const encoder = await ClipEncoder.start(tools, {
+        width: clip.width,
+        height: clip.height,
+        frameRate: info.frameRate,
+        input: 'rgba',
+        outputs: [{ kind: 'composite', path: path.join(out, 'stuck_composite') }],
+        firstFrameNumber: 0,
+        compositeBackground: { videoPath: stuckBackground },
+        stallMs: 1000,
+      });
+      const frame = new Uint8Array(clip.width * clip.height * 4);
+      const writeErr = await (async () => {
+        for (let i = 0; i < 50; i++) await encoder.write(frame);
+      })().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(writeErr).toBeInstanceOf(ToolTimeoutError);
+      expect(jobErrorCode(writeErr)).toBe('tool_timeout');
+      await encoder.abort();
+      await expect.poll(() => ffmpegNaming(stuckBackground)).toEqual([]);
+      expect(await readdir(out)).toEqual([]);
+    } finally {
+      for (const h of held) await h.close();
     }
   });
 });

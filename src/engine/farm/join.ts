@@ -10,7 +10,7 @@ import { ClipEncoder, outputExtension, type PublishedOutput } from '../media/enc
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import type { Rational } from '../media/frame-range.js';
 import { publishNoClobber, tempNameFor } from '../media/output-files.js';
-import { spawnTool } from '../media/process.js';
+import { DEFAULT_STALL_MS, spawnTool } from '../media/process.js';
 import { probeMedia } from '../media/probe.js';
 import type { SegmentKind } from './task.js';
 import { FarmError } from './task.js';
@@ -37,9 +37,10 @@ async function joinMov(tools: MediaTools, input: JoinInput, kind: 'prores4444' |
   const list = path.join(input.dir, `concat-${kind}.txt`);
   await writeFile(list, concatList(files));
   const temp = tempNameFor(finalPath);
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-n', '-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v', '-c', 'copy', '-f', 'mov', temp];
+  // Progress on stderr every second keeps the stall deadline from firing while the copy moves.
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', '-n', '-stats_period', '1', '-progress', 'pipe:2', '-f', 'concat', '-safe', '0', '-i', list, '-map', '0:v', '-c', 'copy', '-f', 'mov', temp];
   try {
-    await spawnTool(tools.ffmpeg.path, args, { stdout: 'ignore', ...(input.signal ? { signal: input.signal } : {}) }).done;
+    await spawnTool(tools.ffmpeg.path, args, { stdout: 'ignore', stallMs: DEFAULT_STALL_MS, ...(input.signal ? { signal: input.signal } : {}) }).done;
     const joined = await probeMedia(tools, temp);
     if (joined.frameCount !== input.frameCount) throw new FarmError('join_failed', `joined ${kind} has ${joined.frameCount} frames, expected ${input.frameCount}`);
     return await publishNoClobber(temp, finalPath);

@@ -8,6 +8,7 @@ import { ImageInputError } from '../media/image.js';
 import { UnknownBackgroundError } from '../services/backgrounds.js';
 import { MediaInputError } from '../media/errors.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
+import { ToolTimeoutError } from '../media/process.js';
 import { WireError } from '../../shared/schemas.js';
 import { JobRequestError } from '../services/clip-job.js';
 import { JobStateError, UnknownJobError } from '../services/jobs.js';
@@ -83,6 +84,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (err instanceof ToolNotFoundError) return [503, 'ffmpeg_missing', err.message];
   if (err instanceof BusyError) return [503, 'busy', err.message];
   if (err instanceof ShuttingDownError) return [503, 'shutting_down', err.message];
+  if (err instanceof ToolTimeoutError) return [504, 'tool_timeout', err.message];
   if (isDiskFull(err)) return [507, 'disk_full', `the disk is full: ${err instanceof Error ? err.message : String(err)}`];
   if (err instanceof WireError || err instanceof JobRequestError) return [400, err.code, err.message];
   if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];

@@ -7,11 +7,13 @@ import type { Frame } from '../frame.js';
 import { MediaInputError } from './errors.js';
 import type { MediaTools } from './ffmpeg-locate.js';
 import { frameStart, type FrameSpan } from './frame-range.js';
-import { spawnTool } from './process.js';
+import { DEFAULT_STALL_MS, spawnTool, ToolTimeoutError } from './process.js';
 import type { VideoInfo } from './probe.js';
 
 export interface DecodeOptions {
   readonly signal?: AbortSignal;
+  /** Stall deadline (default DEFAULT_STALL_MS): ffmpeg sending no bytes this long while the engine waits is killed. */
+  readonly stallMs?: number;
 }
 
 /** The ffmpeg arguments that decode `span` of `info` as raw rgb24 on stdout. */
@@ -33,12 +35,13 @@ export function decodeArgs(info: VideoInfo, span: FrameSpan): string[] {
 export async function* decodeFrames(tools: MediaTools, info: VideoInfo, span: FrameSpan, options: DecodeOptions = {}): AsyncGenerator<Frame> {
   const { width, height } = info;
   const frameBytes = width * height * 3;
-  const proc = spawnTool(tools.ffmpeg.path, decodeArgs(info, span), { signal: options.signal, stdout: 'pipe' });
+  const proc = spawnTool(tools.ffmpeg.path, decodeArgs(info, span), { signal: options.signal, stdout: 'pipe', stallMs: options.stallMs ?? DEFAULT_STALL_MS });
   let delivered = 0;
   let current = new Uint8Array(frameBytes);
   let filled = 0;
   try {
     for await (const chunk of proc.child.stdout! as AsyncIterable<Buffer>) {
+      proc.resume();
       let offset = 0;
       while (offset < chunk.length) {
         const n = Math.min(frameBytes - filled, chunk.length - offset);
@@ -47,7 +50,10 @@ export async function* decodeFrames(tools: MediaTools, info: VideoInfo, span: Fr
         offset += n;
         if (filled === frameBytes) {
           delivered++;
+          // While the caller works on the frame, ffmpeg waits on us: not a stall.
+          proc.pause();
           yield { data: current, width, height, channels: 3 };
+          proc.resume();
           current = new Uint8Array(frameBytes);
           filled = 0;
         }
@@ -56,7 +62,7 @@ export async function* decodeFrames(tools: MediaTools, info: VideoInfo, span: Fr
     try {
       await proc.done;
     } catch (err) {
-      if (options.signal?.aborted) throw err;
+      if (options.signal?.aborted || err instanceof ToolTimeoutError) throw err;
       const why = proc.stderrTail().trim().split('\n').slice(-2).join(' | ');
       throw new MediaInputError('media_unreadable', `decoding ${info.path} failed after ${delivered} of ${span.count} frames (corrupt?): ${why}`);
     }

@@ -9,7 +9,7 @@ import type { MediaTools } from './ffmpeg-locate.js';
 import { formatRational, type Rational } from './frame-range.js';
 import { removeEngineTemps, type EncoderRecord } from './leftovers.js';
 import { publishAllNoClobber, tempNameFor } from './output-files.js';
-import { spawnTool, type ToolProcess } from './process.js';
+import { DEFAULT_STALL_MS, spawnTool, type ToolProcess } from './process.js';
 
 export interface OutputTarget {
   readonly kind: ClipOutputKind;
@@ -30,6 +30,8 @@ export interface EncoderOptions {
   /** The source's audio for the composite output: the file and the span's time in it (seconds from the file's start). */
   readonly compositeAudio?: { readonly path: string; readonly startSeconds: number; readonly durationSeconds: number };
   readonly signal?: AbortSignal;
+  /** Stall deadline (default DEFAULT_STALL_MS): ffmpeg not taking a frame, or not finishing, this long is killed. */
+  readonly stallMs?: number;
 }
 
 export interface PublishedOutput {
@@ -124,11 +126,14 @@ export class ClipEncoder {
   static async start(tools: MediaTools, options: EncoderOptions): Promise<ClipEncoder> {
     const temps = options.outputs.map((t) => tempNameFor(t.path + outputExtension(t.kind)));
     for (const [i, t] of options.outputs.entries()) if (t.kind === 'png') await mkdir(temps[i]!);
-    const proc = spawnTool(tools.ffmpeg.path, encodeArgs(options, temps), { signal: options.signal, stdin: 'pipe', stdout: 'ignore' });
+    const proc = spawnTool(tools.ffmpeg.path, encodeArgs(options, temps), { signal: options.signal, stdin: 'pipe', stdout: 'ignore', stallMs: options.stallMs ?? DEFAULT_STALL_MS });
+    // The deadline counts only while the engine waits on ffmpeg (a full pipe, the final flush).
+    proc.pause();
     return new ClipEncoder(options, proc, temps, tools.ffmpeg.path);
   }
 
   private failure(): Error {
+    if (this.proc.timedOut) return this.proc.timedOut;
     const tail = this.proc.stderrTail().trim().split('\n').slice(-3).join(' | ');
     return new Error(`encoding failed after ${this.written} frames: ${tail || this.stdinError?.message || 'ffmpeg stopped'}`);
   }
@@ -142,6 +147,7 @@ export class ClipEncoder {
     const ok = stdin.write(data);
     this.written++;
     if (!ok) {
+      this.proc.resume();
       await new Promise<void>((resolve, reject) => {
         const onDrain = (): void => {
           cleanup();
@@ -152,6 +158,7 @@ export class ClipEncoder {
           reject(this.failure());
         };
         const cleanup = (): void => {
+          this.proc.pause();
           stdin.off('drain', onDrain);
           stdin.off('error', onFail);
           stdin.off('close', onFail);
@@ -166,6 +173,7 @@ export class ClipEncoder {
   /** Closes the input, waits for ffmpeg, checks the PNG count, and publishes under fresh names. */
   async finish(): Promise<PublishedOutput[]> {
     this.proc.child.stdin!.end();
+    this.proc.resume();
     try {
       await this.proc.done;
     } catch (err) {

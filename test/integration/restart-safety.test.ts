@@ -1,8 +1,10 @@
 // A restarted engine cleans up after a crash only what it can prove it made. Forged and corrupt
 // job records point at a decoy folder (user files, the folder itself, "/") and at decoy processes
 // this test started (a node process and an ffmpeg of another user, both naming the temp path):
-// every decoy survives and every such record is set aside with a warning. A genuine leftover (a
-// running job's record with its live encoder and its temp outputs) is still stopped and removed.
+// every decoy survives and every such record is set aside with a warning. Well-formed forgeries
+// (a temp-like user file in the folder they name, a farm folder) are not acted on either: their
+// cleanup fields lack the engine's seal. Genuine leftovers (a running job's record with its live
+// encoder and temp outputs; a farm job's .cleanplate-farm.partial-* folder) are still removed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { JobService } from '../../src/engine/services/jobs.js';
+import { cleanupSeal, loadCleanupKey } from '../../src/engine/services/cleanup-seal.js';
 
 let root: string;
 let tools: MediaTools;
@@ -121,15 +124,28 @@ describe('restart after a crash, with forged and corrupt job records', () => {
       a00000000000000c: record('ffffffffffffffff', { tempPaths: [ownMov] }),
       a00000000000000d: record('a00000000000000d', { state: 'running', encoder: { pid: 1, executable: tools.ffmpeg.path }, tempPaths: [] }),
     };
+    // A farm folder in the decoy folder with farm-like names, named by a well-formed forged record.
+    const decoyFarm = path.join(decoy, '.cleanplate-farm.partial-0badf00d');
+    await mkdir(decoyFarm);
+    await writeFile(path.join(decoyFarm, 'plate.png'), 'a user file with a farm name');
+    forged.a00000000000000e = record('a00000000000000e', { request: { mediaPath: path.join(decoy, 'x.mp4'), outputDir: decoy }, tempPaths: [decoyFarm] });
     for (const [id, content] of Object.entries(forged)) await writeFile(path.join(jobsDir, `${id}.json`), typeof content === 'string' ? content : JSON.stringify(content));
-    // Records 7 and 8 are well-formed: the temp-named file in their folder may go (a name only the
-    // engine makes), their pid may not.
-    const genuine = record('b000000000000001', {
-      request: { mediaPath: path.join(out, 'clip.mp4'), outputDir: out },
-      tempPaths: [ownMov, ownPng],
-      encoder: { pid: encoder.pid, executable: tools.ffmpeg.path },
-    });
-    await writeFile(path.join(jobsDir, 'b000000000000001.json'), JSON.stringify(genuine));
+    // Genuine records are sealed by the engine that wrote them (its key in the data folder).
+    const key = await loadCleanupKey(jobsDir);
+    const writeSealed = (r: Record<string, unknown>): Promise<void> => writeFile(path.join(jobsDir, `${r.id as string}.json`), JSON.stringify({ ...r, cleanupSeal: cleanupSeal(key, r as never) }));
+    await writeSealed(
+      record('b000000000000001', {
+        request: { mediaPath: path.join(out, 'clip.mp4'), outputDir: out },
+        tempPaths: [ownMov, ownPng],
+        encoder: { pid: encoder.pid, executable: tools.ffmpeg.path },
+      }),
+    );
+    // A farm job's folder left by an engine killed mid-job: segments, their temp names, PNG frames, the plate, a concat list.
+    const ownFarm = path.join(out, '.cleanplate-farm.partial-9abc0123');
+    await mkdir(path.join(ownFarm, 'seg-00002_png'), { recursive: true });
+    for (const name of ['plate.png', 'seg-00000_matte.mov', '.seg-00001_matte.mov.partial-0011aabb', 'concat-matte.txt', 'seg-00002_png/frame_000240.png'])
+      await writeFile(path.join(ownFarm, name), 'farm');
+    await writeSealed(record('b000000000000002', { request: { mediaPath: path.join(out, 'clip.mp4'), outputDir: out }, tempPaths: [ownFarm] }));
 
     const logs: string[] = [];
     const matting = new MattingService(registry);
@@ -142,11 +158,14 @@ describe('restart after a crash, with forged and corrupt job records', () => {
       if (otherUser) expect(alive(otherUser)).toBe(true);
       // No decoy file was touched.
       for (const [name, text] of Object.entries(decoyFiles)) expect(await readFile(path.join(decoy, name), 'utf8'), name).toBe(text);
+      expect(await readFile(decoyTemp, 'utf8')).toBe('a temp name, but the records naming it are forged');
+      expect(await readFile(path.join(decoyFarm, 'plate.png'), 'utf8')).toBe('a user file with a farm name');
       // The engine's own encoder was stopped and its temp outputs removed.
       await expect.poll(() => alive(encoder), { timeout: 10_000 }).toBe(false);
       expect(encoder.signalCode).toBe('SIGKILL');
       expect(await readdir(out)).toEqual([]);
       expect(svc.get('b000000000000001').state).toBe('interrupted');
+      expect(svc.get('b000000000000002').state).toBe('interrupted');
 
       // The invalid records were set aside and named in warnings; the listing works for everyone.
       const setAside = ['1', '2', '3', '4', '5', '6', '9', 'a', 'b', 'c', 'd'].map((d) => `a00000000000000${d}`);
@@ -159,10 +178,9 @@ describe('restart after a crash, with forged and corrupt job records', () => {
       }
       expect((await readdir(path.join(jobsDir, 'invalid'))).length).toBe(setAside.length);
       const list: JobList = svc.list();
-      expect(list.jobs.map((j) => j.id).sort()).toEqual(['a000000000000007', 'a000000000000008', 'b000000000000001']);
-      // Records 7 and 8 named a decoy pid: left alone, said so.
-      expect(logs.filter((l) => /is no longer its encoder: left alone/.test(l)).length).toBe(2);
-      await expect(readFile(decoyTemp)).rejects.toMatchObject({ code: 'ENOENT' });
+      expect(list.jobs.map((j) => j.id).sort()).toEqual(['a000000000000007', 'a000000000000008', 'a00000000000000e', 'b000000000000001', 'b000000000000002']);
+      // Records 7, 8 and e are well-formed but unsealed: nothing stopped or removed, said so.
+      expect(logs.filter((l) => /not sealed by this engine: no process stopped, no file removed/.test(l)).length).toBe(3);
       // Record 1's "/" and the rest: the machine is still here.
       expect((await readdir('/')).length).toBeGreaterThan(0);
     } finally {

@@ -14,6 +14,8 @@ export type StoredJob = JobRecord & {
   readonly tempPaths?: readonly string[];
   /** The encoder writing them (stopped after a crash if it is provably still that process). */
   readonly encoder?: EncoderRecord;
+  /** HMAC of the two fields above under the engine's cleanup key (cleanup-seal.ts). */
+  readonly cleanupSeal?: string;
 };
 
 const STATES: readonly JobState[] = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'];
@@ -55,6 +57,7 @@ export function recordProblem(raw: unknown, id: string): string | undefined {
       return '"encoder" must be {pid, executable}';
     }
   }
+  if (raw.cleanupSeal !== undefined && typeof raw.cleanupSeal !== 'string') return '"cleanupSeal" must be a string';
   return undefined;
 }
 

@@ -1,20 +1,21 @@
-// Clip jobs: a queue per execution device (one job at a time each by default), records
-// persisted as <data>/jobs/<id>.json (atomic writes), progress and state events for SSE.
-// After a crash or kill -9 the records say what happened: finished jobs keep their outputs,
-// jobs that were queued or running become `interrupted` (their temp files removed) and can be
-// re-run as new jobs.
+// Clip jobs: a queue per execution device (one job at a time each by default), the job's life
+// from queued to done/failed/cancelled, and progress and state events for SSE. Records are kept
+// by job-store.ts; after a crash or kill -9, job-recovery.ts turns jobs that were queued or
+// running into `interrupted` ones (their own leftovers removed) that can be re-run as new jobs.
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { JobEvent, JobList, JobProgress, JobRecord, JobRequest, JobState } from '../../shared/api.js';
-import { writeFileAtomic } from '../fs/atomic.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
-import { removeEngineTemps, stopRecordedEncoder } from '../media/leftovers.js';
 import type { BackgroundStore } from './backgrounds.js';
+import { loadCleanupKey } from './cleanup-seal.js';
 import { clipSideWork, jobMedia, planClipJob, runClipJob, type ClipPlan, type ClipRunner } from './clip-job.js';
-import { JOB_ID_PATTERN, jobErrorCode, recordProblem, setAside, type StoredJob } from './job-records.js';
+import { progressReporter } from './job-progress.js';
+import { JOB_ID_PATTERN, jobErrorCode, type StoredJob } from './job-records.js';
+import { recoverJobs } from './job-recovery.js';
+import { JobStore, publicRecord, withoutCleanup } from './job-store.js';
 import type { MattingService } from './matting-service.js';
 import { BusyError } from './pixel-budget.js';
 import { ShuttingDownError } from './shutting-down.js';
@@ -23,9 +24,6 @@ const ID_PATTERN = JOB_ID_PATTERN;
 /** Jobs waiting at once; more are refused with 503 busy rather than held without bound. */
 export const MAX_QUEUED_JOBS = 64;
 const ACTIVE: readonly JobState[] = ['queued', 'running'];
-/** Progress reaches disk at most this often (events go out more often). */
-const PERSIST_PROGRESS_MS = 2000;
-const EMIT_PROGRESS_MS = 200;
 
 export class UnknownJobError extends Error {
   constructor(readonly id: string) {
@@ -78,17 +76,12 @@ function jobsPerDeviceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
 
 const noProgress = (total: number): JobProgress => ({ framesDone: 0, framesTotal: total, fps: 0, etaSeconds: null });
 
-function publicRecord(job: StoredJob): JobRecord {
-  const { tempPaths: _temp, encoder: _encoder, ...rest } = job;
-  return rest;
-}
-
 export class JobService {
   readonly dir: string;
   private readonly jobs = new Map<string, Live>();
   private readonly running = new Map<string, number>();
   private readonly events = new EventEmitter();
-  private readonly writes = new Map<string, Promise<void>>();
+  private store: JobStore | undefined;
   private readonly jobsPerDevice: number;
   private readonly log: (line: string) => void;
   private closed = false;
@@ -103,58 +96,9 @@ export class JobService {
   /** Loads stored records; jobs a previous engine left queued or running become interrupted. */
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    for (const name of await readdir(this.dir)) {
-      const id = name.endsWith('.json') ? name.slice(0, -5) : '';
-      if (!ID_PATTERN.test(id)) continue;
-      const loaded = await this.load(name, id);
-      if (typeof loaded === 'string') {
-        const moved = await setAside(this.dir, name).catch(() => undefined);
-        this.log(`warning: job record ${name} set aside${moved ? ` as ${moved}` : ''}: ${loaded}; nothing it names was touched`);
-        continue;
-      }
-      let record = loaded;
-      if (ACTIVE.includes(record.state)) {
-        await this.cleanUpAfterCrash(record);
-        const { tempPaths: _t, encoder: _e, ...rest } = record;
-        record = {
-          ...rest,
-          state: 'interrupted',
-          finishedAt: new Date().toISOString(),
-          error: {
-            code: 'interrupted',
-            message: `the engine stopped while this job was ${record.state}; partial outputs were removed. Re-run it with POST /v1/jobs/${record.id}/rerun`,
-          },
-        };
-        await this.persist(record);
-      }
-      this.jobs.set(id, { record });
-    }
-  }
-
-  /** A stored record, or why it cannot be used. */
-  private async load(name: string, id: string): Promise<StoredJob | string> {
-    try {
-      const raw: unknown = JSON.parse(await readFile(path.join(this.dir, name), 'utf8'));
-      return recordProblem(raw, id) ?? (raw as StoredJob);
-    } catch (err) {
-      return `unreadable (${err instanceof Error ? err.message : String(err)})`;
-    }
-  }
-
-  /** Stops the job's own encoder (if /proc proves it is), then removes the temp names it made. */
-  private async cleanUpAfterCrash(record: StoredJob): Promise<void> {
-    const temps = record.tempPaths ?? [];
-    const ffmpeg = await this.options.tools().then(
-      (t) => t.ffmpeg.path,
-      () => undefined,
-    );
-    if (record.encoder && ffmpeg) {
-      const outcome = await stopRecordedEncoder(record.encoder, temps, ffmpeg);
-      if (outcome === 'stopped') this.log(`stopped the encoder (pid ${record.encoder.pid}) left running by the interrupted job ${record.id}`);
-      if (outcome === 'not_ours') this.log(`job ${record.id}: pid ${record.encoder.pid} is no longer its encoder: left alone`);
-    }
-    const left = await removeEngineTemps(temps).catch((err: unknown) => [err instanceof Error ? err.message : String(err)]);
-    for (const why of left) this.log(`warning: interrupted job ${record.id}: left ${why}`);
+    const key = await loadCleanupKey(this.dir);
+    this.store = new JobStore(this.dir, key);
+    for (const record of await recoverJobs({ store: this.store, key, tools: this.options.tools, log: this.log })) this.jobs.set(record.id, { record });
   }
 
   list(): JobList {
@@ -247,20 +191,9 @@ export class JobService {
     this.events.emit(`job:${id}`, event);
   }
 
-  /**
-   * Writes a record; writes of one job are chained so they land in call order (a late progress
-   * write must never replace the final state on disk).
-   */
   private persist(record: StoredJob): Promise<void> {
-    const previous = this.writes.get(record.id) ?? Promise.resolve();
-    const write = previous.catch(() => undefined).then(() => writeFileAtomic(path.join(this.dir, `${record.id}.json`), JSON.stringify(record, null, 2) + '\n'));
-    this.writes.set(record.id, write);
-    void write
-      .finally(() => {
-        if (this.writes.get(record.id) === write) this.writes.delete(record.id);
-      })
-      .catch(() => undefined);
-    return write;
+    if (!this.store) throw new Error('JobService.init() was not called');
+    return this.store.persist(record);
   }
 
   private async update(job: Live, patch: Partial<StoredJob>): Promise<void> {
@@ -269,8 +202,7 @@ export class JobService {
   }
 
   private async finish(job: Live, patch: Partial<StoredJob> & { state: JobState }): Promise<void> {
-    const { tempPaths: _t, encoder: _e, ...rest } = { ...job.record, ...patch, finishedAt: new Date().toISOString() };
-    job.record = rest;
+    job.record = withoutCleanup({ ...job.record, ...patch, finishedAt: new Date().toISOString() });
     job.plan = undefined; // the plate frame can be large: drop it with the plan
     await this.persist(job.record).catch((err: unknown) => this.log(`error: could not save job ${job.record.id}: ${String(err)}`));
     const pub = publicRecord(job.record);
@@ -306,33 +238,18 @@ export class JobService {
       abort.signal.throwIfAborted();
       await this.update(job, { state: 'running', startedAt: new Date().toISOString() });
       this.emit(id, { type: 'state', job: publicRecord(job.record) });
-      const total = plan.span.count;
-      let started = 0;
-      let lastEmit = 0;
-      let lastPersist = Date.now();
+      const onFrame = progressReporter(plan.span.count, {
+        update: (progress) => (job.record = { ...job.record, progress }),
+        emit: (progress) => this.emit(id, { type: 'progress', progress }),
+        persist: () => void this.persist(job.record).catch(() => undefined),
+      });
       const result = await (this.options.runClip ?? runClipJob)(tools, this.options.matting, plan, {
         signal: abort.signal,
         onTempFiles: (paths, encoder) => {
           job.record = { ...job.record, tempPaths: [...paths], ...(encoder ? { encoder } : {}) };
           void this.persist(job.record).catch(() => undefined);
         },
-        onFrame: (done, farm) => {
-          const now = performance.now();
-          if (started === 0) started = now;
-          const elapsed = (now - started) / 1000;
-          // Rate over frames after the first (the first includes start-up).
-          const fps = done > 1 && elapsed > 0 ? (done - 1) / elapsed : 0;
-          const progress: JobProgress = { framesDone: done, framesTotal: total, fps, etaSeconds: fps > 0 ? (total - done) / fps : null, ...(farm ? { farm } : {}) };
-          job.record = { ...job.record, progress };
-          if (done === total || now - lastEmit >= EMIT_PROGRESS_MS) {
-            lastEmit = now;
-            this.emit(id, { type: 'progress', progress });
-          }
-          if (Date.now() - lastPersist >= PERSIST_PROGRESS_MS) {
-            lastPersist = Date.now();
-            void this.persist(job.record).catch(() => undefined);
-          }
-        },
+        onFrame,
       });
       await this.finish(job, {
         state: 'done',
@@ -373,7 +290,7 @@ export class JobService {
           await settled;
           if (!ACTIVE.includes(job.record.state)) return; // it finished meanwhile
         }
-        const { tempPaths: _t, encoder: _e, ...rest } = job.record;
+        const rest = withoutCleanup(job.record);
         job.record = {
           ...rest,
           state: 'interrupted',

@@ -20,10 +20,6 @@ import { ObsConnection } from './obs-connection.js';
 import type { AddMatteOptions, ControllerOptions, ControllerStatus, MatteStatus } from './controller-types.js';
 import { matteLayerName, SceneLayers, type Leftover, type VideoSource } from './scene-layers.js';
 
-export { ControllerError } from './controller-error.js';
-export type { AddMatteOptions, ControllerOptions, ControllerStatus, MatteStatus } from './controller-types.js';
-export { matteLayerName, type Leftover, type VideoSource } from './scene-layers.js';
-
 export class ObsController {
   private readonly obs: ObsConnection;
   private readonly scene: SceneLayers;

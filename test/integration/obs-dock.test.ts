@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockUrl } from '../../src/engine/auth/panel-key.js';
-import { matteLayerName } from '../../src/obs/controller.js';
+import { matteLayerName } from '../../src/obs/scene-layers.js';
 import { dataUriBytes } from '../../src/obs/frame-loop.js';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { rawRequest, startTestEngine, type TestEngine } from '../support/engine.js';

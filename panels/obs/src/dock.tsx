@@ -4,7 +4,9 @@
 // (`/obs/#key=...`, printed by `cleanplate obs dock-url`). The OBS password is never stored by
 // the page: typed in, or carried in the fragment too (`#key=...&password=...`).
 import { useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
-import { ObsController, type ControllerStatus, type Leftover, type VideoSource } from '../../../src/obs/controller.js';
+import type { ControllerStatus } from '../../../src/obs/controller-types.js';
+import { ObsController } from '../../../src/obs/controller.js';
+import type { Leftover, VideoSource } from '../../../src/obs/scene-layers.js';
 import { fragmentParam } from './fragment.js';
 import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
 import { listModels } from '../../../src/shared/engine-client.js';

@@ -1,5 +1,6 @@
 // models:fetch against a real HTTP server on 127.0.0.1 that serves the contract fixture, honours
-// Range, and can drop or stall the connection half-way.
+// Range and If-Range (ETag = the body's sha256, as storage servers send), and can drop or stall
+// the connection half-way.
 import { execFile } from 'node:child_process';
 import { readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -11,6 +12,7 @@ import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { FrameSequence } from '../../src/engine/matting/types.js';
 import { addModel } from '../../src/engine/models/add-model.js';
+import { downloadToPart } from '../../src/engine/models/download.js';
 import { fetchModels, partFileFor } from '../../src/engine/models/fetch-model.js';
 import { buildRvmOfficialFixture } from '../support/rvm-official-fixture.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, sha256, snapshot, tempDir } from '../support/bgmv2-models.js';
@@ -29,6 +31,8 @@ interface Served {
   cut?: 'drop' | 'stall';
   /** Answer 200 with the whole body even to Range requests. */
   ignoreRange?: boolean;
+  /** Send no ETag (nothing a client could resume against). */
+  noValidator?: boolean;
 }
 
 /** A file server on loopback: path -> what to serve; records each request's Range header. */
@@ -37,6 +41,8 @@ class ModelServer {
   /** path -> where it redirects (the official URLs redirect to a storage host). */
   readonly redirects = new Map<string, string>();
   readonly requests: { path: string; range: string | undefined }[] = [];
+  /** The If-Range header of each request, in the same order. */
+  readonly ifRanges: (string | undefined)[] = [];
   private server = http.createServer((req, res) => this.handle(req, res));
   private readonly stalled = new Set<http.ServerResponse>();
 
@@ -57,6 +63,7 @@ class ModelServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const p = req.url ?? '';
     this.requests.push({ path: p, range: req.headers.range });
+    this.ifRanges.push(req.headers['if-range']);
     const redirect = this.redirects.get(p);
     if (redirect) {
       res.writeHead(302, { location: redirect }).end();
@@ -68,17 +75,21 @@ class ModelServer {
       return;
     }
     const total = served.body.length;
+    const etag = served.noValidator ? undefined : `"${sha256(served.body)}"`;
+    const validator = etag ? { etag } : {};
     let start = 0;
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    if (m && !served.ignoreRange) {
+    // If-Range that does not match the current version: the Range is ignored (RFC 9110 13.1.5).
+    const stale = req.headers['if-range'] !== undefined && req.headers['if-range'] !== etag;
+    if (m && !served.ignoreRange && !stale) {
       start = Number(m[1]);
       if (start >= total) {
         res.writeHead(416, { 'content-range': `bytes */${total}` }).end();
         return;
       }
-      res.writeHead(206, { 'content-length': total - start, 'content-range': `bytes ${start}-${total - 1}/${total}`, 'accept-ranges': 'bytes' });
+      res.writeHead(206, { 'content-length': total - start, 'content-range': `bytes ${start}-${total - 1}/${total}`, 'accept-ranges': 'bytes', ...validator });
     } else {
-      res.writeHead(200, { 'content-length': total, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' });
+      res.writeHead(200, { 'content-length': total, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream', ...validator });
     }
     const cutAt = served.cutAt;
     if (cutAt === undefined || cutAt <= start || cutAt >= total) {
@@ -128,6 +139,7 @@ describe('models:fetch over loopback HTTP', () => {
     server.files.set('/hd.onnx', { body: fixture });
     server.files.set('/4k.onnx', { body: fixture4k });
     server.requests.length = 0;
+    server.ifRanges.length = 0;
     downloadsDir = await tempDir('cleanplate-downloads-');
   });
 
@@ -195,8 +207,36 @@ describe('models:fetch over loopback HTTP', () => {
     await writeFile(partFileFor(entry, downloadsDir), fixture);
     const [outcome] = await fetchModels(HD_ID, { modelsDir: dir, downloadsDir });
     expect(outcome).toMatchObject({ status: 'fetched', resumedFrom: fixture.length });
-    expect(server.requests.map((r) => r.range)).toEqual([`bytes=${fixture.length}-`]);
+    expect(server.requests).toEqual([]); // its sha256 proves it whole: no request at all
     expect(sha256(await readFile(path.join(dir, 'bgmv2-mobilenetv2-hd.onnx')))).toBe(sha256(fixture));
+  });
+
+  it('a resume carries If-Range: a file that changed on the server comes back whole, never spliced from two versions', async () => {
+    const v1 = new Uint8Array(200_000).map((_, i) => i % 251);
+    const v2 = new Uint8Array(200_000).map((_, i) => (i * 7) % 253);
+    const partFile = path.join(downloadsDir, 'changing.bin.part');
+    server.files.set('/changing.bin', { body: v1, cutAt: 80_000, cut: 'drop' });
+    await expect(downloadToPart({ url: server.url('/changing.bin'), partFile })).rejects.toThrow(/stopped after/);
+    expect((await stat(partFile)).size).toBe(80_000);
+    // The file is replaced on the server before the resume.
+    server.files.set('/changing.bin', { body: v2 });
+    const result = await downloadToPart({ url: server.url('/changing.bin'), partFile });
+    expect(server.ifRanges).toEqual([undefined, `"${sha256(v1)}"`]);
+    expect(server.requests.map((r) => r.range)).toEqual([undefined, 'bytes=80000-']);
+    expect(result).toMatchObject({ resumedFrom: 0, bytes: v2.length, sha256: sha256(v2) });
+    expect(sha256(await readFile(partFile))).toBe(sha256(v2));
+
+    // The same version resumes; a server that gives no validator is not resumed against.
+    server.files.set('/same.bin', { body: v1, cutAt: 50_000, cut: 'drop' });
+    const samePart = path.join(downloadsDir, 'same.bin.part');
+    await expect(downloadToPart({ url: server.url('/same.bin'), partFile: samePart })).rejects.toThrow(/stopped after/);
+    expect(await downloadToPart({ url: server.url('/same.bin'), partFile: samePart })).toMatchObject({ resumedFrom: 50_000, sha256: sha256(v1) });
+    server.files.set('/bare.bin', { body: v1, cutAt: 50_000, cut: 'drop', noValidator: true });
+    const barePart = path.join(downloadsDir, 'bare.bin.part');
+    await expect(downloadToPart({ url: server.url('/bare.bin'), partFile: barePart })).rejects.toThrow(/stopped after/);
+    server.requests.length = 0;
+    expect(await downloadToPart({ url: server.url('/bare.bin'), partFile: barePart })).toMatchObject({ resumedFrom: 0, sha256: sha256(v1) });
+    expect(server.requests.map((r) => r.range)).toEqual([undefined]);
   });
 
   it('a server that stalls is given up on after the idle timeout, and the part kept for later', async () => {

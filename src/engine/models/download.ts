@@ -1,9 +1,12 @@
 // Resumable HTTP(S) download into a `.part` file with streaming sha256. The part file lives
 // outside models/ (in the data dir), so an interrupted download never leaves anything half-done
-// in models/, and the next attempt asks the server for the rest with a Range request.
+// in models/, and the next attempt asks the server for the rest with a Range request. A resume
+// carries `If-Range` with the validator the first response gave (strong ETag, else
+// Last-Modified, kept in `<part>.validator`): a file that changed on the server comes back whole
+// (200) instead of being spliced from two versions. A part without a validator is not resumed.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export type DownloadErrorCode = 'offline' | 'interrupted' | 'http' | 'checksum';
@@ -82,6 +85,42 @@ function parseContentRange(value: string | null): { start: number; total: number
 
 const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
+/** What proves a later response is the same version of the file: its If-Range value. */
+interface Validator {
+  readonly url: string;
+  readonly ifRange: string;
+}
+
+const validatorFile = (partFile: string): string => `${partFile}.validator`;
+
+/** A strong ETag (weak ones cannot be used with If-Range), else Last-Modified; undefined when neither. */
+function validatorOf(response: Response): string | undefined {
+  const etag = response.headers.get('etag')?.trim();
+  if (etag && !etag.startsWith('W/')) return etag;
+  return response.headers.get('last-modified')?.trim() || undefined;
+}
+
+/** The If-Range value stored for this part file, when it was downloaded from the same URL. */
+async function storedValidator(partFile: string, url: string): Promise<string | undefined> {
+  try {
+    const v = JSON.parse(await readFile(validatorFile(partFile), 'utf8')) as Partial<Validator>;
+    return v.url === url && typeof v.ifRange === 'string' && v.ifRange !== '' ? v.ifRange : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function storeValidator(partFile: string, url: string, ifRange: string | undefined): Promise<void> {
+  if (ifRange === undefined) await rm(validatorFile(partFile), { force: true });
+  else await writeFile(validatorFile(partFile), JSON.stringify({ url, ifRange } satisfies Validator) + '\n');
+}
+
+/** Removes a part file and its validator (after it was installed, or to start again). */
+export async function removePart(partFile: string): Promise<void> {
+  await rm(partFile, { force: true });
+  await rm(validatorFile(partFile), { force: true });
+}
+
 /**
  * Downloads `url` into `partFile`, resuming from what the part file holds. On success the part
  * file holds the whole file and its sha256 matched (when one was given); the caller moves it.
@@ -90,10 +129,26 @@ const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 export async function downloadToPart(options: DownloadOptions): Promise<DownloadResult> {
   const { url, partFile, idleTimeoutMs = 30_000 } = options;
   await mkdir(path.dirname(partFile), { recursive: true });
-  if (options.restart) await rm(partFile, { force: true });
+  if (options.restart) await removePart(partFile);
 
   for (let attempt = 0; ; attempt++) {
-    const existing = await sizeOf(partFile);
+    let existing = await sizeOf(partFile);
+    const ifRange = existing > 0 ? await storedValidator(partFile, url) : undefined;
+    if (existing > 0 && ifRange === undefined) {
+      // Nothing proves the part is the file the server has now: start again, unless the part is
+      // already the whole expected file (its sha256 proves it).
+      if (options.sha256) {
+        const hash = createHash('sha256');
+        await hashExisting(partFile, hash);
+        const sha256 = hash.digest('hex');
+        if (sha256 === options.sha256.toLowerCase()) {
+          options.onProgress?.({ received: existing, total: existing, resumedFrom: existing });
+          return { bytes: existing, sha256, resumedFrom: existing };
+        }
+      }
+      await removePart(partFile);
+      existing = 0;
+    }
     const controller = new AbortController();
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
@@ -103,7 +158,8 @@ export async function downloadToPart(options: DownloadOptions): Promise<Download
     arm();
     let response: Response;
     try {
-      response = await fetch(url, { headers: existing > 0 ? { range: `bytes=${existing}-` } : {}, signal: controller.signal, redirect: 'follow' });
+      const headers: Record<string, string> = existing > 0 && ifRange ? { range: `bytes=${existing}-`, 'if-range': ifRange } : {};
+      response = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
     } catch (err) {
       clearTimeout(idle);
       const code = errorCode(err);
@@ -128,22 +184,26 @@ export async function downloadToPart(options: DownloadOptions): Promise<Download
         return { bytes: existing, sha256, resumedFrom: existing };
       }
     }
-    if (existing > 0 && (response.status === 416 || (response.status === 206 && range?.start !== existing))) {
+    // A 206 must be the same version (a server that ignores If-Range may send another one's bytes).
+    const sameVersion = response.status !== 206 || validatorOf(response) === undefined || validatorOf(response) === ifRange;
+    if (existing > 0 && (response.status === 416 || (response.status === 206 && (range?.start !== existing || !sameVersion)))) {
       // The server cannot continue this part file (the file changed, or the part is longer than
       // it): start again from zero, once.
       clearTimeout(idle);
       await response.body?.cancel().catch(() => undefined);
       if (attempt > 0) throw new DownloadError('http', `${url}: the server cannot resume this download (status ${response.status})`);
-      await rm(partFile, { force: true });
+      await removePart(partFile);
       continue;
     }
     if (response.status === 206 && existing > 0 && range) {
       start = existing;
       total = range.total;
     } else if (response.status === 200) {
-      // Also the answer of a server that ignores Range: the body is the whole file again.
+      // Also the answer of a server that ignores Range, or to If-Range when the file changed:
+      // the body is the whole (current) file.
       const length = Number(response.headers.get('content-length'));
       total = Number.isFinite(length) && length > 0 ? length : null;
+      await storeValidator(partFile, url, validatorOf(response));
     } else {
       clearTimeout(idle);
       await response.body?.cancel().catch(() => undefined);
@@ -179,7 +239,7 @@ export async function downloadToPart(options: DownloadOptions): Promise<Download
 
     const sha256 = hash.digest('hex');
     if (options.sha256 && sha256 !== options.sha256.toLowerCase()) {
-      await rm(partFile, { force: true });
+      await removePart(partFile);
       throw new DownloadError('checksum', `${url}: sha256 of the download is ${sha256}, the manifest expects ${options.sha256}; the download was discarded`);
     }
     return { bytes: received, sha256, resumedFrom: start };

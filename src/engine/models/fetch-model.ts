@@ -6,7 +6,7 @@ import path from 'node:path';
 import { dataDir } from '../config.js';
 import { fileInfo, readLocalFiles } from '../matting/local-files.js';
 import { loadManifest, type ManifestEntry } from '../matting/manifest.js';
-import { DownloadError, downloadToPart, type DownloadProgress } from './download.js';
+import { DownloadError, downloadToPart, removePart, type DownloadProgress } from './download.js';
 import { checkModelFile, editLocalFiles, editManifest, exists, placeModelFile, sha256File } from './model-files.js';
 
 export interface FetchOptions {
@@ -110,7 +110,7 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
   try {
     await checkModelFile(entry, partFile, `the download of ${entry.id}`);
   } catch (err) {
-    await rm(partFile, { force: true });
+    await removePart(partFile);
     throw new FetchError(`${err instanceof Error ? err.message : String(err)}; the download was discarded`);
   }
 
@@ -125,7 +125,7 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
       throw new FetchError(`could not record the sha256 in models/manifest.json (${err instanceof Error ? err.message : String(err)}); nothing was installed`);
     }
   }
-  await rm(partFile, { force: true });
+  await removePart(partFile);
   // A record of a user's file that used to be there no longer applies.
   if (readLocalFiles(options.modelsDir)[entry.id]) await editLocalFiles(options.modelsDir, ({ [entry.id]: _gone, ...rest }) => rest);
   return { id: entry.id, status: 'fetched', file: placed, sha256: result.sha256, recordedSha256: recorded, resumedFrom: result.resumedFrom };

@@ -64,12 +64,12 @@ describe('EngineConnection (no React) against real engines', () => {
       expect(c.current()).toBeUndefined();
       expect(() => c.need()).toThrow(ENGINE_NOT_RUNNING);
       expect(await c.locate()).toEqual(ep);
-      await expect.poll(() => lists.length).toBe(1);
+      await expect.poll(() => lists.length, { timeout: 15_000 }).toBe(1);
       expect(lists[0]!.find((m) => m.default)?.id).toBe('plate');
       await c.locate(); // the same engine: its models are not asked again
       at = { url: other.url, token: other.token }; // "restarted": another port and token
       expect(await c.locate()).toEqual(at);
-      await expect.poll(() => lists.length).toBe(2);
+      await expect.poll(() => lists.length, { timeout: 15_000 }).toBe(2);
       await new Promise((r) => setTimeout(r, 100));
       expect(lists).toHaveLength(2); // (had the same engine's look asked again, a third list would come)
       at = DEAD;
@@ -104,9 +104,9 @@ describe('EngineConnection (no React) against real engines', () => {
       connectedMs: 60_000,
     });
     c.start();
-    await expect.poll(() => looks).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => looks, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
     at = ep;
-    await expect.poll(() => c.current()).toEqual(ep);
+    await expect.poll(() => c.current(), { timeout: 15_000 }).toEqual(ep);
     const whenFound = looks;
     await new Promise((r) => setTimeout(r, 200));
     expect(looks).toBe(whenFound); // connected: the next look is a minute away
@@ -189,7 +189,7 @@ describe('MatteJobs (no React) against a real engine and the FAKE Premiere DOM',
     expect(again.jobs.map((j) => j.id)).toEqual([id]);
     again.resume(ep);
     again.resume(ep); // once per panel
-    await expect.poll(() => again.jobs[0]!.record?.state).toBe('done');
+    await expect.poll(() => again.jobs[0]!.record?.state, { timeout: 15_000 }).toBe('done');
     expect(again.jobs[0]!.placed?.trackName).toBe('V2');
     again.stop();
   });

@@ -63,7 +63,8 @@ class ModelServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const p = req.url ?? '';
     this.requests.push({ path: p, range: req.headers.range });
-    this.ifRanges.push(req.headers['if-range']);
+    const ifRange = req.headers['if-range'];
+    this.ifRanges.push(Array.isArray(ifRange) ? ifRange.join(', ') : ifRange);
     const redirect = this.redirects.get(p);
     if (redirect) {
       res.writeHead(302, { location: redirect }).end();
@@ -80,7 +81,7 @@ class ModelServer {
     let start = 0;
     const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     // If-Range that does not match the current version: the Range is ignored (RFC 9110 13.1.5).
-    const stale = req.headers['if-range'] !== undefined && req.headers['if-range'] !== etag;
+    const stale = ifRange !== undefined && ifRange !== etag;
     if (m && !served.ignoreRange && !stale) {
       start = Number(m[1]);
       if (start >= total) {

@@ -24,6 +24,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
     },
   },
+  // One way to import the wire: src/shared/api.ts, never its parts.
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['src/shared/api.ts', 'src/shared/api/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: 'shared/api/', message: 'import the wire from src/shared/api.ts' }] }] },
+  },
   {
     files: ['panels/**/*.tsx'],
     plugins: { 'react-hooks': reactHooks },

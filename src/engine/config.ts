@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ENGINE_PORT, ENGINE_CONFIG_FILE, engineConfigDir } from '../shared/engine-locator.js';
 
-export const DEFAULT_PORT = 7470;
+export const DEFAULT_PORT = DEFAULT_ENGINE_PORT;
 
 /** Engine version: package.json's, two levels above src/engine or dist/engine. */
 export const ENGINE_VERSION: string = (() => {
@@ -15,13 +16,9 @@ export const ENGINE_VERSION: string = (() => {
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 })();
 
-/** Folder for engine.json: XDG config on Linux, %APPDATA% on Windows, Application Support on macOS. */
+/** Folder for engine.json, by the rules every client finds it with (src/shared/engine-locator.ts). */
 export function configDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (env.CLEANPLATE_CONFIG_DIR) return path.resolve(env.CLEANPLATE_CONFIG_DIR);
-  const home = os.homedir();
-  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'cleanplate');
-  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'cleanplate');
-  return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'cleanplate');
+  return path.resolve(engineConfigDir({ platform, env, homedir: os.homedir() }));
 }
 
 /** Folder for backgrounds, jobs and logs: XDG data on Linux, %LOCALAPPDATA% on Windows. */
@@ -33,10 +30,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.P
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'cleanplate');
 }
 
-export const CONFIG_FILE_NAME = 'engine.json';
-
 export function configFilePath(dir: string = configDir()): string {
-  return path.join(dir, CONFIG_FILE_NAME);
+  return path.join(dir, ENGINE_CONFIG_FILE);
 }
 
 /** CLEANPLATE_PORT (0 = any free port), else 7470. Throws on a value that is not a port. */

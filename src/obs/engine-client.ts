@@ -5,6 +5,7 @@ import {
   LIVE_PATH,
   LIVE_PROTOCOL,
   LIVE_TOKEN_PROTOCOL_PREFIX,
+  LiveServerMessageSchema,
   type LiveErrorCode,
   type LiveFrameFormat,
   type LiveOpenRequest,
@@ -13,7 +14,7 @@ import {
   type LiveSessionInfo,
   type LiveStats,
 } from '../shared/api.js';
-import { EngineError, type EngineEndpoint } from '../shared/engine-client.js';
+import { checkAnswer, EngineError, type EngineEndpoint } from '../shared/engine-client.js';
 import { encodeLiveFrame } from '../shared/live-frame.js';
 
 /** The part of the WebSocket API used here: the browser's and `ws`'s both fit. */
@@ -146,7 +147,15 @@ export class LiveConnection {
 
   private receive(data: unknown): void {
     if (typeof data !== 'string') return;
-    const msg = JSON.parse(data) as LiveServerMessage;
+    let msg: LiveServerMessage;
+    try {
+      msg = checkAnswer(LiveServerMessageSchema, JSON.parse(data), 'a live message');
+    } catch (err) {
+      // Not the protocol this client speaks: nothing it says can be trusted to match a request.
+      const reason = err instanceof EngineError ? err.message : `the engine sent a live message that is not JSON`;
+      this.ws.close(1000, 'protocol error');
+      return this.ended(reason);
+    }
     switch (msg.type) {
       case 'opened': {
         const waiter = msg.requestId !== undefined ? this.opens.get(msg.requestId) : undefined;

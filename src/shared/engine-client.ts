@@ -1,10 +1,19 @@
 // A small typed client for the engine's HTTP API (health, models, plates, clip jobs and their
-// server-sent events), over the wire types of api.ts. Runs wherever fetch does: Node 20 (CLI,
-// tests), the OBS dock and the Premiere panel. Callers never build raw JSON or parse error
-// bodies: failures are EngineErrors with the engine's code and message.
+// server-sent events), over the wire of api.ts. Runs wherever fetch does: Node 20 (CLI, tests),
+// the OBS dock and the Premiere panel. Callers never build raw JSON or parse error bodies:
+// failures are EngineErrors with the engine's code and message, and every answer is checked
+// against its schema (an engine that answers otherwise fails as `bad_response`, naming the field).
+import * as v from 'valibot';
 import {
   API_PREFIX,
-  type ApiError,
+  ApiErrorSchema,
+  BackgroundSchema,
+  HealthSchema,
+  isTerminalJobState,
+  JobEventSchema,
+  JobRecordSchema,
+  ModelListSchema,
+  ModelSpeedSchema,
   type Background,
   type BackgroundFromMediaRequest,
   type Health,
@@ -41,13 +50,28 @@ function unreachable(engine: EngineEndpoint, err: unknown): EngineError {
 
 async function errorFrom(res: Response): Promise<EngineError> {
   const text = await res.text().catch(() => '');
-  let body: Partial<ApiError> = {};
+  let body: unknown;
   try {
-    body = JSON.parse(text) as ApiError;
+    body = JSON.parse(text);
   } catch {
     // not JSON: fall through to the status line
   }
-  return new EngineError(body.error?.code ?? 'http_error', body.error?.message ?? `engine answered ${res.status} ${res.statusText}`, res.status);
+  const checked = v.safeParse(ApiErrorSchema, body);
+  if (checked.success) return new EngineError(checked.output.error.code, checked.output.error.message, res.status);
+  return new EngineError('http_error', `engine answered ${res.status} ${res.statusText}`, res.status);
+}
+
+/**
+ * `value` checked against the answer's schema: the parsed value, or an EngineError
+ * `bad_response` naming `what` and the first field that does not fit (an engine of another
+ * version, or something else listening on the port).
+ */
+export function checkAnswer<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
+  const checked = v.safeParse(schema, value);
+  if (checked.success) return checked.output;
+  const issue = checked.issues[0];
+  const field = v.getDotPath(issue);
+  throw new EngineError('bad_response', `the engine's answer to ${what} does not fit this client's API${field ? ` at "${field}"` : ''}: ${issue.message} (is the engine the same CleanPlate version?)`);
 }
 
 async function send(engine: EngineEndpoint, route: string, init: RequestInit = {}): Promise<Response> {
@@ -63,35 +87,42 @@ async function send(engine: EngineEndpoint, route: string, init: RequestInit = {
   return res;
 }
 
-/** A JSON request to `/v1<route>`; the parsed body, or an EngineError. */
-export async function engineFetch<T>(engine: EngineEndpoint, route: string, init: RequestInit = {}): Promise<T> {
+/** A JSON request to `/v1<route>`; the body checked against `schema`, or an EngineError. */
+async function engineFetch<S extends v.GenericSchema>(engine: EngineEndpoint, route: string, schema: S, init: RequestInit = {}): Promise<v.InferOutput<S>> {
   const res = await send(engine, route, init);
-  return JSON.parse(await res.text()) as T;
+  const what = `${init.method ?? 'GET'} ${API_PREFIX}${route}`;
+  let body: unknown;
+  try {
+    body = JSON.parse(await res.text());
+  } catch {
+    throw new EngineError('bad_response', `the engine's answer to ${what} is not JSON`);
+  }
+  return checkAnswer(schema, body, what);
 }
 
 const postJson = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
 export function getHealth(engine: EngineEndpoint, signal?: AbortSignal): Promise<Health> {
-  return engineFetch<Health>(engine, '/health', signal ? { signal } : {});
+  return engineFetch(engine, '/health', HealthSchema, signal ? { signal } : {});
 }
 
 export function listModels(engine: EngineEndpoint): Promise<ModelList> {
-  return engineFetch<ModelList>(engine, '/models');
+  return engineFetch(engine, '/models', ModelListSchema);
 }
 
 /** The model's measured time per frame at a size (measured once per engine run and size). */
 export function measureModelSpeed(engine: EngineEndpoint, model: string, req: ModelSpeedRequest): Promise<ModelSpeed> {
-  return engineFetch<ModelSpeed>(engine, `/models/${encodeURIComponent(model)}/speed`, postJson(req));
+  return engineFetch(engine, `/models/${encodeURIComponent(model)}/speed`, ModelSpeedSchema, postJson(req));
 }
 
 /** Stores a clean plate (an encoded image, e.g. an OBS PNG screenshot). */
 export function uploadBackground(engine: EngineEndpoint, image: Uint8Array, type = 'image/png'): Promise<Background> {
-  return engineFetch<Background>(engine, '/backgrounds', { method: 'POST', headers: { 'content-type': type }, body: new Blob([image as Uint8Array<ArrayBuffer>], { type }) });
+  return engineFetch(engine, '/backgrounds', BackgroundSchema, { method: 'POST', headers: { 'content-type': type }, body: new Blob([image as Uint8Array<ArrayBuffer>], { type }) });
 }
 
 /** Stores a plate taken from a file on the engine's disk: a video frame at `timeSeconds`, or a still image. */
 export function backgroundFromMedia(engine: EngineEndpoint, req: BackgroundFromMediaRequest): Promise<Background> {
-  return engineFetch<Background>(engine, '/backgrounds', postJson(req));
+  return engineFetch(engine, '/backgrounds', BackgroundSchema, postJson(req));
 }
 
 /** A stored plate as an image (for thumbnails). */
@@ -100,22 +131,20 @@ export async function fetchBackgroundImage(engine: EngineEndpoint, id: string): 
 }
 
 export function createJob(engine: EngineEndpoint, req: JobRequest): Promise<JobRecord> {
-  return engineFetch<JobRecord>(engine, '/jobs', postJson(req));
+  return engineFetch(engine, '/jobs', JobRecordSchema, postJson(req));
 }
 
 export function getJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
-  return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}`);
+  return engineFetch(engine, `/jobs/${encodeURIComponent(id)}`, JobRecordSchema);
 }
 
 export function cancelJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
-  return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  return engineFetch(engine, `/jobs/${encodeURIComponent(id)}`, JobRecordSchema, { method: 'DELETE' });
 }
 
 export function rerunJob(engine: EngineEndpoint, id: string): Promise<JobRecord> {
-  return engineFetch<JobRecord>(engine, `/jobs/${encodeURIComponent(id)}/rerun`, { method: 'POST' });
+  return engineFetch(engine, `/jobs/${encodeURIComponent(id)}/rerun`, JobRecordSchema, { method: 'POST' });
 }
-
-const TERMINAL_EVENTS: readonly JobEvent['type'][] = ['done', 'failed', 'cancelled', 'interrupted'];
 
 /**
  * A job's server-sent events (EventSource cannot send the token, so this reads the stream with
@@ -148,9 +177,9 @@ export async function* jobEvents(engine: EngineEndpoint, id: string, signal?: Ab
           .map((line) => line.slice(5).trimStart())
           .join('\n');
         if (!data) continue; // a keep-alive comment
-        const event = JSON.parse(data) as JobEvent;
+        const event = checkAnswer(JobEventSchema, JSON.parse(data), `job ${id}'s events`);
         yield event;
-        if (TERMINAL_EVENTS.includes(event.type)) return;
+        if (isTerminalJobState(event.type)) return;
       }
     }
   } finally {

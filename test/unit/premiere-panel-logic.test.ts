@@ -4,7 +4,7 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { ClipDescription } from '../../host/src/api.js';
 import { jobRange, PanelMemory } from '../../panels/premiere/src/clip-jobs.js';
-import { engineConfigPath } from '../../panels/premiere/src/engine-locator.js';
+import { engineConfigPath } from '../../src/shared/engine-locator.js';
 import { progressText, timecode } from '../../panels/premiere/src/format.js';
 import { HostError, hostCallScript, readHostReply } from '../../panels/premiere/src/host-script.js';
 import { configDir, configFilePath } from '../../src/engine/config.js';

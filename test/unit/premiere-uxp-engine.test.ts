@@ -1,7 +1,7 @@
 // How the UXP plugin names engine.json (no environment in UXP: the engine's default folder under
 // the home folder, kept equal to the engine's own rule) and the pasted panel key it accepts.
 import { describe, expect, it } from 'vitest';
-import { ENGINE_DEFAULT_PORT, fileUrl, nodePlatform, parseCredential, uxpEngineConfigPath } from '../../panels/premiere-uxp/src/uxp-engine.js';
+import { fileUrl, nodePlatform, parseCredential, uxpEngineConfigPath } from '../../panels/premiere-uxp/src/uxp-engine.js';
 import { configDir, configFilePath, DEFAULT_PORT } from '../../src/engine/config.js';
 
 const os = (platform: string, home: string) => ({ os: { platform: () => platform, homedir: () => home } }) as never;
@@ -22,7 +22,6 @@ describe('UXP engine lookup', () => {
 
   it('a pasted panel key: the bare key (default port) or the dock URL (its port); anything else refused', () => {
     const key = 'ab'.repeat(32);
-    expect(ENGINE_DEFAULT_PORT).toBe(DEFAULT_PORT);
     expect(parseCredential(` ${key.toUpperCase()}\n`)).toEqual({ port: DEFAULT_PORT, key });
     expect(parseCredential(`http://127.0.0.1:7999/obs/#key=${key}`)).toEqual({ port: 7999, key });
     expect(parseCredential(`http://127.0.0.1:7999/obs/#key=${key}&password=x`)).toEqual({ port: 7999, key });

@@ -6,12 +6,11 @@
 //     panel key the user pasted once (`cleanplate panel-key`, or the dock URL of
 //     `cleanplate obs dock-url`, which carries the port too), kept in UXP secureStorage.
 // No credential ever comes from the network: no engine route hands one out.
-import { engineAt, engineConfigPath, engineFromConfig, type EngineLookup } from '../../premiere/src/engine-locator.js';
+import type { EngineLookup } from '../../premiere/src/engine-locator.js';
+import { DEFAULT_ENGINE_PORT, engineAt, engineConfigPath, engineFromConfig } from '../../../src/shared/engine-locator.js';
 import { Utf8Decoder } from '../../../src/shared/utf8.js';
 import type { UxpModules } from './uxp-modules.js';
 
-/** The engine's port unless CLEANPLATE_PORT says otherwise (src/engine/config.ts DEFAULT_PORT). */
-export const ENGINE_DEFAULT_PORT = 7470;
 const SECURE_KEY = 'cleanplate.engine-credential';
 
 /** UXP's os.platform() says "win10" on some Windows builds; the engine's rules know "win32". */
@@ -40,7 +39,7 @@ export interface PastedCredential {
 /** The panel key (64 hex digits) alone, or the dock URL `http://127.0.0.1:PORT/obs/#key=KEY`. */
 export function parseCredential(text: string): PastedCredential {
   const t = text.trim();
-  if (/^[0-9a-f]{64}$/i.test(t)) return { port: ENGINE_DEFAULT_PORT, key: t.toLowerCase() };
+  if (/^[0-9a-f]{64}$/i.test(t)) return { port: DEFAULT_ENGINE_PORT, key: t.toLowerCase() };
   const m = /^http:\/\/(?:127\.0\.0\.1|localhost):(\d{1,5})\/obs\/?#(?:.*&)?key=([0-9a-f]{64})(?:&|$)/i.exec(t);
   const port = m ? Number(m[1]) : 0;
   if (!m || port < 1 || port > 65535) {

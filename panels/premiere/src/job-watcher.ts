@@ -3,7 +3,7 @@
 // an engine to answer again (engine.json may name a new port and token) and asking it how the job
 // ended. What the panel shows and does comes back through the callbacks. Shared by the CEP panel
 // and the UXP plugin.
-import type { JobProgress, JobRecord, JobState } from '../../../src/shared/api.js';
+import { isActiveJobState, type JobProgress, type JobRecord } from '../../../src/shared/api.js';
 import { EngineError, getJob, jobEvents, type EngineEndpoint } from '../../../src/shared/engine-client.js';
 import type { JobMemo } from './clip-jobs.js';
 import { messageOf } from './format.js';
@@ -15,10 +15,8 @@ export interface JobView extends JobMemo {
   readonly lostContact?: boolean;
 }
 
-export const ACTIVE_STATES: readonly JobState[] = ['queued', 'running'];
-
 export function isActive(record: JobRecord | undefined): boolean {
-  return record !== undefined && ACTIVE_STATES.includes(record.state);
+  return record !== undefined && isActiveJobState(record.state);
 }
 
 export type Say = (level: 'error' | 'notice' | 'clear-error', text: string) => void;

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import type { EngineConfigFile } from '../../shared/api.js';
+import { engineFromConfig } from '../../shared/engine-locator.js';
 import { configFilePath, dataDir } from '../../engine/config.js';
 import { createEngine, type Engine } from '../../engine/server.js';
 import { ControllerError } from '../../obs/controller-error.js';
@@ -58,19 +58,8 @@ const wsFactory = (url: string, protocols: string[]): WebSocketLike => new WebSo
 
 /** The running engine from engine.json, if it answers; otherwise undefined. */
 async function runningEngine(): Promise<EngineEndpoint | undefined> {
-  let config: EngineConfigFile;
-  try {
-    config = JSON.parse(await readFile(configFilePath(), 'utf8')) as EngineConfigFile;
-  } catch {
-    return undefined;
-  }
-  const endpoint = { url: `http://127.0.0.1:${config.port}`, token: config.token };
-  try {
-    const res = await fetch(`${endpoint.url}/v1/health`, { headers: { authorization: `Bearer ${config.token}` }, signal: AbortSignal.timeout(3000) });
-    return res.ok ? endpoint : undefined;
-  } catch {
-    return undefined;
-  }
+  const found = await engineFromConfig(configFilePath(), (file) => readFile(file, 'utf8'));
+  return found.state === 'connected' ? found.endpoint : undefined;
 }
 
 /** The run's status line every 2 s: the matte's figures, or what it waits for. */

@@ -3,7 +3,7 @@
 // only, for the user to paste; --rotate replaces it, so every panel holding the old one is refused.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { EngineConfigFile } from '../../shared/api.js';
+import { parseEngineConfig } from '../../shared/engine-locator.js';
 import { dockUrl, ensurePanelKey, panelKeyPath, rotatePanelKey } from '../../engine/auth/panel-key.js';
 import { configDir, configFilePath, portFromEnv } from '../../engine/config.js';
 import { EXIT_OK, UsageError, type Command } from '../command.js';
@@ -21,11 +21,8 @@ Treat the key like a password: anyone holding it can use the engine as you.`;
 
 /** The running engine's port from engine.json, else $CLEANPLATE_PORT or the default. */
 async function enginePort(): Promise<number> {
-  try {
-    return (JSON.parse(await readFile(configFilePath(), 'utf8')) as EngineConfigFile).port;
-  } catch {
-    return portFromEnv();
-  }
+  const config = parseEngineConfig(await readFile(configFilePath(), 'utf8').catch(() => ''));
+  return config?.port ?? portFromEnv();
 }
 
 /** The dock URL with the current key (created when there is none). */

@@ -5,7 +5,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { CompositeOver } from '../../shared/api.js';
+import type { ClipOutputKind, CompositeOver } from '../../shared/api.js';
 import { ClipEncoder, outputExtension, type PublishedOutput } from '../media/encode.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import type { Rational } from '../media/frame-range.js';
@@ -96,7 +96,7 @@ async function encodeComposite(tools: MediaTools, input: JoinInput, pngFolder: s
 }
 
 export interface JoinTarget {
-  readonly kinds: readonly ('prores4444' | 'matte' | 'png' | 'composite')[];
+  readonly kinds: readonly ClipOutputKind[];
   /** Output path stem of the job (kind and extension are appended). */
   readonly stem: string;
   readonly composite?: CompositeOver;

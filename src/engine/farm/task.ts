@@ -1,9 +1,9 @@
 // What travels through the queue: one segment to render (paths as the engine sees them) and
 // what the worker sends back. Errors cross as "[code] message" so the job's error keeps a code.
-import type { AlignMode } from '../../shared/api.js';
+import type { AlignMode, ClipOutputKind } from '../../shared/api.js';
 
 /** Segment outputs are intra-only, so they join without re-encoding. */
-export type SegmentKind = 'prores4444' | 'matte' | 'png';
+export type SegmentKind = Exclude<ClipOutputKind, 'composite'>;
 
 export interface SegmentTask {
   readonly farmId: string;

@@ -2,14 +2,13 @@
 // from any layer are mapped here, in one place, and nothing thrown by a route reaches Node.
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import multer from 'multer';
-import type { ApiError, ApiErrorCode } from '../../shared/api.js';
+import { WireError, type ApiError, type ApiErrorCode } from '../../shared/api.js';
 import { MattingInputError } from '../matting/errors.js';
 import { ImageInputError } from '../media/image.js';
 import { UnknownBackgroundError } from '../services/backgrounds.js';
 import { MediaInputError } from '../media/errors.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
 import { ToolTimeoutError } from '../media/process.js';
-import { WireError } from '../../shared/schemas.js';
 import { JobRequestError } from '../services/clip-job.js';
 import { JobStateError, UnknownJobError } from '../services/jobs.js';
 import { BusyError } from '../services/pixel-budget.js';

@@ -1,7 +1,7 @@
 // One live session: frames in (latest wins), matted by the model, served as an RGBA stream.
 // Frames wait in a one-place slot while the model is busy, so a slow model drops stale frames
 // instead of building a queue; decoding happens after the slot, so dropped frames cost nothing.
-import type { AlignMode, LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
+import type { AlignMode, LiveAckStatus, LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
 import { PlateAligner } from '../align/aligner.js';
 import type { LiveFrame } from '../../shared/live-frame.js';
 import { MattingInputError } from '../matting/errors.js';
@@ -53,7 +53,7 @@ export interface LiveSessionHooks {
   /** A frame could not be used (the session goes on). */
   onFrameError(err: LiveError): void;
   /** What became of each frame, for clients that pace themselves by it (`acks`). */
-  onAck?(seq: number, status: 'taken' | 'dropped' | 'rejected', waitedMs?: number): void;
+  onAck?(seq: number, status: LiveAckStatus, waitedMs?: number): void;
 }
 
 export interface LiveWatcher {

@@ -17,8 +17,6 @@ export const KIND_TRAITS: Readonly<Record<ModelKind, KindTraits>> = {
   fused: { needsPlate: true },
 };
 
-export const MODEL_KINDS = Object.keys(KIND_TRAITS) as readonly ModelKind[];
-
 export function kindNeedsPlate(kind: ModelKind): boolean {
   return KIND_TRAITS[kind].needsPlate;
 }

@@ -2,8 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelKind } from '../../shared/api.js';
-import { MODEL_KINDS } from './kinds.js';
+import { MODEL_KINDS, type ModelKind } from '../../shared/api.js';
 
 export interface ManifestEntry {
   readonly id: string;

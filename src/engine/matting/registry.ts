@@ -1,5 +1,5 @@
 // The models the engine can run: the manifest plus, per kind, the code that opens a session.
-import type { ModelInfo as WireModelInfo } from '../../shared/api.js';
+import type { DefaultModelInfo, ModelInfo as WireModelInfo } from '../../shared/api.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { MattingInputError } from './errors.js';
@@ -33,12 +33,6 @@ const openers: Partial<Record<ModelKind, SessionOpener>> = {
  * open session knows) plus the manifest's settings. */
 export interface ModelInfo extends Omit<WireModelInfo, 'provider'> {
   readonly settings: Record<string, unknown>;
-}
-
-/** The model used when a request names none, and why it was picked. */
-export interface DefaultModel {
-  readonly id: string;
-  readonly reason: string;
 }
 
 /** Default preference, best first: the official network, the fused model, the plate model. */
@@ -97,7 +91,7 @@ export class ModelRegistry {
   }
 
   /** The best model present: official BGMv2 weights, else fused, else plate (an explicit "default" in the manifest wins). */
-  get defaultModel(): DefaultModel {
+  get defaultModel(): DefaultModelInfo {
     const explicit = this.entries.find((e) => e.default);
     if (explicit) return { id: explicit.id, reason: `"${explicit.id}" is marked default in models/manifest.json` };
     const missing: string[] = [];

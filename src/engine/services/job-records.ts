@@ -4,7 +4,7 @@
 // delete), so one bad file can neither break GET /v1/jobs nor make the engine touch foreign things.
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobRecord, JobState } from '../../shared/api.js';
+import { JOB_STATES, type JobRecord } from '../../shared/api.js';
 import { isEngineTempPath, type EncoderRecord } from '../media/leftovers.js';
 import { defaultOutputDir } from '../media/output-files.js';
 
@@ -18,7 +18,6 @@ export type StoredJob = JobRecord & {
   readonly cleanupSeal?: string;
 };
 
-const STATES: readonly JobState[] = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'];
 export const JOB_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -34,7 +33,7 @@ export function jobOutputDir(request: { mediaPath: string; outputDir?: string })
 export function recordProblem(raw: unknown, id: string): string | undefined {
   if (!isObject(raw)) return 'not a JSON object';
   if (raw.id !== id) return `"id" is ${JSON.stringify(raw.id)}, not the file's ${id}`;
-  if (!STATES.includes(raw.state as JobState)) return `unknown "state" ${JSON.stringify(raw.state)}`;
+  if (!(JOB_STATES as readonly unknown[]).includes(raw.state)) return `unknown "state" ${JSON.stringify(raw.state)}`;
   if (!isDate(raw.createdAt)) return '"createdAt" is missing or not a date';
   for (const field of ['startedAt', 'finishedAt'] as const) if (raw[field] !== undefined && !isDate(raw[field])) return `"${field}" is not a date`;
   if (typeof raw.model !== 'string' || typeof raw.device !== 'string') return '"model" and "device" must be strings';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { JobEvent, JobList, JobProgress, JobRecord, JobRequest, JobState } from '../../shared/api.js';
+import { isActiveJobState, type JobEvent, type JobList, type JobProgress, type JobRecord, type JobRequest, type JobState } from '../../shared/api.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import type { BackgroundStore } from './backgrounds.js';
@@ -23,7 +23,6 @@ import { ShuttingDownError } from './shutting-down.js';
 const ID_PATTERN = JOB_ID_PATTERN;
 /** Jobs waiting at once; more are refused with 503 busy rather than held without bound. */
 export const MAX_QUEUED_JOBS = 64;
-const ACTIVE: readonly JobState[] = ['queued', 'running'];
 
 export class UnknownJobError extends Error {
   constructor(readonly id: string) {
@@ -160,7 +159,7 @@ export class JobService {
   /** Queues a new job with the request of a finished one (an interrupted one, typically). */
   async rerun(id: string): Promise<JobRecord> {
     const { record } = this.live(id);
-    if (ACTIVE.includes(record.state)) throw new JobStateError('job_still_active', `job ${id} is ${record.state}; cancel it first`);
+    if (isActiveJobState(record.state)) throw new JobStateError('job_still_active', `job ${id} is ${record.state}; cancel it first`);
     return this.create(record.request, id);
   }
 
@@ -168,7 +167,7 @@ export class JobService {
   async cancel(id: string): Promise<JobRecord> {
     const job = this.live(id);
     const state = job.record.state;
-    if (!ACTIVE.includes(state)) throw new JobStateError('job_not_active', `job ${id} is already ${state}`);
+    if (!isActiveJobState(state)) throw new JobStateError('job_not_active', `job ${id} is already ${state}`);
     if (!job.abort) {
       // Still waiting in the queue: nothing to stop.
       await this.finish(job, { state: 'cancelled' });
@@ -281,14 +280,14 @@ export class JobService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const active = [...this.jobs.values()].filter((j) => ACTIVE.includes(j.record.state));
+    const active = [...this.jobs.values()].filter((j) => isActiveJobState(j.record.state));
     await Promise.all(
       active.map(async (job) => {
         if (job.abort) {
           const settled = new Promise<void>((resolve) => this.events.once(`settled:${job.record.id}`, resolve));
           job.abort.abort(new Error('engine shutting down'));
           await settled;
-          if (!ACTIVE.includes(job.record.state)) return; // it finished meanwhile
+          if (!isActiveJobState(job.record.state)) return; // it finished meanwhile
         }
         const rest = withoutCleanup(job.record);
         job.record = {

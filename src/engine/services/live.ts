@@ -2,8 +2,7 @@
 // stream. The WS layer (http/live-ws.ts) owns the connections; this service owns sessions and
 // their limits, and knows nothing about sockets.
 import sharp from 'sharp';
-import { DEFAULT_ALIGN_MODE, LIVE_DEFAULT_FPS, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
-import { checkWire, LiveOpenSchema } from '../../shared/schemas.js';
+import { checkWire, DEFAULT_ALIGN_MODE, LIVE_DEFAULT_FPS, LiveOpenSchema, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../frame.js';
 import { LiveError, LiveSession, liveSideWork, type LiveSessionHooks } from '../live/session.js';

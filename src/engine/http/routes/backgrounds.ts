@@ -1,8 +1,7 @@
 // Clean plates: store one (multipart field "image" or a raw image/* body), list, read, delete.
 import path from 'node:path';
 import { Router, type Request } from 'express';
-import type { Background, BackgroundList, BackgroundSource } from '../../../shared/api.js';
-import { BackgroundFromMediaSchema, parseWire } from '../../../shared/schemas.js';
+import { BackgroundFromMediaSchema, parseWire, type Background, type BackgroundList, type BackgroundSource } from '../../../shared/api.js';
 import type { Frame } from '../../frame.js';
 import { decodeImage } from '../../media/image.js';
 import { grabFrame } from '../../media/frame-grab.js';

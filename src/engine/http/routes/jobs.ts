@@ -2,11 +2,9 @@
 // POST /v1/jobs/:id/rerun, and GET /v1/jobs/:id/events (server-sent events: a snapshot,
 // then progress and state changes, ending after done / failed / cancelled / interrupted).
 import { Router } from 'express';
-import type { JobEvent, JobRecord } from '../../../shared/api.js';
-import { JobRequestSchema, parseWire } from '../../../shared/schemas.js';
+import { isTerminalJobState, JobRequestSchema, parseWire, type JobEvent, type JobRecord } from '../../../shared/api.js';
 import type { EngineContext } from '../context.js';
 
-const TERMINAL: readonly JobEvent['type'][] = ['done', 'failed', 'cancelled', 'interrupted'];
 const HEARTBEAT_MS = 15_000;
 
 function terminalEvent(job: JobRecord): JobEvent | undefined {
@@ -69,7 +67,7 @@ export function jobRoutes(ctx: EngineContext): Router {
     };
     const unsubscribe = ctx.jobs.subscribe(snapshot.id, (event) => {
       send(event);
-      if (TERMINAL.includes(event.type)) {
+      if (isTerminalJobState(event.type)) {
         stop();
         res.end();
       }

@@ -1,9 +1,8 @@
 // POST /v1/matte: one still image (+ a plate, uploaded or stored) -> alpha / foreground /
-// composite PNGs, base64 in JSON. Field rules: MatteFieldsSchema (shared/schemas.ts) and
-// MatteResponse (shared/api.ts).
+// composite PNGs, base64 in JSON. Field rules: MatteFieldsSchema and
+// MatteResponseSchema (shared/api.ts).
 import { Router } from 'express';
-import { DEFAULT_ALIGN_MODE, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, type MatteFields, type MatteResponse } from '../../../shared/api.js';
-import { MatteFieldsSchema, parseWire } from '../../../shared/schemas.js';
+import { DEFAULT_ALIGN_MODE, DEFAULT_COMPOSITE_COLOR, MATTE_OUTPUTS, MatteFieldsSchema, parseWire, type MatteFields, type MatteResponse } from '../../../shared/api.js';
 import type { Frame } from '../../frame.js';
 import { decodeImage, imageSize, parseHexColor } from '../../media/image.js';
 import { matteStill } from '../../services/stills.js';

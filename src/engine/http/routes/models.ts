@@ -1,10 +1,9 @@
 // GET /v1/models: every model in the manifest, whether it can run here, and its provider once open.
 // POST /v1/models/:id/speed: the model's measured time per frame at a size (ModelSpeed).
 import { Router } from 'express';
-import { LIVE_MAX_SIDE, LIVE_MIN_SIDE, type ModelInfo, type ModelList, type ModelSpeed } from '../../../shared/api.js';
+import { ModelSpeedRequestSchema, parseWire, type ModelInfo, type ModelList, type ModelSpeed } from '../../../shared/api.js';
 import { ModelSpeedMeter } from '../../services/model-speed.js';
 import type { EngineContext } from '../context.js';
-import { HttpError } from '../errors.js';
 
 export function modelRoutes(ctx: EngineContext): Router {
   const router = Router();
@@ -27,14 +26,8 @@ export function modelRoutes(ctx: EngineContext): Router {
   });
   const meter = new ModelSpeedMeter(ctx.matting);
   router.post('/models/:id/speed', async (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    for (const side of ['width', 'height'] as const) {
-      const v = body[side];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < LIVE_MIN_SIDE || v > LIVE_MAX_SIDE) {
-        throw new HttpError(400, 'bad_field', `"${side}" must be an integer from ${LIVE_MIN_SIDE} to ${LIVE_MAX_SIDE}, got ${JSON.stringify(v)}`);
-      }
-    }
-    const speed: ModelSpeed = await meter.measure(req.params.id, body.width as number, body.height as number);
+    const { width, height } = parseWire(ModelSpeedRequestSchema, req.body);
+    const speed: ModelSpeed = await meter.measure(req.params.id, width, height);
     res.json(speed);
   });
   return router;

@@ -6,6 +6,7 @@
 import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../check-frame.js';
+import { kindNeedsPlate } from '../kinds.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type ProviderName } from '../providers.js';
 import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
@@ -63,7 +64,7 @@ const CACHE_LIMIT = 6;
 
 export class FusedSession implements MattingSession {
   readonly kind = 'fused' as const;
-  readonly needsPlate = true;
+  readonly needsPlate = kindNeedsPlate('fused');
   private readonly fusion = new Map<string, Promise<ort.InferenceSession>>();
   private disposed = false;
 

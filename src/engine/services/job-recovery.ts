@@ -6,6 +6,7 @@
 // the farm writes). Nothing a record names is touched otherwise (docs/security.md, "Restart").
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isActiveJobState } from '../../shared/api.js';
 import { removeFarmFolder } from '../farm/cleanup.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
 import { removeEngineTemp, stopRecordedEncoder } from '../media/leftovers.js';
@@ -83,7 +84,7 @@ export async function recoverJobs(deps: RecoveryDeps): Promise<StoredJob[]> {
       continue;
     }
     let record = loaded;
-    if (record.state === 'queued' || record.state === 'running') {
+    if (isActiveJobState(record.state)) {
       await cleanUpAfterCrash(deps, record);
       record = {
         ...withoutCleanup(record),

@@ -32,6 +32,12 @@ export interface PlateSettings {
   readonly textureReg: number;
   /** Radius (low-resolution pixels) over which the subject's contrast against the plate is measured. */
   readonly contrastRadius: number;
+  /** Reach (fraction of the frame width) within which subject on all four sides makes a patch that
+   * matches the plate a hole in the subject (camouflage) rather than background. */
+  readonly enclosedReach: number;
+  /** ...and where the frame's pixels differ from the plate's by this many times (none at the
+   * first, full at the second) the mean pixel difference on background. */
+  readonly textureMismatch: readonly [number, number];
   /** Full-resolution pixels beyond which a subject's edge is assumed to end (wider soft edges are
    * still found where the difference itself says so). */
   readonly edgeWidth: number;
@@ -71,6 +77,8 @@ export const defaultPlateSettings: PlateSettings = {
   textureR2: [0.3, 0.7],
   textureReg: 5e-5,
   contrastRadius: 4,
+  enclosedReach: 0.04,
+  textureMismatch: [1.5, 2.5],
   edgeWidth: 8,
   guideNoise: [3, 6],
   jitterTolerant: true,
@@ -365,8 +373,18 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   // estimate finds (nearly) opaque.
   const firstGuess = proportional(erode(conf, 2));
   const edgeReach = Math.max(1, Math.round(s.edgeWidth / k));
+  // Camouflage: inside a subject, patches that match the plate (a dark panel over a dark window,
+  // corrugation over corrugation) are holes when subject lies on all four sides of them within
+  // reach; a notch open to one side (the gap between strands of hair, between branches) is not.
+  const R = Math.max(1, Math.round(s.enclosedReach * w));
+  const ray = (pads: number[]) => g.op('MaxPool', [significant], { kernel_shape: [pads[0]! + pads[2]! + 1, pads[1]! + pads[3]! + 1], pads });
+  const enclosed = g.op('Min', [ray([0, R, 0, 0]), ray([0, 0, 0, R]), ray([R, 0, 0, 0]), ray([0, 0, R, 0])]);
+  // Only where the frame's pixels differ from the plate's more than noise does (the block means
+  // match but the texture does not): a gap that shows the plate itself stays background.
+  const texDiff = ramp(div(Gs, add(gNoise, f(1e-4))), s.textureMismatch[0], s.textureMismatch[1]);
+  const filled = g.op('Max', [significant, mul(enclosed, texDiff)]);
   // Far from any background, a subject whose own texture makes G dip is still opaque.
-  const interior = mul(erode(significant, 1), g.op('Max', [erode(ramp(firstGuess, 0.5, 0.8), 1), erode(significant, edgeReach)]));
+  const interior = mul(erode(filled, 1), g.op('Max', [erode(ramp(firstGuess, 0.5, 0.8), 1), erode(filled, edgeReach)]));
   const alphaProj = proportional(interior);
 
   // Coarse alpha: the interior's estimate inside, the proportional estimate elsewhere (gated by
@@ -378,7 +396,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   }
 
   if (spec.debug) {
-    const dbg = { conf, significant, alphaIn, firstGuess, interior, alphaProj, coarse };
+    const dbg = { conf, significant, filled, texDiff, alphaIn, firstGuess, interior, alphaProj, coarse };
     for (const [name, value] of Object.entries(dbg)) g.output(`debug_${name}`, value, 'float', [1, 1, h, w]);
   }
 

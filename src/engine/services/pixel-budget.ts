@@ -6,6 +6,7 @@
 // until V8 happens to collect (its JS heap is tiny, its buffers are not).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { MAX_FRAME_SIDE } from '../frame.js';
 
 export class BusyError extends Error {
   readonly code = 'busy';
@@ -18,8 +19,8 @@ export class BusyError extends Error {
   }
 }
 
-/** 8192x8192: one largest still (image and plate) at a time, or many ordinary ones. */
-export const STILL_PIXEL_BUDGET = 8192 * 8192;
+/** One largest still (8192x8192, image and plate) at a time, or many ordinary ones. */
+export const STILL_PIXEL_BUDGET = MAX_FRAME_SIDE * MAX_FRAME_SIDE;
 export const STILL_QUEUE_LENGTH = 4;
 /** Stills at least this large are followed by a garbage collection. */
 const COLLECT_AFTER_PIXELS = 4096 * 4096;

@@ -2,6 +2,7 @@
 import type { LiveSessionInfo, LiveStats } from '../shared/api.js';
 import type { EngineEndpoint, WebSocketFactory } from './engine-client.js';
 import type { EngineState } from './engine-link.js';
+import type { ScreenshotFormat } from './frame-loop.js';
 import type { LiveSizeChoice } from './live-size.js';
 import type { ObsState } from './obs-connection.js';
 
@@ -43,6 +44,8 @@ export interface ControllerOptions {
   readonly webSocket: WebSocketFactory;
   /** Screenshot requests in flight per matte (default 3). */
   readonly inFlight?: number;
+  /** Screenshot format the frames travel in (FrameLoop's default when absent). */
+  readonly screenshotFormat?: ScreenshotFormat;
   /** Reconnect backoff (OBS and engine): first delay and ceiling, ms (default 500 and 5000). */
   readonly reconnectMs?: { readonly first: number; readonly max: number };
   readonly log?: (line: string) => void;

@@ -60,6 +60,7 @@ export class ObsController {
       scene: this.scene,
       engine: this.engine,
       inFlight: options.inFlight ?? 3,
+      ...(options.screenshotFormat ? { screenshotFormat: options.screenshotFormat } : {}),
       log: (line) => this.log(line),
       registered: (m) => !this.closing && this.mattes.get(m.source) === m,
     };

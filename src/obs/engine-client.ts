@@ -117,9 +117,10 @@ export class LiveConnection {
     });
   }
 
-  sendFrame(sessionId: number, seq: number, timestamp: number, format: LiveFrameFormat, width: number, height: number, payload: Uint8Array): void {
+  /** `captureMs`: ms from `timestamp` (the screenshot request) to now, for the engine's per-hop figures. */
+  sendFrame(sessionId: number, seq: number, timestamp: number, format: LiveFrameFormat, width: number, height: number, payload: Uint8Array, captureMs?: number): void {
     if (!this.open) return;
-    this.ws.send(encodeLiveFrame({ sessionId, seq, timestamp, format, width, height }, payload));
+    this.ws.send(encodeLiveFrame({ sessionId, seq, timestamp, format, width, height, ...(captureMs !== undefined ? { captureMs } : {}) }, payload));
   }
 
   stats(sessionId: number): Promise<LiveStats> {

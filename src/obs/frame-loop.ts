@@ -12,11 +12,16 @@
 // `inFlight` requests, not a growing pile. Only a request unanswered for `requestTimeoutMs` is
 // given up (reported as a failure), and stop() gives up every request at once, so it returns
 // even when OBS never answers (the answers that still come are ignored).
+import type { LiveFrameFormat } from '../shared/api.js';
 import type { FrameAck, LiveConnection } from './engine-client.js';
+import { ppmPixels } from './ppm.js';
+
+/** OBS screenshot formats the loop can send: ppm travels as raw rgb (nothing to decode). */
+export type ScreenshotFormat = 'jpg' | 'png' | 'ppm';
 
 export interface ScreenshotRequest {
   readonly sourceName: string;
-  readonly format: 'jpg' | 'png';
+  readonly format: ScreenshotFormat;
   readonly width: number;
   readonly height: number;
 }
@@ -38,8 +43,8 @@ export interface FrameLoopOptions {
   readonly inFlight?: number;
   /** Request starts per second at most (default 30). */
   readonly maxFps?: number;
-  /** jpg is the fastest OBS encodes; png is lossless (default jpg). */
-  readonly format?: 'jpg' | 'png';
+  /** Screenshot format (default jpg): see ScreenshotFormat and docs/performance.md for their costs. */
+  readonly format?: ScreenshotFormat;
   /** Called when a screenshot request fails or times out (source missing, OBS busy or going away); the loop retries. */
   readonly onFailure?: (err: Error) => void;
   /** A screenshot request unanswered this long is given up (default 10 s). */
@@ -238,8 +243,15 @@ export class FrameLoop {
       this.heldBack++;
       return this.release(seq);
     }
+    let payload: { format: LiveFrameFormat; bytes: Uint8Array };
+    try {
+      payload = format === 'ppm' ? { format: 'rgb', bytes: ppmPixels(bytes).pixels } : { format: format === 'jpg' ? 'jpeg' : 'png', bytes };
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)));
+      return this.release(seq);
+    }
     this.lastFrameBytes = bytes.byteLength;
-    this.live.sendFrame(sessionId, seq, requested, format === 'jpg' ? 'jpeg' : 'png', width, height, bytes);
+    this.live.sendFrame(sessionId, seq, requested, payload.format, width, height, payload.bytes, Date.now() - requested);
     this.sent++;
     const f = this.outstanding.get(seq);
     if (f) {

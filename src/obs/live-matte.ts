@@ -7,7 +7,7 @@ import type { LiveSessionInfo, LiveStats } from '../shared/api.js';
 import type { AddMatteOptions, MatteStatus } from './controller-types.js';
 import { EngineError, type FrameAck, type LiveConnection } from './engine-client.js';
 import type { EngineLink } from './engine-link.js';
-import { FrameLoop } from './frame-loop.js';
+import { FrameLoop, type ScreenshotFormat } from './frame-loop.js';
 import type { LiveSizeChoice } from './live-size.js';
 import type { ObsConnection } from './obs-connection.js';
 import { matteLayerName, type LayerSpec, type SceneLayers } from './scene-layers.js';
@@ -36,6 +36,8 @@ export interface MatteContext {
   readonly engine: EngineLink;
   /** Screenshot requests in flight per matte. */
   readonly inFlight: number;
+  /** Screenshot format the frames travel in (FrameLoop's default when absent). */
+  readonly screenshotFormat?: ScreenshotFormat;
   log(line: string): void;
   /** The matte is still the one registered for its source, and the controller is not closing. */
   registered(m: LiveMatte): boolean;
@@ -111,6 +113,7 @@ export class LiveMatte {
       width: this.session.width,
       height: this.session.height,
       inFlight: this.ctx.inFlight,
+      ...(this.ctx.screenshotFormat ? { format: this.ctx.screenshotFormat } : {}),
       maxFps: this.session.fps,
       onFailure: (err) => {
         // OBS going away is handled by the reconnect; anything else is worth saying (once).

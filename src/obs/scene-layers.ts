@@ -257,7 +257,7 @@ export class SceneLayers {
 }
 
 /** The layer as a Media Source playing the session's NUT stream (every OBS build). */
-function mediaLayerSettings(session: LiveSessionInfo): Record<string, string | number | boolean> {
+export function mediaLayerSettings(session: LiveSessionInfo): Record<string, string | number | boolean> {
   return {
     is_local_file: false,
     input: session.streamUrl,

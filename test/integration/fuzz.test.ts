@@ -315,11 +315,12 @@ describe(`fuzz (seed ${SEED})`, () => {
         sessionId: rng.next() < 0.7 ? opened.sessionId : rng.int(0, 2 ** 32 - 1),
         seq: rng.int(0, 2 ** 32 - 1),
         timestamp: rng.pick([Date.now(), 0, -1, 1e300]),
-        format: rng.pick(['rgba', 'jpeg', 'png'] as const),
+        format: rng.pick(['rgba', 'jpeg', 'png', 'rgb'] as const),
+        ...(rng.next() < 0.3 ? { captureMs: rng.pick([0, 1, 70000, -5, NaN]) } : {}),
         width: rng.pick([W, 0, 1, 65535, 2 ** 32 - 1]),
         height: rng.pick([H, 0, 1, 65535]),
       };
-      const payload = rng.pick([png, jpeg, rng.bytes(rng.int(0, 256)), Buffer.alloc(W * H * 4)]);
+      const payload = rng.pick([png, jpeg, rng.bytes(rng.int(0, 256)), Buffer.alloc(W * H * 4), Buffer.alloc(W * H * 3)]);
       const frame = Buffer.from(encodeLiveFrame(header, payload));
       ws.send(rng.next() < 0.5 ? frame : mutateBytes(rng, frame));
     }

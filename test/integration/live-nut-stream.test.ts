@@ -112,6 +112,29 @@ describe('NutStreamServer', () => {
     expect((await readFrames(stream.url, 1)).length).toBe(W * H * 4); // a place is free again
   });
 
+  it('sends a frame at once when a tick is overdue (the thread was busy), and measures that hop', async () => {
+    const { ffmpeg } = await mediaTools();
+    stream = await NutStreamServer.start({ width: W, height: H, fps: 30, ffmpegPath: ffmpeg.path });
+    const reading = readFrames(stream.url, 60).catch((err: unknown) => err); // awaited below
+    await expect.poll(() => stream!.written, { timeout: 20_000 }).toBeGreaterThan(2);
+    // Block the thread for 10 ticks, as a model run on it does: no tick can run meanwhile.
+    const until = performance.now() + 330;
+    while (performance.now() < until);
+    const written = stream.written;
+    stream.setFrame(solid(1, 2, 3, 4));
+    expect(stream.written).toBe(written + 1); // written in setFrame itself, not at the late tick
+    expect(stream.muxMs.summary().median).toBeLessThan(5);
+    // On time, a frame waits for its tick (at most one interval).
+    await new Promise((r) => setTimeout(r, 10));
+    stream.setFrame(solid(5, 6, 7, 8));
+    expect(stream.written).toBe(written + 1);
+    await expect.poll(() => stream!.muxMs.count, { timeout: 5000 }).toBe(2);
+    expect(stream.muxMs.summary().p95).toBeLessThan(1000 / 30 + 25);
+    const frames = await reading;
+    if (!(frames instanceof Buffer)) throw frames;
+    expect([...frames.subarray(frames.length - 4)]).toEqual([5, 6, 7, 8]);
+  });
+
   it('refuses frames of the wrong size', async () => {
     const { ffmpeg } = await mediaTools();
     stream = await NutStreamServer.start({ width: W, height: H, fps: 30, ffmpegPath: ffmpeg.path });

@@ -65,7 +65,7 @@ async function rawSocket(): Promise<{ ws: WebSocket; messages: LiveServerMessage
 }
 
 describe('WS /v1/live', () => {
-  it('mattes png, jpeg and rgba frames and serves them as an RGBA stream with alpha', async () => {
+  it('mattes png, jpeg, rgba and rgb frames and serves them as an RGBA stream with alpha', async () => {
     const live = await connect();
     try {
       const info = await live.openSession({ backgroundId, width: W, height: H, fps: 30 });
@@ -77,6 +77,7 @@ describe('WS /v1/live', () => {
         ['png', await toPng(subjectFrame)],
         ['jpeg', await toJpeg(subjectFrame)],
         ['rgba', rgba],
+        ['rgb', subjectFrame.data],
       ] as const;
       let seq = 0;
       for (const [format, payload] of payloads) {
@@ -90,11 +91,33 @@ describe('WS /v1/live', () => {
         expect(Math.abs(meanIn(frame, inside, 0) - SQUARE.color[0])).toBeLessThan(20);
       }
       const stats = await live.stats(info.sessionId);
-      expect(stats).toMatchObject({ received: 3, matted: 3, dropped: 0, rejected: 0 });
+      expect(stats).toMatchObject({ received: 4, matted: 4, dropped: 0, rejected: 0 });
       expect(stats.latencyMs.median).toBeGreaterThan(0);
       expect(stats.engineMs.p95).toBeGreaterThan(0);
+      // Per hop: the engine's own, and mux since ffmpeg players read the stream; the frames
+      // carried no captureMs, so the client's hops are absent rather than made up.
+      expect(Object.keys(stats.hops ?? {})).toEqual(['wait', 'decode', 'align', 'model', 'mux']);
+      expect(stats.hops!.model!.median).toBeGreaterThan(0);
+      expect(stats.hops!.model!.p95).toBeGreaterThanOrEqual(stats.hops!.model!.median!);
       await live.closeSession(info.sessionId);
       await expect(live.stats(info.sessionId)).rejects.toThrow(/no open session/);
+    } finally {
+      live.disconnect();
+    }
+  });
+
+  it("reports the client's capture and transfer hops from the frame header's captureMs", async () => {
+    const live = await connect();
+    try {
+      const info = await live.openSession({ backgroundId, width: W, height: H });
+      // Requested 500 ms ago, sent after a 480 ms capture: 20 ms (and the real send) in transfer.
+      live.sendFrame(info.sessionId, 1, Date.now() - 500, 'rgb', W, H, subjectFrame.data, 480);
+      await expect.poll(async () => (await live.stats(info.sessionId)).matted, { timeout: 30_000 }).toBe(1);
+      const { hops, latencyMs } = await live.stats(info.sessionId);
+      expect(hops?.capture).toEqual({ median: 480, p95: 480 });
+      expect(hops!.transfer!.median).toBeGreaterThanOrEqual(19);
+      expect(hops!.transfer!.median).toBeLessThan(500);
+      expect(latencyMs.median).toBeGreaterThanOrEqual(500);
     } finally {
       live.disconnect();
     }

@@ -15,6 +15,7 @@ import { ObsController } from '../../src/obs/controller.js';
 import { matteLayerName } from '../../src/obs/scene-layers.js';
 import type { WebSocketLike } from '../../src/obs/engine-client.js';
 import { dataUriBytes } from '../../src/obs/frame-loop.js';
+import { ppmPixels } from '../../src/obs/ppm.js';
 import { removeTempDirs } from '../support/bgmv2-models.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { decodeRaw } from '../support/images.js';
@@ -211,6 +212,24 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     expect(diff / (media.width * media.height * 3)).toBeLessThan(6);
   }, 120_000);
 
+  it("reads OBS's ppm screenshots as raw rgb: the same picture as its png", async () => {
+    const client = await obs.client();
+    try {
+      const shot = async (imageFormat: 'ppm' | 'png'): Promise<Uint8Array> =>
+        dataUriBytes((await client.call('GetSourceScreenshot', { sourceName: SOURCE, imageFormat, imageWidth: media.width, imageHeight: media.height })).imageData);
+      const ppm = ppmPixels(await shot('ppm'));
+      const png = await decodeRaw(await shot('png'));
+      expect(ppm).toMatchObject({ width: media.width, height: media.height });
+      let diff = 0;
+      for (let i = 0, n = media.width * media.height; i < n; i++) {
+        for (let c = 0; c < 3; c++) diff += Math.abs(ppm.pixels[i * 3 + c]! - png.data[i * png.channels + c]!);
+      }
+      expect(diff / (media.width * media.height * 3)).toBeLessThan(3); // the subject moves ~1 px between the two
+    } finally {
+      await client.disconnect();
+    }
+  });
+
   it('adds a live matte layer above the source with its transform, alpha ~1 on the subject and ~0 elsewhere', async () => {
     // Debian's OBS has no Browser Source: asking for that layer is a clear error, nothing left open.
     await expect(controller.addLiveMatte(SOURCE, { layer: 'browser' })).rejects.toMatchObject({ code: 'unsupported', message: expect.stringContaining('Browser Source') });
@@ -249,6 +268,9 @@ describe('OBS live matte (real OBS under Xvfb)', () => {
     expect(stats.latencyMs.median).toBeGreaterThan(0);
     expect(stats.streamClients).toBe(1); // OBS's media source is playing the stream
     expect(status.mattes[0]!.shotRate).toBeGreaterThan(0);
+    // Every hop of the path is measured, the client's from the frames' captureMs.
+    expect(Object.keys(stats.hops ?? {})).toEqual(['capture', 'transfer', 'wait', 'decode', 'align', 'model', 'mux']);
+    expect(stats.hops!.capture!.median).toBeGreaterThan(0);
   }, 180_000);
 
   it('reconnects after OBS restarts mid-session and the layer resumes', async () => {

@@ -7,14 +7,17 @@
 // Every connected player gets its own ffmpeg that reads raw RGBA frames on stdin and writes NUT
 // (rawvideo rgba, alpha intact) to the socket. A ticker feeds the newest frame to every player at
 // the stream's constant frame rate, repeating the last one while no new frame arrives, so a
-// player never starves and timestamps never run ahead of the wall clock. A player that cannot
-// keep up skips ticks instead of queueing frames.
+// player never starves and timestamps never run ahead of the wall clock. A new frame that comes
+// when a tick is overdue (the JavaScript thread was busy, e.g. with inference) goes out at once
+// and restarts the ticker from there, rather than waiting for the late tick. A player that
+// cannot keep up skips ticks instead of queueing frames.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { sameSecret } from '../auth/credentials.js';
 import { isLoopbackHost } from '../http/security.js';
 import { spawnTool, type ToolProcess } from '../media/process.js';
+import { SampleWindow } from './sample-window.js';
 
 /** Players (each an ffmpeg) one session serves at once. */
 export const LIVE_MAX_PLAYERS = 4;
@@ -41,10 +44,16 @@ export class NutStreamServer {
   private readonly frameBytes: number;
   private frame: Uint8Array;
   private ticker: NodeJS.Timeout | undefined;
+  /** performance.now() of the last tick. */
+  private lastTick = 0;
   private closing = false;
   /** Frames written to players / ticks a player skipped because its pipe was still full. */
   written = 0;
   skipped = 0;
+  /** Ms from setFrame() to that frame's first write into a player's ffmpeg (the ticker's wait). */
+  readonly muxMs = new SampleWindow();
+  /** performance.now() of the last setFrame() while that frame is not yet written to any player. */
+  private frameSetAt: number | undefined;
 
   private readonly secretPath = `/${randomBytes(24).toString('hex')}.nut`;
 
@@ -73,7 +82,7 @@ export class NutStreamServer {
         resolve();
       });
     });
-    stream.ticker = setInterval(() => stream.tick(), 1000 / options.fps);
+    stream.startTicker();
     return stream;
   }
 
@@ -96,6 +105,17 @@ export class NutStreamServer {
       throw new Error(`stream frame must be ${this.frameBytes} bytes (${this.options.width}x${this.options.height} RGBA), got ${rgba.byteLength}`);
     }
     this.frame = rgba;
+    this.frameSetAt = performance.now();
+    if (!this.closing && this.frameSetAt - this.lastTick >= 1000 / this.options.fps) {
+      clearInterval(this.ticker);
+      this.startTicker();
+      this.tick();
+    }
+  }
+
+  private startTicker(): void {
+    this.lastTick = performance.now();
+    this.ticker = setInterval(() => this.tick(), 1000 / this.options.fps);
   }
 
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -151,6 +171,7 @@ export class NutStreamServer {
   }
 
   private tick(): void {
+    this.lastTick = performance.now();
     for (const player of this.players) this.feed(player);
   }
 
@@ -164,6 +185,10 @@ export class NutStreamServer {
     }
     stdin.write(this.frame);
     this.written++;
+    if (this.frameSetAt !== undefined) {
+      this.muxMs.add(performance.now() - this.frameSetAt);
+      this.frameSetAt = undefined;
+    }
   }
 
   /** Stops listening, disconnects every player and waits for their ffmpeg processes to exit. */

@@ -1,7 +1,10 @@
 // One live session: frames in (latest wins), matted by the model, served as an RGBA stream.
-// Frames wait in a one-place slot while the model is busy, so a slow model drops stale frames
-// instead of building a queue; decoding happens after the slot, so dropped frames cost nothing.
-import type { AlignMode, LiveAckStatus, LiveErrorCode, LiveSessionInfo, LiveStats, LatencySummary } from '../../shared/api.js';
+// Two stages, each behind a one-place slot (a newer frame replaces the waiting one, so a slow
+// model drops stale frames instead of building a queue): prepare (decode, plate alignment) and
+// model (inference, then the stream). Frame N+1 is prepared while the model works on frame N;
+// decoding happens after the first slot, so frames dropped there cost nothing. Every hop's time
+// is kept (stats().hops).
+import type { AlignMode, LiveAckStatus, LiveErrorCode, LiveSessionInfo, LiveStats } from '../../shared/api.js';
 import { PlateAligner } from '../align/aligner.js';
 import type { LiveFrame } from '../../shared/live-frame.js';
 import { MattingInputError } from '../matting/errors.js';
@@ -12,6 +15,7 @@ import { decodeImage, ImageInputError } from '../media/image.js';
 import type { MattingService } from '../services/matting-service.js';
 import { LatestSlot } from './latest-slot.js';
 import type { NutStreamServer } from './nut-stream.js';
+import { HopTimes, SampleWindow } from './sample-window.js';
 
 /** A problem with a session's input or a client message, reported to its client. */
 export class LiveError extends Error {
@@ -31,20 +35,14 @@ interface PendingFrame {
   readonly arrived: number;
 }
 
-/** The last N samples of a duration, for median / p95. */
-class SampleWindow {
-  private readonly samples: number[] = [];
-  constructor(private readonly size = 300) {}
-  add(v: number): void {
-    this.samples.push(v);
-    if (this.samples.length > this.size) this.samples.shift();
-  }
-  summary(): LatencySummary {
-    if (this.samples.length === 0) return { median: null, p95: null };
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    const at = (q: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
-    return { median: at(0.5), p95: at(0.95) };
-  }
+/** A frame decoded, with its plate, waiting for the model. */
+interface PreparedFrame extends PendingFrame {
+  readonly image: Frame;
+  readonly plate: Frame | undefined;
+  /** performance.now() when it was ready. */
+  readonly ready: number;
+  /** Ms it waited in the first slot. */
+  readonly waited: number;
 }
 
 const FPS_WINDOW_MS = 3000;
@@ -70,10 +68,12 @@ export function liveSideWork(align: AlignMode | undefined): SideWork {
 export class LiveSession {
   private readonly watchers = new Set<LiveWatcher>();
   private readonly slot = new LatestSlot<PendingFrame>();
+  private readonly prepared = new LatestSlot<PreparedFrame>();
   private readonly latency = new SampleWindow();
   private readonly engineLatency = new SampleWindow();
+  private readonly hops = new HopTimes();
   private readonly servedAt: number[] = [];
-  private readonly loopDone: Promise<void>;
+  private readonly loopDone: Promise<unknown>;
   private closed = false;
   private convertedPlate: Frame | undefined;
   /** The stream's frames in order, for recurrent models (rvm); a new session starts afresh. */
@@ -93,14 +93,14 @@ export class LiveSession {
     /** Plate alignment mode; undefined for models that take no plate. */
     private readonly align?: AlignMode,
   ) {
-    this.loopDone = this.loop();
+    this.loopDone = Promise.all([this.prepareLoop(), this.modelLoop()]);
   }
 
   get id(): number {
     return this.info.sessionId;
   }
 
-  /** Takes a frame from the client; a frame still waiting for the model is dropped in its favour. */
+  /** Takes a frame from the client; a frame still waiting (to be prepared) is dropped in its favour. */
   submit(frame: LiveFrame): void {
     if (this.closed) return;
     this.received++;
@@ -109,11 +109,18 @@ export class LiveSession {
       this.hooks.onAck?.(frame.seq, 'rejected');
       return;
     }
-    const displaced = this.slot.put({ frame, arrived: performance.now() });
-    if (displaced) {
-      this.dropped++;
-      this.hooks.onAck?.(displaced.frame.seq, 'dropped');
+    if (frame.captureMs !== undefined) {
+      this.hops.add('capture', frame.captureMs);
+      // Same machine, same clock: the client's send time is timestamp + captureMs.
+      this.hops.add('transfer', Math.max(0, Date.now() - frame.timestamp - frame.captureMs));
     }
+    this.drop(this.slot.put({ frame, arrived: performance.now() }));
+  }
+
+  private drop(displaced: PendingFrame | undefined): void {
+    if (!displaced) return;
+    this.dropped++;
+    this.hooks.onAck?.(displaced.frame.seq, 'dropped');
   }
 
   private reject(err: LiveError): void {
@@ -121,22 +128,53 @@ export class LiveSession {
     this.hooks.onFrameError(err);
   }
 
-  private async loop(): Promise<void> {
+  /** Stage 1: decode and align the newest frame while the model works on the previous one. */
+  private async prepareLoop(): Promise<void> {
     for (;;) {
       const pending = await this.slot.take();
       if (!pending || this.closed) return;
-      this.hooks.onAck?.(pending.frame.seq, 'taken', Math.round(performance.now() - pending.arrived));
+      const taken = performance.now();
+      const waited = taken - pending.arrived;
       try {
-        const frame = await this.decode(pending.frame);
-        const { result } = await this.matting.run(this.info.model, frame, await this.alignedPlate(frame), { foreground: true, sequence: this.sequence }, liveSideWork(this.align));
+        const image = await this.decode(pending.frame);
+        const decoded = performance.now();
+        this.hops.add('decode', decoded - taken);
+        const plate = await this.alignedPlate(image);
+        const ready = performance.now();
+        if (this.background) this.hops.add('align', ready - decoded);
         if (this.closed) return;
-        if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
-        this.stream.setFrame(result.foreground.data);
-        this.served(pending);
-        for (const w of this.watchers) w.onMatte(result.foreground, pending.frame.seq, pending.frame.timestamp);
+        this.drop(this.prepared.put({ ...pending, image, plate, ready, waited }));
       } catch (err) {
         if (this.closed) return;
         this.reject(asLiveError(err, pending.frame.seq));
+        this.hooks.onAck?.(pending.frame.seq, 'rejected');
+      }
+    }
+  }
+
+  /** Stage 2: the model, then the stream and the watchers. */
+  private async modelLoop(): Promise<void> {
+    for (;;) {
+      const ready = await this.prepared.take();
+      if (!ready || this.closed) return;
+      const { frame } = ready;
+      // Time in both slots, not its preparation: about 0 means the model sat idle.
+      const waited = ready.waited + performance.now() - ready.ready;
+      this.hooks.onAck?.(frame.seq, 'taken', Math.round(waited));
+      try {
+        const started = performance.now();
+        const { result, ms } = await this.matting.run(this.info.model, ready.image, ready.plate, { foreground: true, sequence: this.sequence }, liveSideWork(this.align));
+        if (this.closed) return;
+        // Plus the model's queue when another session holds it.
+        this.hops.add('wait', waited + performance.now() - started - ms);
+        this.hops.add('model', ms);
+        if (!result.foreground) throw new Error(`model ${this.info.model} returned no foreground`);
+        this.stream.setFrame(result.foreground.data);
+        this.served(ready);
+        for (const w of this.watchers) w.onMatte(result.foreground, frame.seq, frame.timestamp);
+      } catch (err) {
+        if (this.closed) return;
+        this.reject(asLiveError(err, frame.seq));
       }
     }
   }
@@ -166,7 +204,9 @@ export class LiveSession {
   }
 
   private async decode(frame: LiveFrame): Promise<Frame> {
-    if (frame.format === 'rgba') return { data: frame.payload, width: frame.width, height: frame.height, channels: 4 };
+    if (frame.format === 'rgba' || frame.format === 'rgb') {
+      return { data: frame.payload, width: frame.width, height: frame.height, channels: frame.format === 'rgba' ? 4 : 3 };
+    }
     const decoded = await decodeImage(frame.payload, `frame ${frame.seq} (${frame.format})`);
     if (decoded.width !== this.info.width || decoded.height !== this.info.height) {
       throw new LiveError('frame_size_mismatch', `frame ${frame.seq} decodes to ${decoded.width}x${decoded.height}, the session is ${this.info.width}x${this.info.height}`, frame.seq);
@@ -199,6 +239,7 @@ export class LiveSession {
       engineMs: this.engineLatency.summary(),
       streamClients: this.stream.clientCount,
       ...(this.aligner ? { align: this.aligner.report() } : {}),
+      hops: this.hops.summary({ mux: this.stream.muxMs }),
     };
   }
 
@@ -215,6 +256,7 @@ export class LiveSession {
     for (const w of this.watchers) w.onEnd();
     this.watchers.clear();
     this.slot.close();
+    this.prepared.close();
     await this.loopDone;
     await this.stream.close();
   }

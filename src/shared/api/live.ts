@@ -6,7 +6,8 @@
 // One connection may hold several sessions; every session ends with its connection.
 // The matted RGBA frames come out on `streamUrl` (NUT, rawvideo rgba, constant `fps`), which an
 // OBS Media Source or `ffmpeg -f nut -i http://...` plays; the last frame repeats while no new one
-// arrives. Frames that arrive while the model is busy replace the waiting one (latest wins).
+// arrives. Frames that arrive while the model is busy replace the waiting one (latest wins; two
+// places: one frame waiting to be decoded, one decoded frame waiting for the model).
 import * as v from 'valibot';
 import { AlignReportSchema, alignModeSchema } from './align.js';
 import { record } from './check.js';
@@ -17,7 +18,8 @@ export const LIVE_PATH = '/v1/live';
 export const LIVE_PROTOCOL = 'cleanplate-live.v1';
 export const LIVE_TOKEN_PROTOCOL_PREFIX = 'cleanplate-token.';
 
-export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png';
+/** rgb / rgba: raw 8-bit pixels, top row first (no decode: what OBS's ppm screenshots carry). */
+export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png' | 'rgb';
 
 /** Frame sides a live session (and the speed route) takes, and its stream rate when `fps` is not given. */
 export const LIVE_MIN_SIDE = 16;
@@ -89,6 +91,17 @@ export type LiveSessionInfo = v.InferOutput<typeof LiveSessionInfoSchema>;
 const LatencySummarySchema = record({ median: v.nullable(v.number()), p95: v.nullable(v.number()) });
 export type LatencySummary = v.InferOutput<typeof LatencySummarySchema>;
 
+/**
+ * The hops of a live frame, in order: capture (client: screenshot request to frame sent, i.e. OBS
+ * encoding it plus the client reading it; from the frame header's captureMs), transfer (sent to
+ * arrival at the engine), wait (for the model, in the session's slots), decode, align, model, mux
+ * (matte ready to written into a stream player's ffmpeg; absent without a player).
+ */
+export const LIVE_HOPS = ['capture', 'transfer', 'wait', 'decode', 'align', 'model', 'mux'] as const;
+export type LiveHop = (typeof LIVE_HOPS)[number];
+const LiveHopsSchema = record(Object.fromEntries(LIVE_HOPS.map((hop) => [hop, v.optional(LatencySummarySchema)])) as Record<LiveHop, v.OptionalSchema<typeof LatencySummarySchema, undefined>>);
+export type LiveHops = v.InferOutput<typeof LiveHopsSchema>;
+
 const statsEntries = {
   sessionId: v.number(),
   /** Frames served (matted) per second over the last few seconds. */
@@ -109,6 +122,8 @@ const statsEntries = {
   streamClients: v.number(),
   /** Plate alignment so far; absent for models that take no plate. */
   align: v.optional(AlignReportSchema),
+  /** Where a frame's time goes, per hop (last 300 frames); a hop absent was not measured. */
+  hops: v.optional(LiveHopsSchema),
 };
 export const LiveStatsSchema = record(statsEntries);
 export type LiveStats = v.InferOutput<typeof LiveStatsSchema>;
@@ -143,9 +158,12 @@ export const LiveServerMessageSchema = v.pipe(
       type: v.literal('ack'),
       sessionId,
       seq: v.number(),
-      /** taken: the model started on it; dropped: a newer frame replaced it; rejected: refused before the model. */
+      /**
+       * taken: the model started on it; dropped: a newer frame replaced it (before decoding, or
+       * decoded while the model was busy); rejected: refused before the model.
+       */
       status: v.picklist(LIVE_ACK_STATUSES),
-      /** taken: how long it waited for the model, ms (about 0 = the model was idle, waiting for frames). */
+      /** taken: how long it waited for the model, ms, its decoding not counted (about 0 = the model was idle, waiting for frames). */
       waitedMs: v.optional(v.number()),
     }),
     v.object({

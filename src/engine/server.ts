@@ -22,6 +22,7 @@ import { JobService } from './services/jobs.js';
 import { LiveService } from './services/live.js';
 import { MattingService } from './services/matting-service.js';
 import { PixelBudget } from './services/pixel-budget.js';
+import { holdWorkers } from './workers/client.js';
 
 /** The only address the engine listens on: other machines must never reach it. */
 export const ENGINE_HOST = '127.0.0.1';
@@ -77,6 +78,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       : (await ensurePanelKey(options.configDir), new Credentials({ token, configDir: options.configDir }));
   const registry = await ModelRegistry.load(options.modelsDir);
   const matting = new MattingService(registry);
+  // Model runs and alignment happen in worker threads (workers/client.ts): stopped at close.
+  const releaseWorkers = holdWorkers();
   const backgrounds = new BackgroundStore(options.dataDir);
   await backgrounds.init();
   const farm = options.farm ? new FarmCoordinator({ ...options.farm, registry, log }) : undefined;
@@ -121,6 +124,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       server.close();
       server.closeAllConnections();
       await matting.dispose();
+      await releaseWorkers();
       throw new Error(`could not write ${configFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
@@ -141,6 +145,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       await matting.dispose();
       await closed;
       clearTimeout(cut);
+      await releaseWorkers();
       if (configFile) await removeConfigIfOurs(configFile, token);
     })());
 

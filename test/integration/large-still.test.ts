@@ -1,6 +1,7 @@
 // The fault run's 196 KB PNG that decodes to 8192x8192: admitted by the stills' pixel budget
 // (decoded only after admission), served, and the engine's memory back near idle afterwards;
-// while it runs, further stills queue and past the queue get 503 busy with Retry-After.
+// while it runs, further stills queue and past the queue get 503 busy with Retry-After, and
+// /v1/health keeps answering (the model runs in a worker thread, not on the engine's).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { STILL_QUEUE_LENGTH } from '../../src/engine/services/pixel-budget.js';
@@ -16,6 +17,28 @@ afterAll(async () => {
 });
 
 const MiB = 2 ** 20;
+
+/** Asks /v1/health one request after another until stopped; each answer's latency in ms. */
+function pollHealth(): { stop: () => Promise<number[]> } {
+  const latencies: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      const res = await t.api('/v1/health');
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return latencies;
+    },
+  };
+}
 const matte = (image: Buffer, plate: Buffer): Promise<Response> => {
   const fd = new FormData();
   fd.append('image', new Blob([image], { type: 'image/png' }), 'image.png');
@@ -33,6 +56,8 @@ describe('an 8192x8192 still', () => {
       .toBuffer();
     expect(big.length).toBeLessThan(300 * 1024); // small on the wire, 192 MiB decoded
 
+    const health = pollHealth();
+    const started = performance.now();
     const large = matte(big, big);
     // Until the large one is admitted and holds the whole budget, small ones may slip in: wait.
     await expect.poll(() => t.engine.context.stillBudget.inUse, { timeout: 30_000, interval: 20 }).toBe(8192 * 8192);
@@ -44,7 +69,15 @@ describe('an 8192x8192 still', () => {
     expect((await errorOf(refused)).code).toBe('busy');
 
     const res = await large;
+    const largeMs = performance.now() - started;
+    const latencies = await health.stop();
     expect(res.status).toBe(200);
+    // With the model on the engine's thread health went unanswered for the whole run (seconds);
+    // the bound leaves room for a loaded CI machine (100 ms is measured in bench: npm run bench still-health).
+    const worst = Math.max(...latencies);
+    console.log(`8192x8192 still ${largeMs.toFixed(0)} ms; health answered ${latencies.length} times, worst ${worst.toFixed(0)} ms`);
+    expect(latencies.length).toBeGreaterThan(10);
+    expect(worst).toBeLessThan(1000);
     const body = (await res.json()) as { width: number; height: number; outputs: { alpha: string } };
     expect([body.width, body.height]).toEqual([8192, 8192]);
     expect((await Promise.all(queued)).map((r) => r.status)).toEqual(Array(STILL_QUEUE_LENGTH).fill(200));

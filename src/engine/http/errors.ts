@@ -14,6 +14,7 @@ import { JobStateError, UnknownJobError } from '../services/jobs.js';
 import { BusyError } from '../services/pixel-budget.js';
 import { ShuttingDownError } from '../services/shutting-down.js';
 import { isDiskFull } from '../services/job-records.js';
+import { WorkerCrashError } from '../workers/client.js';
 
 /** An error a route throws on purpose, with the response it should become. */
 export class HttpError extends Error {
@@ -84,6 +85,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (err instanceof BusyError) return [503, 'busy', err.message];
   if (err instanceof ShuttingDownError) return [503, 'shutting_down', err.message];
   if (err instanceof ToolTimeoutError) return [504, 'tool_timeout', err.message];
+  if (err instanceof WorkerCrashError) return [503, 'worker_crashed', err.message];
   if (isDiskFull(err)) return [507, 'disk_full', `the disk is full: ${err instanceof Error ? err.message : String(err)}`];
   if (err instanceof WireError || err instanceof JobRequestError) return [400, err.code, err.message];
   if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];

@@ -13,6 +13,7 @@ import { LIVE_MAX_SIDE, LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, ty
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
+import { WorkerCrashError } from '../workers/client.js';
 import { validateOpen, type LiveService } from '../services/live.js';
 import type { Credentials } from '../auth/credentials.js';
 import { isLoopbackHost, isOwnOrigin } from './security.js';
@@ -48,6 +49,7 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
 export function toLiveError(err: unknown): LiveError {
   if (err instanceof LiveError) return err;
   if (err instanceof ToolNotFoundError) return new LiveError('ffmpeg_missing', err.message);
+  if (err instanceof WorkerCrashError) return new LiveError('worker_crashed', err.message);
   return new LiveError('internal', err instanceof Error ? err.message : String(err));
 }
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { currentThreadBudget, threadOverride } from './thread-policy.js';
+import { createWorkerSession, type OrtSession } from './ort-transport.js';
 
 export type ProviderName = 'cuda' | 'tensorrt' | 'dml' | 'coreml' | 'cpu';
 
@@ -37,7 +38,8 @@ export function providerOrder(env: NodeJS.ProcessEnv = process.env, platform = p
 }
 
 export interface OpenedSession {
-  readonly session: ort.InferenceSession;
+  /** The session, in the inference worker (ort-transport.ts). */
+  readonly session: OrtSession;
   readonly provider: ProviderName;
   /** Why each provider tried before the one in use failed (for /v1/health and logs). */
   readonly fallbacks: { provider: ProviderName; reason: string }[];
@@ -84,7 +86,7 @@ function profileOptions(env: NodeJS.ProcessEnv = process.env): ort.InferenceSess
   return dir ? { enableProfiling: true, profileFilePrefix: path.join(dir, 'ort') } : {};
 }
 
-/** Creates an inference session on the first provider that loads the model. */
+/** Creates an inference session (in the inference worker) on the first provider that loads the model. */
 export async function openOrtSession(model: Uint8Array | string, order: ProviderName[] = providerOrder(), settings: OrtSessionSettings = {}): Promise<OpenedSession> {
   const fallbacks: { provider: ProviderName; reason: string }[] = [];
   for (const provider of order) {
@@ -105,7 +107,7 @@ export async function openOrtSession(model: Uint8Array | string, order: Provider
       ...profileOptions(),
     };
     try {
-      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+      const session = await createWorkerSession(model, options);
       return { session, provider, fallbacks };
     } catch (err) {
       if (provider === 'cpu') throw err; // CPU failing means the model itself is bad.

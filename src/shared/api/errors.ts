@@ -49,6 +49,7 @@ export type ApiErrorCode =
   | 'busy' // the engine's admission budget is full: try again after Retry-After seconds (503)
   | 'shutting_down' // the engine is stopping: the request was not started; try again after Retry-After (503)
   | 'tool_timeout' // ffmpeg or ffprobe stopped making progress within its deadline and was stopped (job error; 504 on requests)
+  | 'worker_crashed' // the engine's inference or alignment worker thread died mid-request; a new one starts: try again (503)
   // engine side
   | 'internal'; // a bug or an environment failure (500)
 

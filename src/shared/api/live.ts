@@ -139,6 +139,7 @@ export const LIVE_ERROR_CODES = [
   'unknown_model',
   'model_unavailable',
   'ffmpeg_missing', // no ffmpeg found: the same code as HTTP's 503
+  'worker_crashed', // the model's worker thread died: the same code as HTTP's 503
   'internal',
 ] as const;
 export type LiveErrorCode = (typeof LIVE_ERROR_CODES)[number];

@@ -8,6 +8,7 @@ import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../check-frame.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
+import type { OrtSession } from '../ort-transport.js';
 import type { MatteResult, MattingSession, RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
 import { decodeModel, ModelContractError, type Bgmv2Contract } from './contract.js';
@@ -31,11 +32,11 @@ export type Bgmv2SizeSettings = Pick<Bgmv2Settings, 'refineMode' | 'refineSample
  * crops and converts, so the export's `pha` channels show as the alpha's channels and `fgr`'s as
  * the foreground's channels less those.
  */
-async function probeShapes(session: ort.InferenceSession, contract: Bgmv2Contract, settings: Bgmv2SizeSettings, label: string): Promise<void> {
+async function probeShapes(session: OrtSession, contract: Bgmv2Contract, settings: Bgmv2SizeSettings, label: string): Promise<void> {
   const { width: W, height: H } = paddedSize(64, 64, settings);
   const frame = new Uint8Array(W * H * 3).map((_, i) => (i * 29) % 256);
   const plate = new Uint8Array(W * H * 3).map((_, i) => (i * 13) % 256);
-  let out: ort.InferenceSession.OnnxValueMapType;
+  let out: Record<string, ort.Tensor>;
   try {
     out = await session.run(
       {
@@ -74,7 +75,7 @@ export async function loadBgmv2Model(
   label: string,
   settings: Bgmv2SizeSettings,
   providers?: ProviderName[],
-): Promise<{ session: ort.InferenceSession; provider: ProviderName; fallbacks: OpenedSession['fallbacks']; contract: Bgmv2Contract }> {
+): Promise<{ session: OrtSession; provider: ProviderName; fallbacks: OpenedSession['fallbacks']; contract: Bgmv2Contract }> {
   const bytes = await readFile(file);
   const spliced = spliceBgmv2(decodeModel(bytes, label), label);
   let opened;
@@ -105,7 +106,7 @@ export class Bgmv2Session implements MattingSession {
   constructor(
     readonly modelId: string,
     readonly settings: Bgmv2Settings,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OrtSession,
     readonly provider: string,
     readonly contract: Bgmv2Contract,
     /** Providers tried before the one in use, and why they failed (health reports them). */

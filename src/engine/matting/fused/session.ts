@@ -9,6 +9,7 @@ import { checkFrame } from '../check-frame.js';
 import { kindNeedsPlate } from '../kinds.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type ProviderName } from '../providers.js';
+import type { OrtSession } from '../ort-transport.js';
 import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
 import { PlateSession } from '../plate/session.js';
 import { autoDownsampleRatio, openRvmSession } from '../rvm/session.js';
@@ -65,7 +66,7 @@ const CACHE_LIMIT = 6;
 export class FusedSession implements MattingSession {
   readonly kind = 'fused' as const;
   readonly needsPlate = kindNeedsPlate('fused');
-  private readonly fusion = new Map<string, Promise<ort.InferenceSession>>();
+  private readonly fusion = new Map<string, Promise<OrtSession>>();
   private disposed = false;
 
   constructor(
@@ -96,20 +97,20 @@ export class FusedSession implements MattingSession {
     return { width: Math.max(16, Math.round(width * scale)), height: Math.max(16, Math.round(height * scale)) };
   }
 
-  private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<ort.InferenceSession> {
+  private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
     return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, () =>
       buildFusionGraph({ width, height, channels, foreground, plateSettings: this.settings.plate, settings: this.settings.fusion, priorWidth: prior.width, priorHeight: prior.height }),
     );
   }
 
-  private priorInputGraph(width: number, height: number, channels: 3 | 4): Promise<ort.InferenceSession> {
+  private priorInputGraph(width: number, height: number, channels: 3 | 4): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
     return this.cached(`prior:${width}x${height}x${channels}`, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height));
   }
 
   /** Least-recently-used cache of the session's own small graphs. */
-  private cached(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+  private cached(key: string, build: () => Uint8Array): Promise<OrtSession> {
     let entry = this.fusion.get(key);
     if (entry) {
       this.fusion.delete(key);
@@ -120,7 +121,7 @@ export class FusedSession implements MattingSession {
     entry.catch(() => this.fusion.delete(key));
     this.fusion.set(key, entry);
     while (this.fusion.size > CACHE_LIMIT) {
-      const [oldKey, old] = this.fusion.entries().next().value as [string, Promise<ort.InferenceSession>];
+      const [oldKey, old] = this.fusion.entries().next().value as [string, Promise<OrtSession>];
       this.fusion.delete(oldKey);
       void old.then((s) => s.release()).catch(() => undefined);
     }

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
 import type { ManifestEntry } from '../manifest.js';
 import { ARENA_MAX_PIXELS, openOrtSession, type ProviderName } from '../providers.js';
+import type { OrtSession } from '../ort-transport.js';
 import type { ProviderFallback } from '../../../shared/api.js';
 import type { MatteResult, MattingSession, RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
@@ -13,7 +14,7 @@ import { checkFrame } from '../check-frame.js';
 import { kindNeedsPlate } from '../kinds.js';
 
 interface Compiled {
-  readonly session: ort.InferenceSession;
+  readonly session: OrtSession;
   readonly errorWidth: number;
   readonly errorHeight: number;
 }

@@ -11,6 +11,7 @@ import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../check-frame.js';
 import type { ManifestEntry } from '../manifest.js';
 import { openOrtSession, type OpenedSession, type ProviderName } from '../providers.js';
+import type { OrtSession } from '../ort-transport.js';
 import type { ProviderFallback } from '../../../shared/api.js';
 import { FrameSequence, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
@@ -65,7 +66,7 @@ export class RvmSession implements MattingSession {
   constructor(
     readonly modelId: string,
     readonly settings: RvmSettings,
-    private readonly session: ort.InferenceSession,
+    private readonly session: OrtSession,
     readonly provider: string,
     readonly fallbacks: readonly ProviderFallback[] = [],
   ) {}

@@ -77,7 +77,7 @@ describe('an 8192x8192 still', () => {
     const worst = Math.max(...latencies);
     console.log(`8192x8192 still ${largeMs.toFixed(0)} ms; health answered ${latencies.length} times, worst ${worst.toFixed(0)} ms`);
     expect(latencies.length).toBeGreaterThan(10);
-    expect(worst).toBeLessThan(1000);
+    expect(worst).toBeLessThan(2000);
     const body = (await res.json()) as { width: number; height: number; outputs: { alpha: string } };
     expect([body.width, body.height]).toEqual([8192, 8192]);
     expect((await Promise.all(queued)).map((r) => r.status)).toEqual(Array(STILL_QUEUE_LENGTH).fill(200));

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/engine/matting/manifest.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
+import { modelIdentity } from '../../src/engine/farm/model-identity.js';
 import { FrameSequence } from '../../src/engine/matting/types.js';
 import { addModel } from '../../src/engine/models/add-model.js';
 import { downloadToPart } from '../../src/engine/models/download.js';
@@ -403,6 +404,45 @@ describe('models:fetch over loopback HTTP', () => {
     } finally {
       await session.dispose();
     }
+  });
+
+  it('"fused": its learned part follows the same preference (the authors\' export when it opens, else the conversion), and "models:fetch fused" gets the export', async () => {
+    const official = buildRvmOfficialFixture();
+    server.files.set('/rvm_mobilenetv3_fp32.onnx', { body: official });
+    const dir = await makeModelsDir({}, (models) => models.map((m) => (m.id === RVM_OFFICIAL ? { ...m, url: server.url('/rvm_mobilenetv3_fp32.onnx') } : m)));
+    const before = (await ModelRegistry.load(dir)).list().find((m) => m.id === 'fused')!;
+    expect(before.available).toBe(false);
+    expect(before.unavailableReason).toMatch(/or "npm run models:fetch rvm-mobilenetv3" \(the authors' own ONNX export\)/);
+
+    expect(await fetchModels('fused', { modelsDir: dir, downloadsDir, acceptUnverified: true })).toMatchObject([{ id: RVM_OFFICIAL, status: 'fetched', sha256: sha256(official) }]);
+    // A conversion that would not even open sits beside it: fused runs the export, under its own id.
+    await writeFile(path.join(dir, 'rvm.onnx'), 'a converted model');
+    const registry = await ModelRegistry.load(dir);
+    expect(registry.list().find((m) => m.id === 'fused')).toMatchObject({
+      available: true,
+      needsPlate: true,
+      file: { name: 'rvm-mobilenetv3-fp32.onnx', origin: 'official', sha256: sha256(official) },
+    });
+    expect(registry.defaultModel).toMatchObject({ id: 'fused', reason: expect.stringContaining('models/rvm-mobilenetv3-fp32.onnx opens') });
+    expect((await modelIdentity(registry, 'fused')).sha256).toBe(sha256(official));
+    const W = 48;
+    const H = 32;
+    const plate = Uint8Array.from({ length: W * H * 3 }, (_, i) => (i * 13) % 180);
+    const frame = Uint8Array.from(plate, (v, i) => (Math.floor(i / 3) % W > 20 ? 250 : v));
+    const session = await registry.open('fused');
+    try {
+      expect(session.modelId).toBe('fused');
+      const out = await session.run({ data: frame, width: W, height: H, channels: 3 }, { data: plate, width: W, height: H, channels: 3 }, { sequence: new FrameSequence() });
+      expect([out.alpha.width, out.alpha.height]).toEqual([W, H]);
+    } finally {
+      await session.dispose();
+    }
+
+    // Without the export, fused runs the conversion again (here the broken one, so it says so).
+    await rename(path.join(dir, 'rvm-mobilenetv3-fp32.onnx'), path.join(await tempDir('cleanplate-moved-'), 'x.onnx'));
+    const without = (await ModelRegistry.load(dir)).list().find((m) => m.id === 'fused')!;
+    expect(without).toMatchObject({ available: false, file: { name: 'rvm.onnx' } });
+    expect(without.unavailableReason).toMatch(/models\/rvm.onnx does not open/);
   });
 
   it('npm run models:fetch: progress on stderr, exit 0; a failure is one sentence and exit 1', async () => {

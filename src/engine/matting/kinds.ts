@@ -6,17 +6,24 @@ import type { ModelKind } from '../../shared/api.js';
 export interface KindTraits {
   /** Runs need a clean plate (the scene without the subject). */
   readonly needsPlate: boolean;
+  /** The network its file holds (null: built at run time, no file): fused runs an rvm file as its learned part. */
+  readonly network: 'bgmv2' | 'rvm' | null;
 }
 
 export const KIND_TRAITS: Readonly<Record<ModelKind, KindTraits>> = {
-  plate: { needsPlate: true },
-  bgmv2: { needsPlate: true },
+  plate: { needsPlate: true, network: null },
+  bgmv2: { needsPlate: true, network: 'bgmv2' },
   // A learned person model: it mattes from the frame alone.
-  rvm: { needsPlate: false },
+  rvm: { needsPlate: false, network: 'rvm' },
   // The plate's evidence fused with RVM's person prior: it needs the plate.
-  fused: { needsPlate: true },
+  fused: { needsPlate: true, network: 'rvm' },
 };
 
 export function kindNeedsPlate(kind: ModelKind): boolean {
   return KIND_TRAITS[kind].needsPlate;
+}
+
+/** The network a model kind's file holds (null: no file). */
+export function kindNetwork(kind: ModelKind): KindTraits['network'] {
+  return KIND_TRAITS[kind].network;
 }

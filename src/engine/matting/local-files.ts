@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelFileInfo } from '../../shared/api.js';
+import { kindNetwork } from './kinds.js';
 import type { ManifestEntry } from './manifest.js';
 
 export const LOCAL_FILES = 'local-files.json';
@@ -56,6 +57,6 @@ export function fileInfo(entry: ManifestEntry, modelsDir: string, local: LocalFi
       : { ...base, origin: 'unrecorded', sha256: null, source: `placed in models/ by hand or by an older CleanPlate; official file: ${entry.url}` };
   }
   // rvm's conversion, and fused, which runs that same file.
-  if (entry.kind === 'rvm' || entry.kind === 'fused') return { ...base, origin: 'converted', sha256: entry.sha256, source: entry.source };
+  if (kindNetwork(entry.kind) === 'rvm') return { ...base, origin: 'converted', sha256: entry.sha256, source: entry.source };
   return { ...base, origin: 'user', sha256: entry.sha256, source: entry.source };
 }

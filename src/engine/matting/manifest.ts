@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODEL_KINDS, type ModelKind } from '../../shared/api.js';
+import { kindNetwork } from './kinds.js';
 
 export interface ManifestEntry {
   readonly id: string;
@@ -19,7 +20,11 @@ export interface ManifestEntry {
   readonly settings: Record<string, unknown>;
   /** A logical model (file null) that runs one of these entries of its kind, picked per frame (e.g. bgmv2 -> hd/4k). */
   readonly variants?: readonly string[];
-  /** Another entry of the same kind that requests for this id run instead whenever its file is present (rvm -> the authors' export). */
+  /**
+   * Another entry whose file this one runs whenever that file is present: an entry of the same kind
+   * is run instead (rvm -> the authors' export); a kind that runs another kind's network runs the
+   * preferred entry's file with its own settings (fused's learned part -> the authors' RVM export).
+   */
   readonly prefer?: string;
 }
 
@@ -49,8 +54,9 @@ export function parseManifest(text: string, where = 'manifest.json'): Manifest {
     }
     if (m.prefer !== undefined) {
       const target = (models as ManifestEntry[]).find((e) => e.id === m.prefer);
-      if (!target || target.kind !== m.kind || target.file === null || target.prefer !== undefined)
-        throw new Error(`${where}: model ${m.id} prefers ${JSON.stringify(m.prefer)}, which is not a ${m.kind} model with a file of its own`);
+      const network = kindNetwork(m.kind);
+      if (!target || network === null || kindNetwork(target.kind) !== network || target.file === null || target.prefer !== undefined)
+        throw new Error(`${where}: model ${m.id} prefers ${JSON.stringify(m.prefer)}, which is not a model with a ${network ?? m.kind} file of its own`);
     }
   }
   return raw as Manifest;

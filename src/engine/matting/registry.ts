@@ -38,10 +38,11 @@ export interface ModelInfo extends Omit<WireModelInfo, 'provider'> {
 /** Default preference, best first: the official network, the fused model, the plate model. */
 const DEFAULT_ORDER: readonly ModelKind[] = ['bgmv2', 'fused', 'plate'];
 
-const DEFAULT_REASON: Partial<Record<ModelKind, string>> = {
-  bgmv2: 'the official BackgroundMattingV2 weights are installed',
-  fused: "the plate's evidence with RVM's learned person prior: models/rvm.onnx opens",
-  plate: 'needs no model file',
+/** Why a kind is the default, given the file it runs. */
+const DEFAULT_REASON: Partial<Record<ModelKind, (file: string | null) => string>> = {
+  bgmv2: () => 'the official BackgroundMattingV2 weights are installed',
+  fused: (file) => `the plate's evidence with RVM's learned person prior: models/${file} opens`,
+  plate: () => 'needs no model file',
 };
 
 const REBUILD: Partial<Record<ModelKind, string>> = {
@@ -103,7 +104,7 @@ export class ModelRegistry {
       const why = this.unavailableReason(entry);
       if (why === undefined) {
         const passed = missing.length > 0 ? `; not ${missing.join('; not ')}` : '';
-        return { id: entry.id, reason: `${entry.id}: the best model present (${DEFAULT_REASON[kind]})${passed}` };
+        return { id: entry.id, reason: `${entry.id}: the best model present (${DEFAULT_REASON[kind]?.(this.inUse(entry).file)})${passed}` };
       }
       missing.push(`${entry.id}: ${why}`);
     }
@@ -120,7 +121,7 @@ export class ModelRegistry {
     const local = readLocalFiles(this.modelsDir);
     return this.entries.map((e) => {
       const reason = this.unavailableReason(e);
-      const file = fileInfo(this.inUse(e), this.modelsDir, local);
+      const file = fileInfo(this.preferred(e) ?? e, this.modelsDir, local);
       return {
         id: e.id,
         kind: e.kind,
@@ -141,15 +142,25 @@ export class ModelRegistry {
     return this.entries.find((e) => e.id === id);
   }
 
-  /** The entry a request for `e` runs: its preferred entry when that one's file is present, else itself. */
-  private inUse(e: ManifestEntry): ManifestEntry {
+  /** `e`'s preferred entry when that one's file is present and opens (undefined: `e` runs its own file). */
+  private preferred(e: ManifestEntry): ManifestEntry | undefined {
     const preferred = e.prefer === undefined ? undefined : this.entry(e.prefer);
-    return preferred && this.unavailableReason(preferred) === undefined ? preferred : e;
+    return preferred && this.unavailableReason(preferred) === undefined ? preferred : undefined;
+  }
+
+  /**
+   * The entry a request for `e` runs: the preferred entry of the same kind (rvm -> the authors'
+   * export), or `e` itself running the preferred entry's file (fused's learned part), else `e`.
+   */
+  private inUse(e: ManifestEntry): ManifestEntry {
+    const preferred = this.preferred(e);
+    if (!preferred) return e;
+    return preferred.kind === e.kind ? preferred : { ...e, file: preferred.file, sha256: preferred.sha256 };
   }
 
   private unavailableReason(e: ManifestEntry): string | undefined {
     if (!openers[e.kind]) return `model kind "${e.kind}" is not supported by this engine`;
-    if (this.inUse(e) !== e) return undefined;
+    if (this.preferred(e)) return undefined;
     if (e.variants && this.presentVariants(e).length === 0) {
       const broken = e.variants.flatMap((id) => {
         const v = this.entry(id);

@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { loadBgmv2Model } from './bgmv2/session.js';
 import { bgmv2Settings } from './bgmv2/presets.js';
+import { kindNetwork } from './kinds.js';
 import type { ManifestEntry } from './manifest.js';
 import { providerOrder } from './providers.js';
 import { loadRvmModel } from './rvm/session.js';
@@ -35,11 +36,11 @@ async function tryOpen(entry: ManifestEntry, file: string, label: string): Promi
 /** Why a model file of this kind does not open (undefined: it opens). Kinds without files need no check. */
 export function verifyModelFile(entry: ManifestEntry, file: string, label: string): Promise<string | undefined> {
   const { kind } = entry;
-  if (kind === 'plate') return Promise.resolve(undefined);
+  if (kindNetwork(kind) === null) return Promise.resolve(undefined);
   const key = fileStamp(file);
   if (key === undefined) return Promise.resolve(`${label} is missing`);
-  // rvm and fused open the same file the same way: one check for both.
-  const memo = `${kind === 'bgmv2' ? 'bgmv2' : 'rvm'}|${key}`;
+  // rvm and fused open the same file the same way: one check per network and file.
+  const memo = `${kindNetwork(kind)}|${key}`;
   let verdict = verdicts.get(memo);
   if (!verdict) {
     verdict = tryOpen(entry, file, label);

@@ -1,7 +1,8 @@
 // The fused model's cost at 1080p against rvm alone, measured interleaved in one run (the target:
 // fused <= 1.25x rvm), with its parts beside: the plate model, RVM at the fused model's smaller
-// inner size, and what the fusion itself adds. Frames are generated (a person-like figure over a
-// textured wall, its plate the empty wall): cost does not depend on content here.
+// inner size, and what the fusion itself adds; and in a clip, where the prior runs every
+// priorEvery frames while the subject holds still and on every frame while it walks. Frames are
+// generated (a person-like figure over a textured wall, its plate the empty wall).
 // BENCH_FUSED_RUNS sets the runs per model (default 6), BENCH_FUSED_PRIORS the extra prior sizes (default 256). Skipped with a message when models/rvm.onnx
 // has not been built (npm run models:rvm).
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultModelsDir } from '../../src/engine/matting/manifest.js';
 import { cpuThreads } from '../../src/engine/matting/providers.js';
+import { inferenceThreads, NO_SIDE_WORK, withThreadBudget } from '../../src/engine/matting/thread-policy.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { autoDownsampleRatio } from '../../src/engine/matting/rvm/session.js';
 import { fusedSettings, openFusedSession } from '../../src/engine/matting/fused/session.js';
@@ -29,13 +31,21 @@ interface Row {
   readonly label: string;
   readonly session: MattingSession;
   readonly plate?: Frame;
-  /** Default: the 1080p frame. */
-  readonly frame?: Frame;
+  /** The frame of run i (0 = warm-up); default: the 1080p frame. */
+  readonly frame?: (i: number) => Frame;
   readonly options: () => RunOptions;
   readonly times: number[];
+  readonly cpu: number[];
+  /** Kept for the walking clip, to compare the prior's cadence with every frame. */
+  readonly alphas?: Uint8Array[];
 }
 
-export default async function fusedBench(): Promise<void> {
+/** As the engine runs a still or a clip's model: inside the thread policy's budget (1 thread on 2 cores). */
+export default function fusedBench(): Promise<void> {
+  return withThreadBudget(inferenceThreads(NO_SIDE_WORK), bench);
+}
+
+async function bench(): Promise<void> {
   if (!existsSync(path.join(defaultModelsDir, 'rvm.onnx'))) {
     console.log('fused: skipped: models/rvm.onnx is not there; run "npm run models:rvm" first (converts RVM on this machine)');
     return;
@@ -53,56 +63,95 @@ export default async function fusedBench(): Promise<void> {
   const frame = personFrame(W, H);
   const plate = personFrame(W, H, 10_000);
   const [rvm, fused, plateModel] = await Promise.all([registry.open('rvm'), registry.open('fused'), registry.open('plate')]);
+  const open = (extra: Record<string, unknown>) => openFusedSession({ ...fusedEntry, settings: { ...fusedEntry.settings, ...extra } }, { modelsDir: registry.modelsDir });
+  // Every frame's prior: what a still costs, and a clip whose subject never stops moving.
+  const everyFrame = await open({ priorEvery: 1 });
   // The learned prior's inner size is the main lever: the default and two smaller ones beside it.
   const priorSides = (process.env.BENCH_FUSED_PRIORS ?? '256')
     .split(',')
     .map(Number)
     .filter((n) => n > 0);
-  const variants = await Promise.all(priorSides.map((side) => openFusedSession({ ...fusedEntry, settings: { ...fusedEntry.settings, priorLongSide: side } }, { modelsDir: registry.modelsDir })));
+  const variants = await Promise.all(priorSides.map((side) => open({ priorLongSide: side, priorEvery: 1 })));
+  // A subject walking 6 px a frame: the prior runs again on every frame (motion check).
+  const walking = Array.from({ length: RUNS + 1 }, (_, i) => personFrame(W, H, 6 * i));
   // Clips carry a sequence; foreground on, as a clip job's ProRes 4444 output asks.
   const seq = () => {
     const s = new FrameSequence();
     return () => ({ sequence: s, foreground: true });
   };
   const rows: Row[] = [
-    { label: 'rvm (alone, 512 px inner)', session: rvm, options: seq(), times: [] },
-    { label: 'fused', session: fused, plate, options: seq(), times: [] },
-    { label: 'plate (part of fused)', session: plateModel, plate, options: () => ({ foreground: false }), times: [] },
-    ...variants.map((session, i) => ({ label: `fused, prior at ${priorSides[i]} px`, session, plate, options: seq(), times: [] as number[] })),
+    { label: 'rvm (alone, 512 px inner)', session: rvm, options: seq(), times: [], cpu: [] },
+    { label: 'fused, prior every frame', session: everyFrame, plate, options: seq(), times: [], cpu: [] },
+    { label: `fused, still subject (prior every ${settings.priorEvery})`, session: fused, plate, options: seq(), times: [], cpu: [] },
+    { label: 'fused, walking subject', session: fused, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
+    { label: 'fused, walking, prior every frame', session: everyFrame, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
+    { label: 'plate (part of fused)', session: plateModel, plate, options: () => ({ foreground: false }), times: [], cpu: [] },
+    ...variants.map((session, i) => ({ label: `fused, prior at ${priorSides[i]} px`, session, plate, options: seq(), times: [] as number[], cpu: [] as number[] })),
     {
       label: `rvm, ${small.width} px frame, ${Math.round(priorRatio * small.width)} px inner (part of fused)`,
       session: rvm,
-      frame: small,
+      frame: () => small,
       options: (() => {
         const s = new FrameSequence();
         return () => ({ sequence: s, foreground: false, downsampleRatio: priorRatio });
       })(),
       times: [],
+      cpu: [],
     },
   ];
+  const frameOf = (r: Row, i: number) => r.frame?.(i) ?? frame;
   try {
-    for (const r of rows) await r.session.run(r.frame ?? frame, r.plate, r.options()); // warm-up: compile, plan memory
+    for (const r of rows) await r.session.run(frameOf(r, 0), r.plate, r.options()); // warm-up: compile, plan memory
     for (let i = 0; i < RUNS; i++) {
       for (const r of rows) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
-        await r.session.run(r.frame ?? frame, r.plate, r.options());
+        const out = await r.session.run(frameOf(r, i + 1), r.plate, r.options());
         r.times.push(performance.now() - t0);
+        r.alphas?.push(out.alpha.data);
+        const c = process.cpuUsage(c0);
+        r.cpu.push((c.user + c.system) / 1000);
       }
     }
   } finally {
-    await Promise.all([rvm.dispose(), fused.dispose(), plateModel.dispose(), ...variants.map((v) => v.dispose())]);
+    await Promise.all([rvm.dispose(), fused.dispose(), everyFrame.dispose(), plateModel.dispose(), ...variants.map((v) => v.dispose())]);
   }
   const rvmMs = median(rows[0]!.times);
   const fusedMs = median(rows[1]!.times);
   console.log(
-    `fused vs rvm at ${W}x${H}, CPU ${cpuThreads()} threads, median of ${RUNS} interleaved runs, load ${os
+    `fused vs rvm at ${W}x${H}, alpha + foreground, CPU ${cpuThreads()} threads, median of ${RUNS} interleaved runs, load ${os
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
-  console.log('model                              ms/frame   x rvm');
-  for (const r of rows) console.log(`${r.label.padEnd(34)} ${median(r.times).toFixed(0).padStart(8)}   ${(median(r.times) / rvmMs).toFixed(2)}`);
-  const parts = median(rows[2]!.times) + median(rows.at(-1)!.times);
+  console.log("  (CPU ms: the process's CPU time per frame, less sensitive to a loaded machine than the wall time)");
+  console.log('model                                    ms/frame    fps   x rvm   CPU ms  x rvm');
+  const rvmCpu = median(rows[0]!.cpu);
+  for (const r of rows) {
+    const ms = median(r.times);
+    const cpu = median(r.cpu);
+    console.log(
+      `${r.label.padEnd(40)} ${ms.toFixed(0).padStart(8)} ${(1000 / ms).toFixed(1).padStart(6)}  ${(ms / rvmMs).toFixed(2).padStart(6)}  ${cpu.toFixed(0).padStart(7)}  ${(cpu / rvmCpu).toFixed(2).padStart(5)}`,
+    );
+  }
+  const parts = median(rows[5]!.times) + median(rows.at(-1)!.times);
   console.log(`fused - (its plate and rvm parts run one after the other): ${(fusedMs - parts).toFixed(0)} ms (fusion graph and foreground, less what running the two at once saves)`);
-  console.log(`target fused <= 1.25x rvm: ${fusedMs / rvmMs <= 1.25 ? 'met' : 'NOT met'} (${(fusedMs / rvmMs).toFixed(2)}x)`);
+  // What reusing the prior costs in quality on the walking clip: alpha against every frame's prior.
+  const [cadence, every] = [rows[3]!.alphas!, rows[4]!.alphas!];
+  let sum = 0;
+  let off = 0;
+  for (const [f, a] of cadence.entries()) {
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i]! - every[f]![i]!);
+      sum += d;
+      if (d > 127) off++;
+    }
+  }
+  const n = cadence.length * cadence[0]!.length;
+  console.log(
+    `walking clip, prior every ${settings.priorEvery} (motion share ${settings.priorMotion}) vs every frame: mean |alpha difference| ${(sum / n / 255).toExponential(2)}, pixels off by more than half ${((off / n) * 100).toFixed(3)}%`,
+  );
+  console.log(
+    `target fused (prior every frame) <= 1.25x rvm: ${fusedMs / rvmMs <= 1.25 ? 'met' : 'NOT met'} (${(fusedMs / rvmMs).toFixed(2)}x wall, ${(median(rows[1]!.cpu) / rvmCpu).toFixed(2)}x CPU)`,
+  );
 }

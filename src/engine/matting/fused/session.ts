@@ -25,23 +25,37 @@ export interface FusedSettings {
    * full-resolution stages (guided-filter upsampling, wrapper) then cost a fraction, and its alpha
    * is upsampled in the fusion graph. The plate supplies full-resolution detail where it can. */
   readonly priorFrameSide: number;
+  /** In a clip or live session, the learned prior runs at least every this many frames (1 = every
+   * frame); in between its last alpha is reused while the frame stays close to the one it saw. */
+  readonly priorEvery: number;
+  /** Share of sampled pixels (0..1) that may have changed (max channel difference over
+   * PRIOR_MOTION_LEVELS) since the prior's frame before it runs again early. 0.003 lets a subject
+   * move about 2 px a frame at 1080p (under one pixel of the prior's 384 px network over the
+   * frames it is reused for); faster motion, a pan or a cut runs it on the next frame. */
+  readonly priorMotion: number;
   readonly plate: PlateSettings;
   readonly fusion: FusionSettings;
 }
 
-export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, priorFrameSide: 768, plate: defaultPlateSettings, fusion: defaultFusionSettings };
+export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, priorFrameSide: 768, priorEvery: 3, priorMotion: 0.003, plate: defaultPlateSettings, fusion: defaultFusionSettings };
 
 export function fusedSettings(entry: ManifestEntry): FusedSettings {
-  const s = entry.settings as { priorLongSide?: unknown; priorFrameSide?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
+  const s = entry.settings as { priorLongSide?: unknown; priorFrameSide?: unknown; priorEvery?: unknown; priorMotion?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
   const longSide = s.priorLongSide ?? defaultFusedSettings.priorLongSide;
   if (typeof longSide !== 'number' || longSide < 64) throw new Error(`models/manifest.json: ${entry.id}.settings.priorLongSide must be a number >= 64`);
   const frameSide = s.priorFrameSide ?? defaultFusedSettings.priorFrameSide;
   if (typeof frameSide !== 'number' || (frameSide !== 0 && frameSide < longSide)) {
     throw new Error(`models/manifest.json: ${entry.id}.settings.priorFrameSide must be 0 or a number >= priorLongSide`);
   }
+  const every = s.priorEvery ?? defaultFusedSettings.priorEvery;
+  if (typeof every !== 'number' || !Number.isInteger(every) || every < 1) throw new Error(`models/manifest.json: ${entry.id}.settings.priorEvery must be a whole number >= 1`);
+  const motion = s.priorMotion ?? defaultFusedSettings.priorMotion;
+  if (typeof motion !== 'number' || !(motion >= 0 && motion <= 1)) throw new Error(`models/manifest.json: ${entry.id}.settings.priorMotion must be a number in [0, 1]`);
   return {
     priorLongSide: longSide,
     priorFrameSide: frameSide,
+    priorEvery: every,
+    priorMotion: motion,
     plate: { ...defaultPlateSettings, ...s.plate },
     fusion: { ...defaultFusionSettings, ...s.fusion },
   };
@@ -55,9 +69,51 @@ function checkPlate(src: Frame, bgr: Frame): void {
   if (bgr.channels !== src.channels) throw new MattingInputError('bad_frame', `plate has ${bgr.channels} channels but the frame has ${src.channels}`);
 }
 
-/** What the fused model keeps in a caller's FrameSequence: the learned prior's own sequence. */
+/** What the fused model keeps in a caller's FrameSequence: the learned prior's own sequence and its last result. */
 interface FusedState {
   readonly prior: FrameSequence;
+  last?: LastPrior;
+}
+
+interface LastPrior {
+  /** Frame size, channels and ratio it was made for. */
+  readonly key: string;
+  readonly alpha: Uint8Array;
+  /** The frame's pixels on a sparse grid (motion check). */
+  readonly samples: Uint8Array;
+  /** Frames matted since with this alpha reused. */
+  reused: number;
+}
+
+/** A pixel counts as changed above this max channel difference (levels; sensor noise stays below). */
+const PRIOR_MOTION_LEVELS = 24;
+/** Grid step (pixels) of the motion check: about 8000 samples at 1080p, well under a millisecond. */
+const SAMPLE_STEP = 16;
+
+function sampleFrame(src: Frame): Uint8Array {
+  const { width: W, height: H, channels: C, data } = src;
+  const out = new Uint8Array(Math.ceil(W / SAMPLE_STEP) * Math.ceil(H / SAMPLE_STEP) * 3);
+  let k = 0;
+  for (let y = SAMPLE_STEP >> 1; y < H + (SAMPLE_STEP >> 1); y += SAMPLE_STEP) {
+    const row = Math.min(y, H - 1) * W;
+    for (let x = SAMPLE_STEP >> 1; x < W + (SAMPLE_STEP >> 1); x += SAMPLE_STEP) {
+      const i = (row + Math.min(x, W - 1)) * C;
+      out[k++] = data[i]!;
+      out[k++] = data[i + 1]!;
+      out[k++] = data[i + 2]!;
+    }
+  }
+  return out;
+}
+
+/** Share of samples whose max channel difference exceeds PRIOR_MOTION_LEVELS. */
+function changedShare(a: Uint8Array, b: Uint8Array): number {
+  let changed = 0;
+  for (let i = 0; i < a.length; i += 3) {
+    const d = Math.max(Math.abs(a[i]! - b[i]!), Math.abs(a[i + 1]! - b[i + 1]!), Math.abs(a[i + 2]! - b[i + 2]!));
+    if (d > PRIOR_MOTION_LEVELS) changed++;
+  }
+  return changed / (a.length / 3);
 }
 
 /** Small graphs kept compiled (a fusion graph and a prior-input graph per frame size). */
@@ -133,28 +189,42 @@ export class FusedSession implements MattingSession {
     checkFrame(src, 'frame');
     if (!bgr) throw new MattingInputError('plate_required', `the ${this.modelId} model needs a background plate (clean plate) for every frame`);
     const { width: W, height: H, channels: C } = src;
-    let priorSequence: FrameSequence | undefined;
-    if (options.sequence) {
-      const state = options.sequence.state as FusedState | undefined;
-      priorSequence = state?.prior ?? new FrameSequence();
-      options.sequence.state = { prior: priorSequence } satisfies FusedState;
-    }
     const prior = this.priorSize(W, H);
     const ratio = options.downsampleRatio ?? autoDownsampleRatio(prior.width, prior.height, this.settings.priorLongSide);
+    let state: FusedState | undefined;
+    if (options.sequence) {
+      state = (options.sequence.state as FusedState | undefined) ?? { prior: new FrameSequence() };
+      options.sequence.state = state;
+    }
+    // In a clip, the prior's last alpha stands for up to priorEvery - 1 frames while the frame has
+    // barely changed since the one it saw (the plate model still runs every frame and supplies
+    // the edges; the prior only fills where the plate cannot tell).
+    const key = `${W}x${H}x${C}@${ratio}`;
+    const samples = state ? sampleFrame(src) : undefined;
+    const last = state?.last;
+    const reuse = last !== undefined && samples !== undefined && last.key === key && last.reused + 1 < this.settings.priorEvery && changedShare(samples, last.samples) <= this.settings.priorMotion;
     // The plate is checked (size, channels) before anything runs; then the plate model and the
     // learned prior run at the same time (RVM's many small ops leave cores idle that the plate
     // graph's large ones fill).
     checkPlate(src, bgr);
-    const [plateResult, priorResult, fusion] = await Promise.all([
+    const [plateResult, priorAlpha, fusion] = await Promise.all([
       this.plate.run(src, bgr, { foreground: false }),
-      this.priorFrame(src, prior).then((small) => this.prior.run(small, undefined, { foreground: false, downsampleRatio: ratio, ...(priorSequence ? { sequence: priorSequence } : {}) })),
+      reuse
+        ? last.alpha
+        : this.priorFrame(src, prior)
+            .then((small) => this.prior.run(small, undefined, { foreground: false, downsampleRatio: ratio, ...(state ? { sequence: state.prior } : {}) }))
+            .then((r) => r.alpha.data),
       this.fusionGraph(W, H, C, options.foreground ?? true),
     ]);
+    if (state && samples) {
+      if (reuse) last.reused++;
+      else state.last = { key, alpha: priorAlpha, samples, reused: 0 };
+    }
     const out = await fusion.run({
       src: new ort.Tensor('uint8', src.data, [H, W, C]),
       bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]),
       alpha_plate: new ort.Tensor('uint8', plateResult.alpha.data, [H, W]),
-      alpha_rvm: new ort.Tensor('uint8', priorResult.alpha.data, [1, prior.height, prior.width, 1]),
+      alpha_rvm: new ort.Tensor('uint8', priorAlpha, [1, prior.height, prior.width, 1]),
     });
     const tensor = (name: string): Uint8Array => {
       const t = out[name];

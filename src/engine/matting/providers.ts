@@ -75,6 +75,8 @@ export const ARENA_MAX_PIXELS = 4096 * 4096;
 export interface OrtSessionSettings {
   /** onnxruntime's CPU memory arena (default true): see ARENA_MAX_PIXELS. */
   readonly memoryArena?: boolean;
+  /** Options that override the engine's (benchmarks compare onnxruntime's settings with these). */
+  readonly override?: ort.InferenceSession.SessionOptions;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function openOrtSession(model: Uint8Array | string, order: Provider
       // A GPU provider that cannot load is expected on most machines: keep its noise off stderr.
       logSeverityLevel: provider === 'cpu' ? 2 : 4,
       ...profileOptions(),
+      ...settings.override,
     };
     try {
       const session = await createWorkerSession(model, options);

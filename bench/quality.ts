@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultQualityOptions, runQualityBench, type QualityOptions } from './quality/harness.js';
 import type { BenchSet } from './quality/variants.js';
+import { messageOf } from '../src/shared/error-message.js';
 
 const SETS: readonly BenchSet[] = ['generated', 'disagree', 'real', 'transplant', 'pairs', 'temporal'];
 const USAGE = `usage: npm run bench:quality -- [--1080p] [--sizes 640x360,1280x720] [--only ${SETS.join(',')}] [--max-real N] [--out dir]`;
@@ -30,7 +31,7 @@ function parseQualityArgs(argv: string[]): Partial<QualityOptions> {
       strict: true,
     }));
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+    fail(messageOf(err));
   }
   if (values.help) {
     console.log(USAGE);

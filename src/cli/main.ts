@@ -4,6 +4,7 @@
 import { ENGINE_VERSION } from '../engine/config.js';
 import { commands } from './commands/index.js';
 import { EXIT_FAILED, EXIT_USAGE, UsageError } from './command.js';
+import { messageOf } from '../shared/error-message.js';
 
 function overview(): string {
   const width = Math.max(...Object.keys(commands).map((n) => n.length));
@@ -43,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cleanplate ${name}: ${err.message}\n(see cleanplate ${name} --help)\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`cleanplate ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`cleanplate ${name}: ${messageOf(err)}\n`);
     return EXIT_FAILED;
   }
 }

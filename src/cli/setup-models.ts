@@ -9,6 +9,7 @@ import { verifyModelFile } from '../engine/matting/verify.js';
 import { RVM_FILE } from '../engine/models/rvm/build.js';
 import { RVM_PACKAGE } from '../engine/models/rvm/package.js';
 import { runRvmCommand } from './models-rvm.js';
+import { messageOf } from '../shared/error-message.js';
 
 export async function setUpModels(modelsDir = defaultModelsDir, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<'present' | 'built' | 'skipped' | 'failed'> {
   if (process.env.CLEANPLATE_SKIP_MODEL_SETUP === '1') {
@@ -31,6 +32,6 @@ export async function setUpModels(modelsDir = defaultModelsDir, log: (line: stri
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await setUpModels().catch((err: unknown) => {
-    process.stderr.write(`model set-up failed (${err instanceof Error ? err.message : String(err)}): the engine starts with the best model present\n`);
+    process.stderr.write(`model set-up failed (${messageOf(err)}): the engine starts with the best model present\n`);
   });
 }

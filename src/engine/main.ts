@@ -3,6 +3,7 @@ import { configDir, dataDir, portFromEnv, tokenFromEnv } from './config.js';
 import { redactRedisUrl } from './farm/connection.js';
 import { farmSettingsFromEnv } from './farm/settings.js';
 import { createEngine } from './server.js';
+import { messageOf } from '../shared/error-message.js';
 
 const log = (line: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     engine.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        log(`error during shutdown: ${err instanceof Error ? err.message : String(err)}`);
+        log(`error during shutdown: ${messageOf(err)}`);
         process.exit(1);
       },
     );
@@ -52,6 +53,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log(`error: ${err instanceof Error ? err.message : String(err)}`);
+  log(`error: ${messageOf(err)}`);
   process.exit(1);
 });

@@ -23,6 +23,7 @@ import { LiveService } from './services/live.js';
 import { MattingService } from './services/matting-service.js';
 import { PixelBudget } from './services/pixel-budget.js';
 import { holdWorkers } from './workers/client.js';
+import { messageOf } from '../shared/error-message.js';
 
 /** The only address the engine listens on: other machines must never reach it. */
 export const ENGINE_HOST = '127.0.0.1';
@@ -109,7 +110,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   port = (server.address() as AddressInfo).port;
 
   if (options.warmUp ?? true) {
-    await matting.warmUp().catch((err: unknown) => log(`warning: could not open the default model: ${err instanceof Error ? err.message : String(err)}`));
+    await matting.warmUp().catch((err: unknown) => log(`warning: could not open the default model: ${messageOf(err)}`));
   }
 
   let configFile: string | undefined;
@@ -125,7 +126,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       server.closeAllConnections();
       await matting.dispose();
       await releaseWorkers();
-      throw new Error(`could not write ${configFile}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new Error(`could not write ${configFile}: ${messageOf(err)}`, { cause: err });
     }
   }
 

@@ -2,6 +2,7 @@
 // matte (concurrent callers share one connection attempt), and after it drops, reconnection with
 // backoff, finding the engine again first (a restarted engine may have a new port and token).
 import { EngineError, LiveConnection, type EngineEndpoint, type FrameAck, type FrameErrorInfo, type WebSocketFactory } from './engine-client.js';
+import { messageOf } from '../shared/error-message.js';
 
 export type EngineState = 'connected' | 'reconnecting' | 'idle';
 
@@ -74,7 +75,7 @@ export class EngineLink {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.reconnect().catch((err: unknown) => {
-        this.options.onStillAway(err instanceof Error ? err.message : String(err));
+        this.options.onStillAway(messageOf(err));
         this.schedule(Math.min(delay * 2, this.options.reconnectMs().max));
       });
     }, delay);

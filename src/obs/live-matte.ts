@@ -11,6 +11,7 @@ import { FrameLoop, type ScreenshotFormat } from './frame-loop.js';
 import type { LiveSizeChoice } from './live-size.js';
 import type { ObsConnection } from './obs-connection.js';
 import { matteLayerName, type LayerSpec, type SceneLayers } from './scene-layers.js';
+import { messageOf } from '../shared/error-message.js';
 
 /** How often a matte asks whether its first matte frame is out (hide-original). */
 const FIRST_FRAME_POLL_MS = 250;
@@ -161,7 +162,7 @@ export class LiveMatte {
       this.originalHidden = true;
       this.ctx.log(`the matte of "${this.source}" is on screen: original hidden`);
     } catch (err) {
-      this.ctx.log(`could not hide "${this.source}": ${err instanceof Error ? err.message : String(err)}`);
+      this.ctx.log(`could not hide "${this.source}": ${messageOf(err)}`);
     }
   }
 
@@ -172,7 +173,7 @@ export class LiveMatte {
       if (await this.ctx.scene.showOriginal(this.source)) this.ctx.log(`the original "${this.source}" is shown again while its matte is stopped`);
       this.originalHidden = false;
     } catch (err) {
-      this.ctx.log(`could not show "${this.source}" again: ${err instanceof Error ? err.message : String(err)}`);
+      this.ctx.log(`could not show "${this.source}" again: ${messageOf(err)}`);
     }
   }
 
@@ -198,7 +199,7 @@ export class LiveMatte {
       if (resumable()) this.ctx.log(`matte for "${this.source}" resumed`);
     } catch (err) {
       if (!resumable()) return;
-      const message = `could not resume the matte for "${this.source}": ${err instanceof Error ? err.message : String(err)}`;
+      const message = `could not resume the matte for "${this.source}": ${messageOf(err)}`;
       if (obs.lastError !== message) this.ctx.log(`${message}; trying again (every ${obs.reconnectMs.max} ms at most)`);
       obs.lastError = message;
       clearTimeout(this.retry);
@@ -227,13 +228,13 @@ export class LiveMatte {
       await this.open(live);
     } catch (err) {
       if (err instanceof EngineError && err.code === 'engine_unreachable') throw err;
-      this.failed = `the engine could not reopen the matte of "${this.source}": ${err instanceof Error ? err.message : String(err)}`;
+      this.failed = `the engine could not reopen the matte of "${this.source}": ${messageOf(err)}`;
       this.ctx.log(this.failed);
       return;
     }
     if (this.ctx.obs.connected) {
       this.startLoop();
-      await this.ensureLayer().catch((err: unknown) => this.ctx.log(`could not point "${this.layer}" at the new stream: ${err instanceof Error ? err.message : String(err)}`));
+      await this.ensureLayer().catch((err: unknown) => this.ctx.log(`could not point "${this.layer}" at the new stream: ${messageOf(err)}`));
     }
     void this.hideOnceShown();
     this.ctx.log(`matte for "${this.source}" resumed on the restarted engine (stream port ${this.streamPort()})`);

@@ -5,6 +5,7 @@ import OBSWebSocket, { EventSubscription, OBSWebSocketError, type OBSRequestType
 import { ControllerError } from './controller-error.js';
 import type { ScreenshotSource } from './frame-loop.js';
 import { ObsRequestError, settledCall } from './obs-request.js';
+import { messageOf } from '../shared/error-message.js';
 
 /** The controller's own requests (not screenshots) give up after this: a clear error, never a hang. */
 export const OBS_REQUEST_TIMEOUT_MS = 30_000;
@@ -29,7 +30,7 @@ export interface ObsConnectionOptions {
 /** obs-websocket-js close codes -> what the user should do. */
 function describeConnectError(url: string, err: unknown): ControllerError {
   const code = err instanceof OBSWebSocketError ? err.code : undefined;
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = messageOf(err);
   if (code === 4009 || code === 4008 || /auth/i.test(reason)) {
     return new ControllerError('obs_auth_failed', `OBS at ${url} refused the password (${reason || `code ${code}`}): check Tools > WebSocket Server Settings > Server Password`);
   }
@@ -106,7 +107,7 @@ export class ObsConnection {
           for (const wake of this.connectedWaiters.splice(0)) wake();
         },
         (err: unknown) => {
-          this.lastError = err instanceof Error ? err.message : String(err);
+          this.lastError = messageOf(err);
           this.scheduleReconnect(Math.min(delay * 2, this.reconnectMs.max));
         },
       );
@@ -139,7 +140,7 @@ export class ObsConnection {
     } catch (err) {
       if (err instanceof ObsRequestError && err.reason === 'closed') throw new ControllerError('obs_disconnected', `OBS went away during ${request} (${this.lastError ?? 'connection closed'})`);
       if (err instanceof ObsRequestError) throw new ControllerError('obs_request_failed', err.message);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       throw new ControllerError('obs_request_failed', `OBS ${request} failed: ${message}`);
     }
   };

@@ -25,6 +25,7 @@ import {
   type ModelSpeedRequest,
 } from './api.js';
 import { streamDecoder } from './utf8.js';
+import { messageOf } from './error-message.js';
 
 export interface EngineEndpoint {
   /** http://127.0.0.1:PORT */
@@ -45,7 +46,7 @@ export class EngineError extends Error {
 }
 
 function unreachable(engine: EngineEndpoint, err: unknown): EngineError {
-  return new EngineError('engine_unreachable', `the CleanPlate engine at ${engine.url} is not reachable (is it running? "npm start"): ${err instanceof Error ? err.message : String(err)}`);
+  return new EngineError('engine_unreachable', `the CleanPlate engine at ${engine.url} is not reachable (is it running? "npm start"): ${messageOf(err)}`);
 }
 
 async function errorFrom(res: Response): Promise<EngineError> {

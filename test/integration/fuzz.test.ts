@@ -14,6 +14,7 @@ import { makeClip, type GeneratedClip } from '../support/clips.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { brokenJsonText, mutateBytes, mutateObject, randomJson, Rng } from '../support/fuzz.js';
 import { pngClaimingSize, texturedPlate, toJpeg, toPng } from '../support/images.js';
+import { messageOf } from '../../src/shared/error-message.js';
 
 const SEED = Number(process.env.CLEANPLATE_FUZZ_SEED ?? 20261206);
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -51,7 +52,7 @@ async function probe(category: string, label: string, route: string, init: Reque
   try {
     res = await t.api(route, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {
-    failures.push(`${where}: no answer (${err instanceof Error ? err.message : String(err)})`);
+    failures.push(`${where}: no answer (${messageOf(err)})`);
     return;
   }
   const text = await res.text().catch(() => '');

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import type { Es3Host } from './premiere-host.js';
+import { messageOf } from '../../src/shared/error-message.js';
 
 export interface ShimOptions {
   readonly host: Es3Host;
@@ -84,7 +85,7 @@ export async function openPanel(page: Page, indexHtml: string, o: ShimOptions): 
     try {
       return { text: await readFile(file, 'utf8') };
     } catch (err) {
-      return { error: err instanceof Error ? err.message : String(err) };
+      return { error: messageOf(err) };
     }
   });
   o.host.onEvent = (event) => {

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import OBSWebSocket from 'obs-websocket-js';
+import { messageOf } from '../../src/shared/error-message.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const NAME = 'CleanPlateTest';
@@ -264,7 +265,7 @@ export class ObsInstance {
         await client.disconnect();
         return;
       } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
+        lastError = messageOf(err);
         await client.disconnect().catch(() => undefined);
       }
       await new Promise((r) => setTimeout(r, 200));

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
 import { probeMedia } from './premierepro-probe.js';
+import { messageOf } from '../../src/shared/error-message.js';
 
 const PAGE_ENTRY = path.join(path.dirname(new URL(import.meta.url).pathname), 'uxp-shim-page.ts');
 
@@ -36,7 +37,7 @@ export async function openUxpPanel(page: Page, indexHtml: string, o: UxpShimOpti
     try {
       return { text: await readFile(url.slice('file:'.length), 'utf8') };
     } catch (err) {
-      return { error: err instanceof Error ? err.message : String(err) };
+      return { error: messageOf(err) };
     }
   });
   await page.addInitScript({ content: `window.__uxpPlatform=${JSON.stringify(o.platform)};window.__uxpHome=${JSON.stringify(o.homedir)};\n${await pageScript()}` });

@@ -11,6 +11,7 @@ import { fragmentParam } from './fragment.js';
 import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
 import { listModels } from '../../../src/shared/engine-client.js';
 import type { ModelInfo } from '../../../src/shared/api.js';
+import { messageOf } from '../../../src/shared/error-message.js';
 
 const STORE_KEY = 'cleanplate.obs';
 
@@ -69,7 +70,7 @@ export function Dock(): ReactElement {
     try {
       await work();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
+      setError(messageOf(err));
     } finally {
       setBusy('');
     }
@@ -137,7 +138,7 @@ export function Dock(): ReactElement {
         setModels(list);
         setModelId((current) => current || (list.find((m) => m.default)?.id ?? ''));
       },
-      (err: unknown) => setError(`cannot list the engine's models: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) => setError(`cannot list the engine's models: ${messageOf(err)}`),
     );
   }, []);
 

@@ -10,6 +10,7 @@ import type { EngineLookup } from '../../premiere/src/engine-locator.js';
 import { DEFAULT_ENGINE_PORT, engineAt, engineConfigPath, engineFromConfig } from '../../../src/shared/engine-locator.js';
 import { Utf8Decoder } from '../../../src/shared/utf8.js';
 import type { UxpModules } from './uxp-modules.js';
+import { messageOf } from '../../../src/shared/error-message.js';
 
 const SECURE_KEY = 'cleanplate.engine-credential';
 
@@ -68,7 +69,7 @@ export async function locateEngineUxp(mods: Pick<UxpModules, 'os' | 'fs' | 'uxp'
   try {
     configPath = uxpEngineConfigPath(mods);
   } catch (err) {
-    return { state: 'no_access', reason: `The plugin cannot see your home folder (${err instanceof Error ? err.message : String(err)}).` };
+    return { state: 'no_access', reason: `The plugin cannot see your home folder (${messageOf(err)}).` };
   }
   const fromFile = await engineFromConfig(configPath, (file) => mods.fs.readFile(fileUrl(file), { encoding: 'utf-8' }));
   if (fromFile.state === 'connected') return fromFile;

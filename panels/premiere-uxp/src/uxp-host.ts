@@ -9,6 +9,7 @@ import { fail, fpsOverride, getPlayheadFrame, getSelection, isHostFailure, notPl
 import { samePath } from '../../../host/src/paths.js';
 import { HostError } from '../../premiere/src/host-script.js';
 import { readEditor, SnapshotView } from './editor-snapshot.js';
+import { messageOf } from '../../../src/shared/error-message.js';
 
 declare const __CLEANPLATE_VERSION__: string;
 
@@ -134,6 +135,6 @@ export async function callHost<K extends keyof HostApi>(host: AsyncHostApi, name
     return await fn.apply(host, args);
   } catch (e) {
     if (isHostFailure(e)) throw new HostError(e.code, e.message);
-    throw new HostError('internal', 'The CleanPlate plugin failed talking to Premiere: ' + (e instanceof Error ? e.message : String(e)));
+    throw new HostError('internal', 'The CleanPlate plugin failed talking to Premiere: ' + messageOf(e));
   }
 }

@@ -1,4 +1,4 @@
-// Times, progress and errors as the panel shows them.
+// Times and progress as the panel shows them.
 import { TICKS_PER_SECOND } from '../../../host/src/api.js';
 import type { JobProgress } from '../../../src/shared/api.js';
 
@@ -24,9 +24,4 @@ export function progressText(p: JobProgress): string {
   if (p.fps > 0) parts.push(`${p.fps.toFixed(p.fps < 10 ? 1 : 0)} fps`);
   if (p.etaSeconds !== null && p.framesDone < p.framesTotal) parts.push(`about ${duration(p.etaSeconds)} left`);
   return parts.join(' · ');
-}
-
-/** An error's message for the user (anything thrown, Error or not). */
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -6,7 +6,7 @@
 import { isActiveJobState, type JobProgress, type JobRecord } from '../../../src/shared/api.js';
 import { EngineError, getJob, jobEvents, type EngineEndpoint } from '../../../src/shared/engine-client.js';
 import type { JobMemo } from './clip-jobs.js';
-import { messageOf } from './format.js';
+import { messageOf } from '../../../src/shared/error-message.js';
 
 export interface JobView extends JobMemo {
   readonly record?: JobRecord;

@@ -7,7 +7,8 @@ import type { ClipDescription, MatteMode } from '../../../host/src/api.js';
 import type { JobRecord } from '../../../src/shared/api.js';
 import { cancelJob, createJob, EngineError, rerunJob, type EngineEndpoint } from '../../../src/shared/engine-client.js';
 import { clipRef, jobRange, matteOutput, OUTPUT_OF_MODE, type JobMemo, type PanelMemory } from './clip-jobs.js';
-import { messageOf, timecode } from './format.js';
+import { timecode } from './format.js';
+import { messageOf } from '../../../src/shared/error-message.js';
 import { JobWatcher, type JobView, type Say } from './job-watcher.js';
 import type { PanelHost } from './panel-host.js';
 

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from '../command.js';
 import { loginFileState, loginService } from '../login-service.js';
+import { messageOf } from '../../shared/error-message.js';
 
 const HELP = `usage: cleanplate engine [login install|remove|status] [--platform linux|darwin|win32]
 
@@ -32,7 +33,7 @@ export const engineCommand: Command = {
     try {
       parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' }, platform: { type: 'string' } } });
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(messageOf(err));
     }
     if (parsed.values.help) {
       process.stdout.write(`${HELP}\n`);

@@ -8,6 +8,7 @@ import { stillsHandler } from '../matte/stills.js';
 import { clipsHandler } from '../matte/clips.js';
 import { UsageError, type Command } from '../command.js';
 import type { MatteHandler, OptionValues } from '../matte/handler.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** Tried in order; the first whose `accepts` says yes runs. */
 const handlers: MatteHandler[] = [stillsHandler, clipsHandler];
@@ -34,7 +35,7 @@ export const matteCommand: Command = {
     try {
       parsed = parseArgs({ args, options: allOptions(), allowPositionals: true, strict: true }) as typeof parsed;
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(messageOf(err));
     }
     if (parsed.values.help) {
       process.stdout.write(`${matteCommand.help()}\n`);

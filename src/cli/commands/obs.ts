@@ -14,6 +14,7 @@ import type { Leftover } from '../../obs/scene-layers.js';
 import type { EngineEndpoint, WebSocketLike } from '../../obs/engine-client.js';
 import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from '../command.js';
 import { currentDockUrl } from './panel-key.js';
+import { messageOf } from '../../shared/error-message.js';
 
 const ACTIONS = ['sources', 'capture', 'run', 'add', 'remove', 'status', 'dock-url'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -102,7 +103,7 @@ export const obsCommand: Command = {
         },
       });
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(messageOf(err));
     }
     const v = parsed.values;
     if (v.help) {

@@ -7,6 +7,7 @@ import { parseEngineConfig } from '../../shared/engine-locator.js';
 import { dockUrl, ensurePanelKey, panelKeyPath, rotatePanelKey } from '../../engine/auth/panel-key.js';
 import { configDir, configFilePath, portFromEnv } from '../../engine/config.js';
 import { EXIT_OK, UsageError, type Command } from '../command.js';
+import { messageOf } from '../../shared/error-message.js';
 
 const HELP = `usage: cleanplate panel-key [--rotate] [--dock-url]
 
@@ -38,7 +39,7 @@ export const panelKeyCommand: Command = {
     try {
       values = parseArgs({ args, strict: true, options: { help: { type: 'boolean', short: 'h' }, rotate: { type: 'boolean' }, 'dock-url': { type: 'boolean' } } }).values;
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(messageOf(err));
     }
     if (values.help) {
       process.stdout.write(`${HELP}\n`);

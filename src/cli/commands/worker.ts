@@ -9,6 +9,7 @@ import { mediaTools } from '../../engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../engine/matting/registry.js';
 import { MattingService } from '../../engine/services/matting-service.js';
 import { EXIT_OK, UsageError, type Command } from '../command.js';
+import { messageOf } from '../../shared/error-message.js';
 
 const HELP = `usage: cleanplate worker --redis redis://HOST:PORT [--name N] [--models DIR]
 
@@ -36,7 +37,7 @@ export const workerCommand: Command = {
     try {
       values = parseArgs({ args, options: { redis: { type: 'string' }, name: { type: 'string' }, models: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(messageOf(err));
     }
     if (values.help) {
       process.stdout.write(`${HELP}\n`);
@@ -47,7 +48,7 @@ export const workerCommand: Command = {
     try {
       redisOptions(redisUrl);
     } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
+      throw new UsageError(messageOf(err));
     }
     const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     const registry = await ModelRegistry.load(values.models);

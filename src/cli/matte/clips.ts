@@ -16,6 +16,7 @@ import { MattingService } from '../../engine/services/matting-service.js';
 import { EXIT_CANCELLED, EXIT_OK, UsageError } from '../command.js';
 import { ProgressBar } from '../progress.js';
 import type { MatteHandler, OptionValues } from './handler.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** File name endings taken as video clips. */
 export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mov', '.m4v', '.mkv', '.webm', '.avi', '.mxf', '.mts', '.m2ts', '.ts', '.mpg', '.mpeg', '.wmv', '.flv', '.nut', '.y4m', '.3gp']);
@@ -104,7 +105,7 @@ function isInputError(err: unknown): boolean {
 async function run(input: string, values: OptionValues): Promise<number> {
   const request = clipRequest(input, values);
   const tools = await mediaTools().catch((err: unknown) => {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(messageOf(err));
   });
   const registry = await ModelRegistry.load();
   const matting = new MattingService(registry);
@@ -119,7 +120,7 @@ async function run(input: string, values: OptionValues): Promise<number> {
     try {
       plan = await planClipJob({ tools, registry }, request);
     } catch (err) {
-      if (isInputError(err)) throw new UsageError(err instanceof Error ? err.message : String(err));
+      if (isInputError(err)) throw new UsageError(messageOf(err));
       throw err;
     }
     const { info, span } = plan;

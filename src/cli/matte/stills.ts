@@ -20,6 +20,7 @@ import { EXIT_FAILED, EXIT_OK, UsageError } from '../command.js';
 import { ProgressBar } from '../progress.js';
 import { ALIGN_OPTION, ALIGN_USAGE, alignFrom, alignSummary } from './align-option.js';
 import type { MatteHandler, OptionValues } from './handler.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** File name endings taken as still images when scanning folders. */
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.heic', '.heif', '.avif']);
@@ -76,7 +77,7 @@ async function plan(input: string, values: OptionValues, registry: ModelRegistry
       throw new UsageError(`--composite-over: cannot read ${overPath} (${err.code ?? err.message})`);
     });
     await decodeImage(compositeOver, path.basename(overPath)).catch((err: unknown) => {
-      throw new UsageError(`--composite-over: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(`--composite-over: ${messageOf(err)}`);
     });
   }
 

@@ -23,6 +23,7 @@ import { joinSegments } from './join.js';
 import { isRecurrent, modelIdentity, type ModelIdentity } from './model-identity.js';
 import { planSegments, type Segment } from './segments.js';
 import { decodeFailure, FarmError, type SegmentKind, type SegmentProgress, type SegmentResult, type SegmentTask } from './task.js';
+import { messageOf } from '../../shared/error-message.js';
 
 export interface FarmOptions {
   readonly redisUrl: string;
@@ -212,10 +213,7 @@ export class FarmCoordinator {
         if (err instanceof FarmError) throw err;
         unreachableSince ??= Date.now();
         if (Date.now() - unreachableSince > (o.unreachableMs ?? 120_000)) {
-          throw new FarmError(
-            'farm_unreachable',
-            `Redis at ${this.description} has not answered for ${Math.round((Date.now() - unreachableSince) / 1000)} s: ${err instanceof Error ? err.message : String(err)}`,
-          );
+          throw new FarmError('farm_unreachable', `Redis at ${this.description} has not answered for ${Math.round((Date.now() - unreachableSince) / 1000)} s: ${messageOf(err)}`);
         }
       }
       const detail = this.progress(states);

@@ -14,6 +14,7 @@ import { modelIdentity, type ModelIdentity } from './model-identity.js';
 import type { PathRule } from './path-map.js';
 import { renderSegment } from './segment-render.js';
 import { encodeFailure, type SegmentProgress, type SegmentResult, type SegmentTask } from './task.js';
+import { messageOf } from '../../shared/error-message.js';
 
 export interface FarmWorkerOptions {
   readonly redisUrl: string;
@@ -154,7 +155,7 @@ export class FarmWorker {
         throw new UnrecoverableError(encodeFailure('cancelled', `segment ${task.index} stopped on worker "${this.name}": ${(abort.signal.reason as Error)?.message ?? 'aborted'}`));
       const code = typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'farm_segment_failed';
       // Bad input fails the same way everywhere: no retry on another worker.
-      throw new UnrecoverableError(encodeFailure(code, `worker "${this.name}", segment ${task.index}: ${err instanceof Error ? err.message : String(err)}`));
+      throw new UnrecoverableError(encodeFailure(code, `worker "${this.name}", segment ${task.index}: ${messageOf(err)}`));
     } finally {
       this.inFlight.delete(key);
     }

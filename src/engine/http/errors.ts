@@ -15,6 +15,7 @@ import { BusyError } from '../services/pixel-budget.js';
 import { ShuttingDownError } from '../services/shutting-down.js';
 import { isDiskFull } from '../services/job-records.js';
 import { WorkerCrashError } from '../workers/client.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** An error a route throws on purpose, with the response it should become. */
 export class HttpError extends Error {
@@ -86,7 +87,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (err instanceof ShuttingDownError) return [503, 'shutting_down', err.message];
   if (err instanceof ToolTimeoutError) return [504, 'tool_timeout', err.message];
   if (err instanceof WorkerCrashError) return [503, 'worker_crashed', err.message];
-  if (isDiskFull(err)) return [507, 'disk_full', `the disk is full: ${err instanceof Error ? err.message : String(err)}`];
+  if (isDiskFull(err)) return [507, 'disk_full', `the disk is full: ${messageOf(err)}`];
   if (err instanceof WireError || err instanceof JobRequestError) return [400, err.code, err.message];
   if (err instanceof UnknownJobError) return [404, 'unknown_job', err.message];
   if (err instanceof JobStateError) return [409, err.code, err.message];
@@ -103,7 +104,7 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return [status, 'bad_request', err instanceof Error ? err.message : 'bad request'];
   }
-  return [500, 'internal', `internal error: ${err instanceof Error ? err.message : String(err)}`];
+  return [500, 'internal', `internal error: ${messageOf(err)}`];
 }
 
 export function errorHandler(maxUploadBytes: number, log: (line: string) => void): ErrorRequestHandler {

@@ -17,6 +17,7 @@ import { WorkerCrashError } from '../workers/client.js';
 import { validateOpen, type LiveService } from '../services/live.js';
 import type { Credentials } from '../auth/credentials.js';
 import { isLoopbackHost, isOwnOrigin } from './security.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** The largest frame message: an RGBA frame at the largest session size plus the header. */
 export const LIVE_MAX_MESSAGE_BYTES = LIVE_MAX_SIDE * LIVE_MAX_SIDE * 4 + LIVE_FRAME_HEADER_BYTES;
@@ -50,7 +51,7 @@ export function toLiveError(err: unknown): LiveError {
   if (err instanceof LiveError) return err;
   if (err instanceof ToolNotFoundError) return new LiveError('ffmpeg_missing', err.message);
   if (err instanceof WorkerCrashError) return new LiveError('worker_crashed', err.message);
-  return new LiveError('internal', err instanceof Error ? err.message : String(err));
+  return new LiveError('internal', messageOf(err));
 }
 
 /** Serves WS /v1/live on `server`. Returns a function that closes every live connection. */

@@ -3,6 +3,7 @@
 import express, { type RequestHandler } from 'express';
 import multer from 'multer';
 import { HttpError } from './errors.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /**
  * A multipart parser for the named file fields (one file each) plus small text fields. Broken
@@ -16,7 +17,7 @@ export function multipartFiles(fields: readonly string[], maxFileBytes: number):
   return (req, res, next) => {
     parse(req, res, (err?: unknown) => {
       if (err === undefined || err instanceof multer.MulterError) return next(err);
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = messageOf(err);
       next(new HttpError(400, 'bad_request', `malformed multipart body: ${reason}`));
     });
   };

@@ -18,6 +18,7 @@ import { sameSecret } from '../auth/credentials.js';
 import { isLoopbackHost } from '../http/security.js';
 import { spawnTool, type ToolProcess } from '../media/process.js';
 import { SampleWindow } from './sample-window.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** Players (each an ffmpeg) one session serves at once. */
 export const LIVE_MAX_PLAYERS = 4;
@@ -165,7 +166,7 @@ export class NutStreamServer {
     out.on('close', () => drop('socket closed'));
     ffmpeg.done.then(
       () => drop('ffmpeg ended'),
-      (err: unknown) => drop(`ffmpeg failed: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) => drop(`ffmpeg failed: ${messageOf(err)}`),
     );
     this.feed(player); // the first frame right away: players show something ~one tick sooner
   }

@@ -16,6 +16,7 @@ import type { MattingService } from '../services/matting-service.js';
 import { LatestSlot } from './latest-slot.js';
 import type { NutStreamServer } from './nut-stream.js';
 import { HopTimes, SampleWindow } from './sample-window.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** A problem with a session's input or a client message, reported to its client. */
 export class LiveError extends Error {
@@ -266,5 +267,5 @@ function asLiveError(err: unknown, seq: number): LiveError {
   if (err instanceof LiveError) return err;
   if (err instanceof ImageInputError) return new LiveError('bad_frame', err.message, seq);
   if (err instanceof MattingInputError) return new LiveError('bad_frame', `frame ${seq}: ${err.message}`, seq);
-  return new LiveError('internal', `frame ${seq}: ${err instanceof Error ? err.message : String(err)}`, seq);
+  return new LiveError('internal', `frame ${seq}: ${messageOf(err)}`, seq);
 }

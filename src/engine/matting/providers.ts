@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { currentThreadBudget, threadOverride } from './thread-policy.js';
 import { createWorkerSession, type OrtSession } from './ort-transport.js';
+import { messageOf } from '../../shared/error-message.js';
 
 export type ProviderName = 'cuda' | 'tensorrt' | 'dml' | 'coreml' | 'cpu';
 
@@ -114,7 +115,7 @@ export async function openOrtSession(model: Uint8Array | string, order: Provider
       return { session, provider, fallbacks };
     } catch (err) {
       if (provider === 'cpu') throw err; // CPU failing means the model itself is bad.
-      fallbacks.push({ provider, reason: err instanceof Error ? err.message : String(err) });
+      fallbacks.push({ provider, reason: messageOf(err) });
     }
   }
   throw new Error(`no execution provider in [${order.join(', ')}] could load the model`);

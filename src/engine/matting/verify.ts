@@ -9,6 +9,7 @@ import { kindNetwork } from './kinds.js';
 import type { ManifestEntry } from './manifest.js';
 import { providerOrder } from './providers.js';
 import { loadRvmModel } from './rvm/session.js';
+import { messageOf } from '../../shared/error-message.js';
 
 const verdicts = new Map<string, Promise<string | undefined>>();
 
@@ -29,7 +30,7 @@ async function tryOpen(entry: ManifestEntry, file: string, label: string): Promi
     await opened.session.release();
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return messageOf(err);
   }
 }
 

@@ -3,6 +3,7 @@
 // becomes an ImageInputError whose code the http layer and the CLI turn into a clear message.
 import sharp, { type Metadata, type PngOptions, type Sharp } from 'sharp';
 import { MAX_FRAME_SIDE, MIN_FRAME_SIDE, type Frame, type Plane } from '../frame.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** Raster formats the engine accepts (sharp's names; heif covers HEIC and AVIF). SVG is not a photo. */
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'heif', 'jp2', 'jxl']);
@@ -33,7 +34,7 @@ export async function imageSize(bytes: Uint8Array, what = 'image'): Promise<{ wi
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     if (/unsupported image format/i.test(reason)) {
       throw new ImageInputError('unsupported_format', `${what} is not in a supported image format (PNG, JPEG, WebP, TIFF, GIF, HEIF/AVIF)`);
     }
@@ -68,7 +69,7 @@ export async function decodeImage(bytes: Uint8Array, what = 'image'): Promise<Fr
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: 3 };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     throw new ImageInputError('bad_image', `${what} is corrupt or truncated: ${reason.replace(/:\s*$/, '')}`);
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { readLocalFiles } from '../matting/local-files.js';
 import { loadManifest, type ManifestEntry } from '../matting/manifest.js';
 import { checkModelFile, editLocalFiles, editManifest, exists, placeModelFile, removePlaced, sha256File } from './model-files.js';
+import { messageOf } from '../../shared/error-message.js';
 
 export interface AddOptions {
   readonly modelsDir: string;
@@ -88,7 +89,7 @@ export async function addModel(file: string, options: AddOptions): Promise<AddOu
   try {
     await checkModelFile(entry, source, path.basename(source));
   } catch (err) {
-    throw new AddError(`${err instanceof Error ? err.message : String(err)}; nothing was changed`);
+    throw new AddError(`${messageOf(err)}; nothing was changed`);
   }
 
   // Upstream's file only when the manifest already records this sha256 for the entry.
@@ -117,7 +118,7 @@ export async function addModel(file: string, options: AddOptions): Promise<AddOu
     }
   } catch (err) {
     if (placed) await removePlaced(placed);
-    throw new AddError(`could not update models/${local ? 'local-files.json' : 'manifest.json'} (${err instanceof Error ? err.message : String(err)}); nothing was changed`);
+    throw new AddError(`could not update models/${local ? 'local-files.json' : 'manifest.json'} (${messageOf(err)}); nothing was changed`);
   }
   return { id: entry.id, file: dest, sha256: sha, status: placed ? 'added' : 'already-present', newEntry: !known, origin: official ? 'official' : 'user' };
 }

@@ -8,6 +8,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { messageOf } from '../../shared/error-message.js';
 
 export type DownloadErrorCode = 'offline' | 'interrupted' | 'http' | 'checksum';
 
@@ -60,7 +61,7 @@ function errorCode(err: unknown): string | undefined {
 
 function describe(err: unknown): string {
   const code = errorCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return code && !message.includes(code) ? `${message}, ${code}` : message;
 }
 

@@ -8,6 +8,7 @@ import { fileInfo, readLocalFiles } from '../matting/local-files.js';
 import { loadManifest, type ManifestEntry } from '../matting/manifest.js';
 import { DownloadError, downloadToPart, removePart, type DownloadProgress } from './download.js';
 import { checkModelFile, editLocalFiles, editManifest, exists, placeModelFile, sha256File } from './model-files.js';
+import { messageOf } from '../../shared/error-message.js';
 
 export interface FetchOptions {
   readonly modelsDir: string;
@@ -111,7 +112,7 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
     await checkModelFile(entry, partFile, `the download of ${entry.id}`);
   } catch (err) {
     await removePart(partFile);
-    throw new FetchError(`${err instanceof Error ? err.message : String(err)}; the download was discarded`);
+    throw new FetchError(`${messageOf(err)}; the download was discarded`);
   }
 
   const placed = await placeModelFile(partFile, options.modelsDir, entry.file, true);
@@ -122,7 +123,7 @@ export async function fetchModel(entry: ManifestEntry, options: FetchOptions): P
       recorded = true;
     } catch (err) {
       await rm(placed, { force: true });
-      throw new FetchError(`could not record the sha256 in models/manifest.json (${err instanceof Error ? err.message : String(err)}); nothing was installed`);
+      throw new FetchError(`could not record the sha256 in models/manifest.json (${messageOf(err)}); nothing was installed`);
     }
   }
   await removePart(partFile);

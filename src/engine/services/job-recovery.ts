@@ -13,6 +13,7 @@ import { removeEngineTemp, stopRecordedEncoder } from '../media/leftovers.js';
 import { sealHolds } from './cleanup-seal.js';
 import { JOB_ID_PATTERN, recordProblem, setAside, type StoredJob } from './job-records.js';
 import { withoutCleanup, type JobStore } from './job-store.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** The temp folder a farm job works in (coordinator.ts: tempNameFor(<outputDir>/cleanplate-farm)). */
 const FARM_FOLDER = /^\.cleanplate-farm\.partial-[0-9a-f]{8}$/;
@@ -30,7 +31,7 @@ async function load(dir: string, name: string, id: string): Promise<StoredJob | 
     const raw: unknown = JSON.parse(await readFile(path.join(dir, name), 'utf8'));
     return recordProblem(raw, id) ?? (raw as StoredJob);
   } catch (err) {
-    return `unreadable (${err instanceof Error ? err.message : String(err)})`;
+    return `unreadable (${messageOf(err)})`;
   }
 }
 
@@ -65,7 +66,7 @@ async function cleanUpAfterCrash(deps: RecoveryDeps, record: StoredJob): Promise
     if (outcome === 'not_ours') deps.log(`job ${record.id}: pid ${record.encoder.pid} is no longer its encoder: left alone`);
   }
   for (const p of temps) {
-    const left = await removeTemp(p).catch((err: unknown) => [err instanceof Error ? err.message : String(err)]);
+    const left = await removeTemp(p).catch((err: unknown) => [messageOf(err)]);
     for (const why of left) deps.log(`warning: interrupted job ${record.id}: left ${why}`);
   }
 }

@@ -19,6 +19,7 @@ import { JobStore, publicRecord, withoutCleanup } from './job-store.js';
 import type { MattingService } from './matting-service.js';
 import { BusyError } from './pixel-budget.js';
 import { ShuttingDownError } from './shutting-down.js';
+import { messageOf } from '../../shared/error-message.js';
 
 const ID_PATTERN = JOB_ID_PATTERN;
 /** Jobs waiting at once; more are refused with 503 busy rather than held without bound. */
@@ -265,7 +266,7 @@ export class JobService {
         return;
       }
       const code = jobErrorCode(err);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = messageOf(err);
       this.log(`job ${id} failed: ${message}`);
       await this.finish(job, { state: 'failed', error: { code, message } });
     } finally {

@@ -10,6 +10,7 @@ import type { ModelRegistry } from '../matting/registry.js';
 import type { MatteResult, MattingSession, RunOptions } from '../matting/types.js';
 import type { Frame } from '../frame.js';
 import { ShuttingDownError } from './shutting-down.js';
+import { messageOf } from '../../shared/error-message.js';
 
 /** Runs tasks one at a time in arrival order; a failed task does not block the next. */
 class SerialQueue {
@@ -146,7 +147,7 @@ export class MattingService {
       }
       this.warmUpFailure = undefined;
     } catch (err) {
-      this.warmUpFailure = err instanceof Error ? err.message : String(err);
+      this.warmUpFailure = messageOf(err);
       throw err;
     }
   }

@@ -2,13 +2,14 @@
 import { Router } from 'express';
 import type { Health, MediaToolsHealth } from '../../../shared/api.js';
 import type { EngineContext } from '../context.js';
+import { messageOf } from '../../../shared/error-message.js';
 
 export function healthRoutes(ctx: EngineContext): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     const media: MediaToolsHealth = await ctx.mediaTools().then(
       (t) => ({ ffmpeg: t.ffmpeg, ffprobe: t.ffprobe }),
-      (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => ({ error: messageOf(err) }),
     );
     const providers = ctx.matting.providerStatus();
     const health: Health = {

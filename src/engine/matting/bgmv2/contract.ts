@@ -5,6 +5,7 @@
 // an onnxruntime error at the first frame.
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { messageOf } from '../../../shared/error-message.js';
 
 const { onnx } = onnxProto;
 
@@ -66,7 +67,7 @@ export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new ModelContractError(`${label} is not an ONNX model (truncated or another format: ${why})`);
   }
   if (!model.graph || (model.graph.node ?? []).length === 0) {

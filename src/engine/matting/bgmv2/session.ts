@@ -15,6 +15,7 @@ import { decodeModel, ModelContractError, type Bgmv2Contract } from './contract.
 import { bgmv2Settings, paddedSize, pickPreset, type Bgmv2Settings } from './presets.js';
 import { IO, spliceBgmv2 } from './splice.js';
 import { kindNeedsPlate } from '../kinds.js';
+import { messageOf } from '../../../shared/error-message.js';
 
 /** What the registry hands an opener (structurally the registry's ModelContext). */
 export interface Bgmv2OpenContext {
@@ -47,7 +48,7 @@ async function probeShapes(session: OrtSession, contract: Bgmv2Contract, setting
       [IO.alpha, IO.foreground, ...(contract.hasError ? [IO.error] : [])],
     );
   } catch (err) {
-    throw new ModelContractError(`${label}: onnxruntime cannot run it on a ${W}x${H} probe frame (${err instanceof Error ? err.message : String(err)})`);
+    throw new ModelContractError(`${label}: onnxruntime cannot run it on a ${W}x${H} probe frame (${messageOf(err)})`);
   }
   const dims = (name: string) => (out[name]?.dims ?? []).map(Number);
   const alpha = dims(IO.alpha);
@@ -82,7 +83,7 @@ export async function loadBgmv2Model(
   try {
     opened = await openOrtSession(spliced.bytes, providers);
   } catch (err) {
-    throw new ModelContractError(`${label}: onnxruntime cannot load it (${err instanceof Error ? err.message : String(err)})`);
+    throw new ModelContractError(`${label}: onnxruntime cannot load it (${messageOf(err)})`);
   }
   try {
     // What onnxruntime made of the graph must be what the contract check found.

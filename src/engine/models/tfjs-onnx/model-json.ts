@@ -1,3 +1,4 @@
+import { messageOf } from '../../../shared/error-message.js';
 // The TensorFlow.js graph-model format (model.json + weight shards): the parts the converter reads.
 // A node is {name, op, input[], attr}; attribute values are tagged unions as TF's AttrValue in
 // JSON ("i" integers come as strings, "s" strings as base64). Weights are listed in
@@ -60,7 +61,7 @@ export function parseModelJson(text: string, label = 'model.json'): TfjsModelJso
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new TfjsFormatError(`${label} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new TfjsFormatError(`${label} is not JSON (${messageOf(err)})`);
   }
   const m = raw as Partial<TfjsModelJson>;
   if (!m.modelTopology || !Array.isArray(m.modelTopology.node)) throw new TfjsFormatError(`${label} has no modelTopology.node[]: not a TFJS graph model`);

@@ -34,7 +34,7 @@ export async function probeMediaSource(client: OBSWebSocket, scene: string, widt
   const shownMs: number[] = [];
   try {
     stream.setFrame(colours[1]);
-    const settings = mediaLayerSettings({ sessionId: 0, model: 'probe', provider: 'cpu', width, height, fps, streamUrl: stream.url, streamFormat: 'nut' });
+    const settings = mediaLayerSettings({ sessionId: 0, model: 'probe', provider: 'cpu', width, height, fps, streamUrl: stream.url, streamFormat: 'nut', watchKey: '' });
     await client.call('CreateInput', { sceneName: scene, inputName: PROBE_INPUT, inputKind: 'ffmpeg_source', inputSettings: settings, sceneItemEnabled: true });
     // Wait until the player is connected and showing the stream.
     const ready = performance.now() + 15_000;

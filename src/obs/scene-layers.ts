@@ -217,7 +217,7 @@ export class SceneLayers {
   /** The layer as a Browser Source showing the engine's layer page (builds with CEF). */
   private browserLayerSettings(m: LayerSpec): Record<string, string | number | boolean> {
     return {
-      url: `${this.engine().url}/obs/layer.html?session=${m.session.sessionId}#key=${this.engine().token}`,
+      url: `${this.engine().url}/obs/layer.html?session=${m.session.sessionId}#watch=${m.session.watchKey}`,
       width: m.session.width,
       height: m.session.height,
       fps_custom: true,

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveServerMessage } from '../../src/shared/api.js';
+import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, LIVE_WATCH_PROTOCOL_PREFIX, type LiveServerMessage } from '../../src/shared/api.js';
 import { encodeLiveFrame } from '../../src/shared/live-frame.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { LIVE_MAX_MESSAGE_BYTES } from '../../src/engine/http/live-ws.js';
@@ -49,9 +49,10 @@ async function streamFrame(url: string, w = W, h = H): Promise<{ data: Buffer; w
   return { data: stdout, width: w, channels: 4 };
 }
 
-/** A raw `ws` connection, for messages the typed client would never send. */
-async function rawSocket(): Promise<{ ws: WebSocket; messages: LiveServerMessage[]; closed: Promise<number> }> {
-  const ws = new WebSocket(`${t.url.replace('http', 'ws')}/v1/live?token=${t.token}`);
+/** A raw `ws` connection, for messages the typed client would never send (with the token, or only a session's watch key). */
+async function rawSocket(watchKey?: string): Promise<{ ws: WebSocket; messages: LiveServerMessage[]; closed: Promise<number> }> {
+  const base = `${t.url.replace('http', 'ws')}/v1/live`;
+  const ws = watchKey ? new WebSocket(base, [LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX + watchKey]) : new WebSocket(`${base}?token=${t.token}`);
   const messages: LiveServerMessage[] = [];
   ws.on('message', (d, isBinary) => {
     if (!isBinary) messages.push(JSON.parse(d.toString()) as LiveServerMessage);
@@ -266,5 +267,51 @@ describe('WS /v1/live', () => {
     expect(await refused(`${t.url.replace('http', 'ws')}/v1/other?token=${t.token}`)).toBe(404);
     expect(await refused(base, {}, [LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX + t.token])).toBe(101);
     await expect(LiveConnection.connect({ url: t.url, token: 'wrong-token-wrong-token' }, wsFactory)).rejects.toBeInstanceOf(EngineError);
+  });
+
+  it("a session's watch key lets a connection watch that session and do nothing else; it dies with the session", async () => {
+    const live = await connect();
+    const other = await live.openSession({ backgroundId, width: W, height: H });
+    const info = await live.openSession({ backgroundId, width: W, height: H });
+    expect(info.watchKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(info.watchKey).not.toBe(other.watchKey);
+    const watcher = await rawSocket(info.watchKey);
+    const next = async (): Promise<LiveServerMessage> => {
+      const seen = watcher.messages.length;
+      await expect.poll(() => watcher.messages.length, { timeout: 10_000 }).toBeGreaterThan(seen);
+      return watcher.messages.at(-1)!;
+    };
+    try {
+      watcher.ws.send(JSON.stringify({ type: 'watch', sessionId: info.sessionId }));
+      expect(await next()).toMatchObject({ type: 'watching', sessionId: info.sessionId });
+      for (const msg of [
+        { type: 'watch', sessionId: other.sessionId },
+        { type: 'open', width: W, height: H, backgroundId },
+        { type: 'stats', sessionId: info.sessionId },
+        { type: 'close', sessionId: info.sessionId },
+      ]) {
+        watcher.ws.send(JSON.stringify(msg));
+        expect(await next(), msg.type).toMatchObject({ type: 'error', code: 'watch_only' });
+      }
+      watcher.ws.send(encodeLiveFrame({ sessionId: info.sessionId, seq: 1, timestamp: 0, format: 'png', width: W, height: H }, await toPng(subjectFrame)));
+      expect(await next()).toMatchObject({ type: 'error', code: 'watch_only' });
+      // The session still runs: the watcher could not close it.
+      expect((await live.stats(info.sessionId)).sessionId).toBe(info.sessionId);
+    } finally {
+      watcher.ws.close();
+    }
+    const status = (key: string): Promise<number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(`${t.url.replace('http', 'ws')}/v1/live`, [LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX + key]);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => (ws.close(), resolve(101)));
+        ws.on('error', () => undefined);
+      });
+    expect(await status('0'.repeat(64))).toBe(401);
+    expect(await status(t.token)).toBe(401); // the engine token is not a watch key
+    await live.closeSession(info.sessionId);
+    expect(await status(info.watchKey)).toBe(401);
+    expect(await status(other.watchKey)).toBe(101);
+    live.disconnect();
   });
 });

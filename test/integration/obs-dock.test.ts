@@ -219,7 +219,7 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
       const session = await live.openSession({ backgroundId: id, width: W, height: H });
       const layerPage = await browser.newPage({ viewport: { width: W, height: H } });
       try {
-        await layerPage.goto(`${engine.url}/obs/layer.html?session=${session.sessionId}#key=${engine.engine.panelKey()!}`);
+        await layerPage.goto(`${engine.url}/obs/layer.html?session=${session.sessionId}#watch=${session.watchKey}`);
         await expect.poll(() => layerPage.locator('body').getAttribute('data-state'), { timeout: 30_000 }).toBe('watching');
         const frame = await toPng(withSquare(plate, square));
         let shot: Awaited<ReturnType<typeof decodeRaw>> | undefined;

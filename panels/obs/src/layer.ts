@@ -1,14 +1,15 @@
 // The matte layer as a page, for OBS builds with a Browser Source (official builds): draws a live
 // session's mattes (straight-alpha RGBA from WS /v1/live "watch") on a transparent canvas.
-// URL: http://127.0.0.1:7470/obs/layer.html?session=<id>#key=<credential> (see fragment.ts).
-import { LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveServerMessage } from '../../../src/shared/api.js';
+// URL: http://127.0.0.1:7470/obs/layer.html?session=<id>#watch=<the session's watchKey> (see
+// fragment.ts): a credential that lets this page watch that one session and nothing else.
+import { LIVE_PATH, LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX, type LiveServerMessage } from '../../../src/shared/api.js';
 import { decodeLiveFrame, type LiveFrame } from '../../../src/shared/live-frame.js';
 import { fragmentParam } from './fragment.js';
 
 const canvas = document.getElementById('matte') as HTMLCanvasElement;
 const ctx = canvas.getContext('2d')!;
 const sessionId = Number(new URLSearchParams(location.search).get('session'));
-const token = fragmentParam('key') ?? '';
+const watchKey = fragmentParam('watch') ?? '';
 
 let latest: LiveFrame | undefined;
 let scheduled = false;
@@ -28,7 +29,7 @@ function draw(): void {
 }
 
 function connect(): void {
-  const ws = new WebSocket(`ws://${location.host}${LIVE_PATH}`, [LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX + token]);
+  const ws = new WebSocket(`ws://${location.host}${LIVE_PATH}`, [LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX + watchKey]);
   ws.binaryType = 'arraybuffer';
   ws.onopen = () => ws.send(JSON.stringify({ type: 'watch', sessionId }));
   ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {

@@ -2,14 +2,16 @@
 // src/shared/live-frame.ts) on the engine's HTTP server. Same guards as the HTTP routes: a
 // loopback Host, an Origin that is absent (not a browser) or the engine's own, and the bearer
 // credential (browsers cannot set headers on a WebSocket, so it comes as `?token=` or as a
-// `cleanplate-token.<token>` subprotocol entry). A bad message gets an
+// `cleanplate-token.<token>` subprotocol entry), or a session's watch key
+// (`cleanplate-watch.<key>`), which lets that connection watch that one session only (the layer
+// page). A bad message gets an
 // `error` reply about that message only; the connection, its other sessions and every other
 // client go on. Messages over LIVE_MAX_MESSAGE_BYTES close only the connection that sent them
 // (close code 1009).
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { LIVE_MAX_SIDE, LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
+import { LIVE_MAX_SIDE, LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, LIVE_WATCH_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
@@ -30,12 +32,15 @@ export interface LiveWsOptions {
   readonly log?: (line: string) => void;
 }
 
+/** The subprotocol entry after `prefix`, if the client offered one. */
+function offeredProtocol(req: IncomingMessage, prefix: string): string | undefined {
+  const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return protocols.find((p) => p.startsWith(prefix))?.slice(prefix.length);
+}
+
 /** The token a client offered, from the query string or a subprotocol entry. */
 function offeredToken(req: IncomingMessage, url: URL): string | undefined {
-  const fromQuery = url.searchParams.get('token');
-  if (fromQuery) return fromQuery;
-  const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
-  return protocols.find((p) => p.startsWith(LIVE_TOKEN_PROTOCOL_PREFIX))?.slice(LIVE_TOKEN_PROTOCOL_PREFIX.length);
+  return url.searchParams.get('token') || offeredProtocol(req, LIVE_TOKEN_PROTOCOL_PREFIX);
 }
 
 function refuse(socket: Duplex, status: number, reason: string, message: string): void {
@@ -74,10 +79,17 @@ export function attachLiveWebSocket(server: Server, options: LiveWsOptions): () 
       return refuse(socket, 403, 'forbidden_origin', `origin ${origin} may not open live sessions`);
     }
     const token = offeredToken(req, url);
-    if (!options.credentials.accepts(token)) {
-      return refuse(socket, 401, 'unauthorized', token ? 'wrong token' : `missing token: add ?token=<token> or a "${LIVE_TOKEN_PROTOCOL_PREFIX}<token>" subprotocol`);
+    // A watch key scopes the connection to watching one session; the token grants everything.
+    const watchOnly = token ? undefined : options.live.byWatchKey(offeredProtocol(req, LIVE_WATCH_PROTOCOL_PREFIX))?.id;
+    if (watchOnly === undefined && !options.credentials.accepts(token)) {
+      return refuse(
+        socket,
+        401,
+        'unauthorized',
+        token ? 'wrong token' : `missing token: add ?token=<token> or a "${LIVE_TOKEN_PROTOCOL_PREFIX}<token>" subprotocol (or a session's "${LIVE_WATCH_PROTOCOL_PREFIX}<watchKey>")`,
+      );
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, options));
+    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, options, watchOnly));
   });
 
   return async () => {
@@ -86,7 +98,8 @@ export function attachLiveWebSocket(server: Server, options: LiveWsOptions): () 
   };
 }
 
-function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
+/** `watchOnly`: the one session a watch-key connection may watch; it may do nothing else. */
+function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions, watchOnly?: number): void {
   /** Sessions this connection opened: only they accept its frames, and they end with it. */
   const mine = new Map<number, { session: LiveSession; timer?: NodeJS.Timeout }>();
   /** Sessions this connection watches (gets the mattes of), with their unsubscribe. */
@@ -120,6 +133,9 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
       msg = parsed as Record<string, unknown>;
     } catch {
       throw new LiveError('bad_message', 'text messages must be JSON objects with a "type" ("open", "stats", "close" or "watch")');
+    }
+    if (watchOnly !== undefined && !(msg.type === 'watch' && msg.sessionId === watchOnly)) {
+      throw new LiveError('watch_only', `this connection holds a watch key: it may only watch session ${watchOnly}`);
     }
     switch (msg.type) {
       case 'open': {
@@ -183,6 +199,7 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions): void {
   };
 
   const onBinary = (bytes: Uint8Array): void => {
+    if (watchOnly !== undefined) throw new LiveError('watch_only', `this connection holds a watch key: it may only watch session ${watchOnly}`);
     const frame = decodeLiveFrame(bytes);
     if (typeof frame === 'string') throw new LiveError('bad_frame', frame);
     const entry = mine.get(frame.sessionId);

@@ -1,6 +1,7 @@
 // Live sessions: open (model + stored plate when the model needs one + frame size) -> a LiveSession with its own loopback
 // stream. The WS layer (http/live-ws.ts) owns the connections; this service owns sessions and
 // their limits, and knows nothing about sockets.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import sharp from 'sharp';
 import { checkWire, DEFAULT_ALIGN_MODE, LIVE_DEFAULT_FPS, LiveOpenSchema, type LiveOpenRequest, type LiveSessionInfo } from '../../shared/api.js';
 import { MattingInputError } from '../matting/errors.js';
@@ -42,6 +43,13 @@ export class LiveService {
     return this.sessions.get(id);
   }
 
+  /** The open session whose watch key this is (constant-time compare), if any. */
+  byWatchKey(key: string | undefined): LiveSession | undefined {
+    if (!key || !/^[0-9a-f]{64}$/.test(key)) return undefined;
+    const offered = Buffer.from(key, 'hex');
+    return [...this.sessions.values()].find((s) => timingSafeEqual(offered, Buffer.from(s.info.watchKey, 'hex')));
+  }
+
   async open(req: LiveOpenRequest, hooks: LiveSessionHooks): Promise<LiveSession> {
     if (this.sessions.size + this.opening >= LIVE_MAX_SESSIONS) {
       throw new LiveError('too_many_sessions', `the engine runs at most ${LIVE_MAX_SESSIONS} live sessions; close one first`);
@@ -77,6 +85,7 @@ export class LiveService {
         fps,
         streamUrl: stream.url,
         streamFormat: 'nut',
+        watchKey: randomBytes(32).toString('hex'),
       };
       const session = new LiveSession(info, this.deps.matting, plate, stream, hooks, model.needsPlate ? (req.align ?? DEFAULT_ALIGN_MODE) : undefined);
       this.sessions.set(id, session);

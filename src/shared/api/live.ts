@@ -17,6 +17,11 @@ export const LIVE_PATH = '/v1/live';
 /** The subprotocol the engine selects; the token travels as a second entry. */
 export const LIVE_PROTOCOL = 'cleanplate-live.v1';
 export const LIVE_TOKEN_PROTOCOL_PREFIX = 'cleanplate-token.';
+/**
+ * A session's watch key as a subprotocol entry (`cleanplate-watch.<key>`): a connection holding
+ * it may only `watch` that one session (the layer page, a Browser Source in OBS).
+ */
+export const LIVE_WATCH_PROTOCOL_PREFIX = 'cleanplate-watch.';
 
 /** rgb / rgba: raw 8-bit pixels, top row first (no decode: what OBS's ppm screenshots carry). */
 export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png' | 'rgb';
@@ -65,7 +70,7 @@ export type LiveClientMessage =
   | LiveOpenRequest
   | { readonly type: 'stats'; readonly sessionId: number }
   | { readonly type: 'close'; readonly sessionId: number }
-  /** Receive the session's mattes as binary rgba frames (any session: e.g. a browser-source page). */
+  /** Receive the session's mattes as binary rgba frames (with the token: any session; with a watch key: its session). */
   | { readonly type: 'watch'; readonly sessionId: number };
 
 // ---- engine -> client ---------------------------------------------------------------------
@@ -84,6 +89,12 @@ const sessionInfoEntries = {
   streamUrl: v.string(),
   /** For ffmpeg-based players: `-f <streamFormat>`. */
   streamFormat: v.literal('nut'),
+  /**
+   * This session's own credential for watching its mattes and nothing else (64 hex): the layer
+   * page gets it in its URL fragment (`/obs/layer.html?session=<id>#watch=<key>`), never the
+   * engine's token or panel key.
+   */
+  watchKey: v.string(),
 };
 export const LiveSessionInfoSchema = record(sessionInfoEntries);
 export type LiveSessionInfo = v.InferOutput<typeof LiveSessionInfoSchema>;
@@ -140,6 +151,7 @@ export const LIVE_ERROR_CODES = [
   'model_unavailable',
   'ffmpeg_missing', // no ffmpeg found: the same code as HTTP's 503
   'worker_crashed', // the model's worker thread died: the same code as HTTP's 503
+  'watch_only', // a connection holding a session's watch key sent something other than watching that session
   'internal',
 ] as const;
 export type LiveErrorCode = (typeof LIVE_ERROR_CODES)[number];

@@ -8,6 +8,11 @@
 // screenshots, less waiting, lower latency); a frame taken without waiting means the model sat
 // idle (grow, up to `inFlight`, to hide OBS's screenshot time). Never more than `maxFps` requests/s.
 //
+// Pacing: when the model is slower than a screenshot (the ack's readyInMs, the model's time less
+// the next frame's decode, exceeds the loop's recent capture time), one frame at a time is
+// requested, timed to arrive when the model wants it: a frame that arrives early only waits,
+// which is latency. Then latency is about capture + model instead of up to twice the model.
+//
 // A screenshot request holds its place until OBS answers: a busy or frozen OBS gets no more than
 // `inFlight` requests, not a growing pile. Only a request unanswered for `requestTimeoutMs` is
 // given up (reported as a failure), and stop() gives up every request at once, so it returns
@@ -74,6 +79,10 @@ const ACK_TIMEOUT_MS = 3000;
 const IDLE_WAIT_MS = 5;
 /** Frames the engine connection may have queued before the loop holds frames back. */
 const MAX_QUEUED_FRAMES = 2;
+/** A paced request starts this much earlier than needed: the transfer and the timers' jitter. */
+const PACE_MARGIN_MS = 8;
+/** Recent capture times (request -> sent) the pacing goes by. */
+const CAPTURE_SAMPLES = 9;
 
 type Settled<T> = { readonly value: T } | { readonly error: unknown } | { readonly timedOut: true } | { readonly stopped: true };
 
@@ -90,8 +99,14 @@ export class FrameLoop {
   private seq: number;
   private lastFrameBytes = 0;
   private startedAt = 0;
+  /** Recent capture times, ms (newest last). */
+  private readonly captureMs: number[] = [];
+  /** performance.now() before which no request starts (pacing; 0 = none). */
+  private notBefore = 0;
   /** Current flow-control window (1..inFlight). */
   window: number;
+  /** Requests are paced to the model (it is slower than a screenshot): one frame in flight. */
+  paced = false;
   /** Screenshots taken / frames sent / held back (engine link backed up) / failed or timed-out requests. */
   shots = 0;
   sent = 0;
@@ -153,7 +168,16 @@ export class FrameLoop {
     if (!this.outstanding.delete(a.seq)) return;
     if (a.status === 'dropped') this.window = Math.max(1, this.window - 1);
     else if (a.status === 'taken' && (a.waitedMs ?? 0) < IDLE_WAIT_MS) this.window = Math.min(this.maxWindow, this.window + 1);
+    if (a.status === 'taken') this.pace(a.readyInMs);
     this.notify();
+  }
+
+  /** The model wants the next frame in `readyInMs`: start its request so that it arrives then. */
+  private pace(readyInMs: number | undefined): void {
+    const sorted = [...this.captureMs].sort((x, y) => x - y);
+    const capture = sorted[sorted.length >> 1];
+    this.paced = readyInMs !== undefined && capture !== undefined && readyInMs > capture + PACE_MARGIN_MS;
+    this.notBefore = this.paced ? performance.now() + readyInMs! - capture! - PACE_MARGIN_MS : 0;
   }
 
   private notify(): void {
@@ -188,7 +212,7 @@ export class FrameLoop {
     while (this.running) {
       const now = performance.now();
       for (const [seq, f] of this.outstanding) if (f.sent && now - f.at > ackTimeout) this.outstanding.delete(seq);
-      if (this.outstanding.size >= this.window) {
+      if (this.outstanding.size >= (this.paced ? 1 : this.window)) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => done(), ackTimeout);
           const done = (): void => {
@@ -199,7 +223,8 @@ export class FrameLoop {
         });
         continue;
       }
-      if (nextStart > now) await this.sleep(nextStart - now);
+      const startAt = Math.max(nextStart, this.notBefore);
+      if (startAt > now) await this.sleep(startAt - now);
       if (!this.running) return;
       nextStart = Math.max(performance.now(), nextStart) + interval;
       const seq = ++this.seq;
@@ -251,7 +276,10 @@ export class FrameLoop {
       return this.release(seq);
     }
     this.lastFrameBytes = bytes.byteLength;
-    this.live.sendFrame(sessionId, seq, requested, payload.format, width, height, payload.bytes, Date.now() - requested);
+    const captureMs = Date.now() - requested;
+    this.captureMs.push(captureMs);
+    if (this.captureMs.length > CAPTURE_SAMPLES) this.captureMs.shift();
+    this.live.sendFrame(sessionId, seq, requested, payload.format, width, height, payload.bytes, captureMs);
     this.sent++;
     const f = this.outstanding.get(seq);
     if (f) {

@@ -127,7 +127,7 @@ describe('WS /v1/live', () => {
   it('keeps only the newest frame when frames arrive faster than the model: drops, never queues', async () => {
     const live = await connect();
     try {
-      const acks: { seq: number; status: string; waitedMs?: number }[] = [];
+      const acks: { seq: number; status: string; waitedMs?: number; readyInMs?: number }[] = [];
       live.onAck = (a) => acks.push(a);
       const info = await live.openSession({ backgroundId, width: W, height: H, acks: true });
       const png = await toPng(subjectFrame);
@@ -152,7 +152,11 @@ describe('WS /v1/live', () => {
       expect(acks.filter((a) => a.status === 'dropped').length).toBe(s.dropped);
       expect(acks.filter((a) => a.status === 'taken').length).toBe(s.matted);
       expect(acks.find((a) => a.seq === 1)).toMatchObject({ status: 'taken' });
-      expect(acks.filter((a) => a.status === 'taken').every((a) => typeof a.waitedMs === 'number')).toBe(true);
+      const taken = acks.filter((a) => a.status === 'taken');
+      expect(taken.every((a) => typeof a.waitedMs === 'number')).toBe(true);
+      // Once the model has a time, each taken ack says when it will want the next frame (pacing).
+      expect(taken[0]!.readyInMs).toBeUndefined();
+      expect(taken.slice(1).every((a) => typeof a.readyInMs === 'number' && a.readyInMs >= 0)).toBe(true);
     } finally {
       live.disconnect();
     }

@@ -128,4 +128,34 @@ describe('OBS frame loop with a fake screenshot source that stops answering', ()
       live.disconnect();
     }
   });
+
+  it('paces requests to a model slower than the screenshots: one frame at a time, arriving when the model wants it', async () => {
+    const [w, h] = [1280, 720];
+    const big = texturedPlate(w, h, 5);
+    const plateId = (await uploadBackground({ url: t.url, token: t.token }, await toPng(big))).id;
+    // ppm screenshots (raw rgb, nothing to decode): the model is the engine's only stage that takes time.
+    const frame = withSquare(big, { x: 400, y: 200, size: 300, color: [230, 40, 170] });
+    const ppm = `data:image/x-portable-pixmap;base64,${Buffer.concat([Buffer.from(`P6\n${w} ${h}\n255\n`), frame.data]).toString('base64')}`;
+    const live = await LiveConnection.connect({ url: t.url, token: t.token }, wsFactory);
+    try {
+      const info = await live.openSession({ backgroundId: plateId, width: w, height: h, acks: true });
+      // Screenshots answer at once: the model is the slower side, as the default model is on OBS.
+      const loop = new FrameLoop({ screenshot: () => Promise.resolve(ppm) }, live, { sourceName: 'Camera', sessionId: info.sessionId, width: w, height: h, inFlight: 3, maxFps: 60, format: 'ppm' });
+      live.onAck = (a) => loop.ack(a);
+      loop.start();
+      await expect.poll(async () => (await live.stats(info.sessionId)).matted, { timeout: 60_000 }).toBeGreaterThan(5);
+      const before = await live.stats(info.sessionId);
+      await expect.poll(async () => (await live.stats(info.sessionId)).matted, { timeout: 60_000 }).toBeGreaterThan(before.matted + 20);
+      const after = await live.stats(info.sessionId);
+      await loop.stop();
+      expect(loop.paced).toBe(true);
+      // Unpaced, three frames in flight would each wait a model run or more (in the socket while
+      // inference holds the engine's thread: that shows as transfer), and be dropped in turn.
+      expect((after.dropped - before.dropped) / (after.received - before.received)).toBeLessThan(0.15);
+      const { transfer, wait, model } = after.hops!;
+      expect(transfer!.median! + wait!.median!).toBeLessThan(model!.median!);
+    } finally {
+      live.disconnect();
+    }
+  }, 120_000);
 });

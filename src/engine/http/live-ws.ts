@@ -150,7 +150,7 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions, watchOnly?
         try {
           const session = await live.open(req, {
             onFrameError: (err) => sendError(err, { sessionId: session.id }),
-            ...(req.acks ? { onAck: (seq, status, waitedMs) => send({ type: 'ack', sessionId: session.id, seq, status, ...(waitedMs !== undefined ? { waitedMs } : {}) }) } : {}),
+            ...(req.acks ? { onAck: (seq, status, timing) => send({ type: 'ack', sessionId: session.id, seq, status, ...timing }) } : {}),
           });
           if (ws.readyState !== ws.OPEN) {
             await live.close(session.id); // the client left while the model was loading

@@ -28,6 +28,11 @@ export class HopTimes {
     if (!w) this.hops.set(hop, (w = new SampleWindow()));
     w.add(ms);
   }
+  /** The hop's median so far, 0 before its first sample. */
+  median(hop: LiveHop): number {
+    return this.hops.get(hop)?.summary().median ?? 0;
+  }
+
   /** The measured hops in path order; `extra` adds hops measured elsewhere (the stream's mux). */
   summary(extra: Partial<Record<LiveHop, SampleWindow>> = {}): LiveHops {
     const windows = LIVE_HOPS.map((hop) => [hop, extra[hop] ?? this.hops.get(hop)] as const);

@@ -48,11 +48,17 @@ interface PreparedFrame extends PendingFrame {
 
 const FPS_WINDOW_MS = 3000;
 
+/** What a `taken` ack says about timing (see the ack message in src/shared/api/live.ts). */
+export interface AckTiming {
+  readonly waitedMs: number;
+  readonly readyInMs?: number;
+}
+
 export interface LiveSessionHooks {
   /** A frame could not be used (the session goes on). */
   onFrameError(err: LiveError): void;
   /** What became of each frame, for clients that pace themselves by it (`acks`). */
-  onAck?(seq: number, status: LiveAckStatus, waitedMs?: number): void;
+  onAck?(seq: number, status: LiveAckStatus, timing?: AckTiming): void;
 }
 
 export interface LiveWatcher {
@@ -161,7 +167,7 @@ export class LiveSession {
       const { frame } = ready;
       // Time in both slots, not its preparation: about 0 means the model sat idle.
       const waited = ready.waited + performance.now() - ready.ready;
-      this.hooks.onAck?.(frame.seq, 'taken', Math.round(waited));
+      this.hooks.onAck?.(frame.seq, 'taken', { waitedMs: Math.round(waited), ...this.readyIn() });
       try {
         const started = performance.now();
         const { result, ms } = await this.matting.run(this.info.model, ready.image, ready.plate, { foreground: true, sequence: this.sequence }, liveSideWork(this.align));
@@ -178,6 +184,13 @@ export class LiveSession {
         this.reject(asLiveError(err, frame.seq));
       }
     }
+  }
+
+  /** When the model should want the next frame: its median time less the next one's preparation. */
+  private readyIn(): { readyInMs?: number } {
+    const model = this.hops.median('model');
+    if (model === 0) return {};
+    return { readyInMs: Math.max(0, Math.round(model - this.hops.median('decode') - this.hops.median('align'))) };
   }
 
   /** The plate with the frame's channel count (models match them); converted once per session. */

@@ -178,6 +178,12 @@ export const LiveServerMessageSchema = v.pipe(
       status: v.picklist(LIVE_ACK_STATUSES),
       /** taken: how long it waited for the model, ms, its decoding not counted (about 0 = the model was idle, waiting for frames). */
       waitedMs: v.optional(v.number()),
+      /**
+       * taken, once the session has timed its model: ms from now until the model should want the
+       * next frame (its recent median time, less the next frame's decode and alignment). A client
+       * with frames faster than that requests the next one so it arrives then, not earlier.
+       */
+      readyInMs: v.optional(v.number()),
     }),
     v.object({
       type: v.literal('error'),

@@ -1,6 +1,7 @@
 // The OBS controller's public shapes: what callers (CLI, dock) pass in and read back.
 import type { LiveSessionInfo, LiveStats } from '../shared/api.js';
-import type { EngineEndpoint, WebSocketFactory } from './engine-client.js';
+import type { WebSocketFactory } from './engine-client.js';
+import type { EngineEndpoint } from '../shared/engine-client.js';
 import type { EngineState } from './engine-link.js';
 import type { ScreenshotFormat } from './frame-loop.js';
 import type { LiveSizeChoice } from './live-size.js';

@@ -9,9 +9,9 @@
 // matte (live-matte.ts: its session, frames, layer and original) when OBS or the engine went away
 // or came back.
 import type { Background, ModelInfo } from '../shared/api.js';
-import { listModels, measureModelSpeed } from '../shared/engine-client.js';
+import { listModels, measureModelSpeed, uploadBackground } from '../shared/engine-client.js';
 import { ControllerError } from './controller-error.js';
-import { uploadBackground, type LiveConnection } from './engine-client.js';
+import type { LiveConnection } from './engine-client.js';
 import { EngineLink } from './engine-link.js';
 import { dataUriBytes } from './frame-loop.js';
 import { chooseLiveSize } from './live-size.js';

@@ -32,9 +32,6 @@ export interface WebSocketLike {
 
 export type WebSocketFactory = (url: string, protocols: string[]) => WebSocketLike;
 
-// The HTTP part (endpoint, errors, plates) is the shared client's; re-exported for the OBS code.
-export { EngineError, fetchBackgroundImage, uploadBackground, type EngineEndpoint } from '../shared/engine-client.js';
-
 interface Pending<T> {
   resolve(value: T): void;
   reject(err: Error): void;

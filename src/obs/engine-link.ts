@@ -1,7 +1,8 @@
 // The controller's link to the engine's live API: one WS /v1/live connection shared by every
 // matte (concurrent callers share one connection attempt), and after it drops, reconnection with
 // backoff, finding the engine again first (a restarted engine may have a new port and token).
-import { EngineError, LiveConnection, type EngineEndpoint, type FrameAck, type FrameErrorInfo, type WebSocketFactory } from './engine-client.js';
+import { LiveConnection, type FrameAck, type FrameErrorInfo, type WebSocketFactory } from './engine-client.js';
+import { EngineError, type EngineEndpoint } from '../shared/engine-client.js';
 import { messageOf } from '../shared/error-message.js';
 
 export type EngineState = 'connected' | 'reconnecting' | 'idle';

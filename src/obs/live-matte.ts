@@ -5,7 +5,8 @@
 // engine went away or came back.
 import type { LiveSessionInfo, LiveStats } from '../shared/api.js';
 import type { AddMatteOptions, MatteStatus } from './controller-types.js';
-import { EngineError, type FrameAck, type LiveConnection } from './engine-client.js';
+import type { FrameAck, LiveConnection } from './engine-client.js';
+import { EngineError } from '../shared/engine-client.js';
 import type { EngineLink } from './engine-link.js';
 import { FrameLoop, type ScreenshotFormat } from './frame-loop.js';
 import type { LiveSizeChoice } from './live-size.js';

@@ -9,7 +9,8 @@ import { LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, LIVE_WATCH_PROTOCOL_PREFIX, 
 import { encodeLiveFrame } from '../../src/shared/live-frame.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { LIVE_MAX_MESSAGE_BYTES } from '../../src/engine/http/live-ws.js';
-import { EngineError, LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { EngineError, uploadBackground } from '../../src/shared/engine-client.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { meanIn, texturedPlate, toJpeg, toPng, withSquare } from '../support/images.js';
 

@@ -3,7 +3,8 @@
 // cannot be made to freeze on cue; frames go to a real engine over WS /v1/live (plate model).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { LiveConnection, uploadBackground, type FrameAck, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { LiveConnection, type FrameAck, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { uploadBackground } from '../../src/shared/engine-client.js';
 import { FrameLoop, type ScreenshotRequest, type ScreenshotSource } from '../../src/obs/frame-loop.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { texturedPlate, toJpeg, toPng, withSquare } from '../support/images.js';

@@ -15,7 +15,8 @@ import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { texturedPlate, toPng } from '../support/images.js';
 import { writeFile } from 'node:fs/promises';
 import WebSocket from 'ws';
-import { LiveConnection, uploadBackground, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
+import { uploadBackground } from '../../src/shared/engine-client.js';
 
 let engine: TestEngine;
 let browser: Browser;

@@ -8,8 +8,8 @@ import type { ControllerStatus } from '../../../src/obs/controller-types.js';
 import { ObsController } from '../../../src/obs/controller.js';
 import type { Leftover, VideoSource } from '../../../src/obs/scene-layers.js';
 import { fragmentParam } from './fragment.js';
-import { fetchBackgroundImage, type EngineEndpoint, type WebSocketLike } from '../../../src/obs/engine-client.js';
-import { listModels } from '../../../src/shared/engine-client.js';
+import type { WebSocketLike } from '../../../src/obs/engine-client.js';
+import { fetchBackgroundImage, listModels, type EngineEndpoint } from '../../../src/shared/engine-client.js';
 import type { ModelInfo } from '../../../src/shared/api.js';
 import { messageOf } from '../../../src/shared/error-message.js';
 

@@ -3,7 +3,7 @@
 // interleaved in one run, on the machine as found and with 2 busy-loop processes this bench
 // starts. Beside them the graph as models:rvm converts it, without the load-time rewrite of its
 // full-resolution stage (rvm/fast-tail.ts), under the engine's options: the before/after ratio.
-// BENCH_ORT_RUNS frames per variant (default 5). Skipped when models/rvm.onnx is not built.
+// BENCH_ORT_RUNS frames per variant (default 9, rotating which variant starts each round). Skipped when models/rvm.onnx is not built.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -18,7 +18,7 @@ import { FrameSequence } from '../../src/engine/matting/types.js';
 import { personFrame } from '../../test/support/rvm.js';
 import { startBusyLoad } from '../busy-load.js';
 
-const RUNS = Number(process.env.BENCH_ORT_RUNS ?? 5);
+const RUNS = Number(process.env.BENCH_ORT_RUNS ?? 9);
 const W = 1920;
 const H = 1080;
 
@@ -60,7 +60,10 @@ async function measure(sessions: readonly RvmSession[], condition: string): Prom
   const cpu = sessions.map(() => [] as number[]);
   for (const [k, s] of sessions.entries()) await s.run(frame, undefined, { sequence: sequences[k]! });
   for (let i = 0; i < RUNS; i++) {
-    for (const [k, s] of sessions.entries()) {
+    // Each round starts at another variant: the first of a round pays for what ran before it.
+    for (let j = 0; j < sessions.length; j++) {
+      const k = (i + j) % sessions.length;
+      const s = sessions[k]!;
       const c0 = process.cpuUsage();
       const t0 = performance.now();
       await s.run(frame, undefined, { sequence: sequences[k]! });

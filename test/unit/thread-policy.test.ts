@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { cpuThreads } from '../../src/engine/matting/providers.js';
-import { currentThreadBudget, inferenceThreads, NO_SIDE_WORK, withThreadBudget } from '../../src/engine/matting/thread-policy.js';
+import { currentThreadBudget, inferenceThreads, intraOpSpinning, NO_SIDE_WORK, withThreadBudget } from '../../src/engine/matting/thread-policy.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 
 const CLIP = { decode: true, encode: true, align: true } as const;
@@ -28,6 +28,17 @@ describe('inferenceThreads', () => {
     expect(inferenceThreads(NO_SIDE_WORK, 8, { CLEANPLATE_THREADS: '1' })).toBe(1);
     expect(inferenceThreads(NO_SIDE_WORK, 8, { CLEANPLATE_THREADS: '0' })).toBe(8);
     expect(inferenceThreads(NO_SIDE_WORK, 8, { CLEANPLATE_THREADS: 'many' })).toBe(8);
+  });
+});
+
+describe('intraOpSpinning', () => {
+  it('spins only when onnxruntime has every core, so cores left to the side work are not taken by waiting threads', () => {
+    expect(intraOpSpinning(8, 8)).toBe(true);
+    expect(intraOpSpinning(5, 8)).toBe(false);
+    expect(intraOpSpinning(2, 2)).toBe(true);
+    expect(intraOpSpinning(1, 2)).toBe(false);
+    expect(intraOpSpinning(inferenceThreads(CLIP, 8, quiet), 8)).toBe(false);
+    expect(intraOpSpinning(inferenceThreads(NO_SIDE_WORK, 8, quiet), 8)).toBe(true);
   });
 });
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { currentThreadBudget, threadOverride } from './thread-policy.js';
+import { currentThreadBudget, intraOpSpinning, threadOverride } from './thread-policy.js';
 import { createWorkerSession, type OrtSession } from './ort-transport.js';
 import { messageOf } from '../../shared/error-message.js';
 
@@ -98,10 +98,12 @@ export async function openOrtSession(model: Uint8Array | string, order: Provider
       fallbacks.push({ provider, reason: missing });
       continue;
     }
+    const threads = cpuThreads();
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: cpuThreads(),
+      intraOpNumThreads: threads,
+      extra: { session: { intra_op: { allow_spinning: intraOpSpinning(threads) ? '1' : '0' } } },
       interOpNumThreads: 1,
       executionMode: 'sequential',
       enableCpuMemArena: settings.memoryArena ?? true,

@@ -44,6 +44,17 @@ export function inferenceThreads(work: SideWork, cores: number = os.availablePar
 }
 
 /**
+ * Whether onnxruntime's idle intra-op threads spin (busy-wait for the next op) or sleep. Spinning
+ * only when onnxruntime has every core: with fewer, the cores left are meant for the side work
+ * (or, with CLEANPLATE_THREADS, for the user's other programs), and a spinning thread takes CPU
+ * time from them. Measured on 2 cores with 2 threads (docs/performance.md): spinning cost 1.4x
+ * the CPU per frame of sleeping, for no gain in wall time. With 1 thread there is no pool.
+ */
+export function intraOpSpinning(threads: number, cores: number = os.availableParallelism()): boolean {
+  return threads >= cores;
+}
+
+/**
  * The thread count sessions opened inside a call get. Models compile graphs lazily (per frame
  * size, inside run), deep in model code; the budget follows the call instead of being passed
  * through every model's constructor. The matting service keeps one session per model and thread

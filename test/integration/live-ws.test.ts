@@ -184,6 +184,8 @@ describe('WS /v1/live', () => {
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_model' });
     ws.send(JSON.stringify({ type: 'stats', sessionId: 999 }));
     expect(await next()).toMatchObject({ type: 'error', code: 'unknown_session' });
+    ws.send(JSON.stringify({ type: 'close', sessionId: 'first' }));
+    expect(await next()).toMatchObject({ type: 'error', code: 'bad_message', message: expect.stringContaining('"sessionId" must be the id of a live session') });
 
     ws.send(JSON.stringify({ type: 'open', backgroundId, width: W, height: H }));
     const opened = await next();

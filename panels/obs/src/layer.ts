@@ -2,7 +2,8 @@
 // session's mattes (straight-alpha RGBA from WS /v1/live "watch") on a transparent canvas.
 // URL: http://127.0.0.1:7470/obs/layer.html?session=<id>#watch=<the session's watchKey> (see
 // fragment.ts): a credential that lets this page watch that one session and nothing else.
-import { LIVE_PATH, LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX, type LiveServerMessage } from '../../../src/shared/api.js';
+import { LIVE_PATH, LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX, LiveServerMessageSchema, type LiveServerMessage } from '../../../src/shared/api.js';
+import { checkAnswer } from '../../../src/shared/engine-client.js';
 import { decodeLiveFrame, type LiveFrame } from '../../../src/shared/live-frame.js';
 import { fragmentParam } from './fragment.js';
 
@@ -34,7 +35,13 @@ function connect(): void {
   ws.onopen = () => ws.send(JSON.stringify({ type: 'watch', sessionId }));
   ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
     if (typeof ev.data === 'string') {
-      const msg = JSON.parse(ev.data) as LiveServerMessage;
+      let msg: LiveServerMessage;
+      try {
+        msg = checkAnswer(LiveServerMessageSchema, JSON.parse(ev.data), 'a live message');
+      } catch (err) {
+        console.error(`CleanPlate: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
       if (msg.type === 'closed') ctx.clearRect(0, 0, canvas.width, canvas.height);
       if (msg.type === 'error') console.error(`CleanPlate: ${msg.code}: ${msg.message}`);
       document.body.dataset.state = msg.type;

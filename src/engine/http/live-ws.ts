@@ -11,7 +11,17 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { LIVE_MAX_SIDE, LIVE_PATH, LIVE_PROTOCOL, LIVE_TOKEN_PROTOCOL_PREFIX, LIVE_WATCH_PROTOCOL_PREFIX, type LiveOpenRequest, type LiveServerMessage } from '../../shared/api.js';
+import {
+  checkWire,
+  LIVE_MAX_SIDE,
+  LIVE_PATH,
+  LIVE_PROTOCOL,
+  LIVE_TOKEN_PROTOCOL_PREFIX,
+  LIVE_WATCH_PROTOCOL_PREFIX,
+  LiveSessionMessageSchema,
+  type LiveOpenRequest,
+  type LiveServerMessage,
+} from '../../shared/api.js';
 import { decodeLiveFrame, encodeLiveFrame, LIVE_FRAME_HEADER_BYTES } from '../../shared/live-frame.js';
 import { LiveError, type LiveSession } from '../live/session.js';
 import { ToolNotFoundError } from '../media/ffmpeg-locate.js';
@@ -136,6 +146,10 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions, watchOnly?
     }
     if (watchOnly !== undefined && !(msg.type === 'watch' && msg.sessionId === watchOnly)) {
       throw new LiveError('watch_only', `this connection holds a watch key: it may only watch session ${watchOnly}`);
+    }
+    if (msg.type === 'stats' || msg.type === 'close' || msg.type === 'watch') {
+      const checked = checkWire(LiveSessionMessageSchema, msg);
+      if (!checked.ok) throw new LiveError('bad_message', checked.error.message);
     }
     switch (msg.type) {
       case 'open': {

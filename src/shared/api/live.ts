@@ -66,12 +66,21 @@ export const LiveOpenSchema = v.pipe(
 );
 export type LiveOpenRequest = v.InferOutput<typeof LiveOpenSchema>;
 
-export type LiveClientMessage =
-  | LiveOpenRequest
-  | { readonly type: 'stats'; readonly sessionId: number }
-  | { readonly type: 'close'; readonly sessionId: number }
-  /** Receive the session's mattes as binary rgba frames (with the token: any session; with a watch key: its session). */
-  | { readonly type: 'watch'; readonly sessionId: number };
+const sessionIdMessage = '"sessionId" must be the id of a live session (an integer)';
+const sessionMessage = <T extends string>(type: T) => v.object({ type: v.literal(type), sessionId: v.pipe(v.number(sessionIdMessage), v.integer(sessionIdMessage)) });
+
+/** The messages about one open session: its stats, close it, or watch it. */
+export const LiveSessionMessageSchema = v.pipe(
+  v.variant('type', [
+    sessionMessage('stats'),
+    sessionMessage('close'),
+    /** Receive the session's mattes as binary rgba frames (with the token: any session; with a watch key: its session). */
+    sessionMessage('watch'),
+  ]),
+  v.readonly(),
+);
+
+export type LiveClientMessage = LiveOpenRequest | v.InferOutput<typeof LiveSessionMessageSchema>;
 
 // ---- engine -> client ---------------------------------------------------------------------
 

@@ -22,10 +22,15 @@ import { runTool } from '../../src/engine/media/process.js';
 import { planClipJob, runClipJob } from '../../src/engine/services/clip-job.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { makeAlignPair } from '../../src/eval/align-pairs.js';
+import { startBusyLoad } from '../busy-load.js';
+import { stageWaits } from '../stage-waits.js';
 
 const PAIRS_DIR = process.env.CLEANPLATE_CAPTURE_PAIRS ?? path.resolve('..', 'shared', 'data', 'capture-pairs');
 const RUNS = 7;
 const ROUNDS = Number(process.env.BENCH_ALIGN_ROUNDS ?? 5);
+/** BENCH_ALIGN_LOAD=found|busy runs one of the hand-held conditions (default both). */
+const HAND_HELD_CONDITIONS = (process.env.BENCH_ALIGN_LOAD ?? 'found,busy').split(',') as ('found' | 'busy')[];
+const BUSY_LOOPS = 2;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const ms = (v: number): string => v.toFixed(1).padStart(7);
@@ -214,17 +219,34 @@ async function clipAutoVsOff(): Promise<void> {
     const handPlan = (align: 'auto' | 'off') =>
       planClipJob({ tools, registry }, { mediaPath: handClip, background: { imagePath: handPlate }, outputs: ['matte'], outputDir: path.join(dir, `hand-${align}`), align });
     const hand = { off: await handPlan('off'), auto: await handPlan('auto') };
-    const handFps: Record<'off' | 'auto', number[]> = { off: [], auto: [] };
+    const handFrames = hand.off.span.count;
+    console.log(`\nhand-held clip (1080p, camera wandering +-20 px, ${handFrames} frames, model ${hand.off.modelId}), 2 interleaved runs each; alignment runs in the align worker beside the model's:`);
+    console.log('| condition | align off fps | align auto fps | auto / off (mean) | load after |\n|---|---|---|---|---|');
     let handReport = '';
-    for (const mode of ['off', 'auto', 'auto', 'off'] as const) {
-      const t0 = performance.now();
-      const result = await runClipJob(tools, matting, hand[mode]);
-      handFps[mode].push((hand[mode].span.count * 1000) / (performance.now() - t0));
-      if (mode === 'auto') handReport = JSON.stringify(result.align);
+    let stages = '';
+    for (const condition of HAND_HELD_CONDITIONS) {
+      const busy = condition === 'busy' ? startBusyLoad(BUSY_LOOPS) : undefined;
+      try {
+        const handFps: Record<'off' | 'auto', number[]> = { off: [], auto: [] };
+        for (const mode of ['off', 'auto', 'auto', 'off'] as const) {
+          const t0 = performance.now();
+          const result = await runClipJob(tools, matting, hand[mode]);
+          handFps[mode].push((handFrames * 1000) / (performance.now() - t0));
+          if (mode === 'auto') {
+            handReport = JSON.stringify(result.align);
+            stages = stageWaits(result.times, handFrames);
+          }
+        }
+        const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+        const label = condition === 'busy' ? `${BUSY_LOOPS} busy loops` : 'as found';
+        console.log(
+          `| ${label} | ${handFps.off.map((v) => v.toFixed(2)).join(', ')} | ${handFps.auto.map((v) => v.toFixed(2)).join(', ')} | ${(mean(handFps.auto) / mean(handFps.off)).toFixed(2)} (goal >= 0.8) | ${os.loadavg()[0]!.toFixed(1)} |`,
+        );
+        console.log(`  last auto run's stages: ${stages}`);
+      } finally {
+        await busy?.stop();
+      }
     }
-    console.log(
-      `\nhand-held clip (1080p, camera wandering +-20 px, ${hand.off.span.count} frames), 2 interleaved runs each: align off ${handFps.off.map((v) => v.toFixed(2)).join(', ')} fps; auto ${handFps.auto.map((v) => v.toFixed(2)).join(', ')} fps`,
-    );
     console.log(`auto's report: ${handReport}`);
   } finally {
     await matting.dispose();

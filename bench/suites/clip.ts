@@ -19,6 +19,7 @@ import { clipSideWork, planClipJob, runClipJob } from '../../src/engine/services
 import type { StageTimes } from '../../src/engine/pipeline/bounded.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { startBusyLoad } from '../busy-load.js';
+import { stageWaits } from '../stage-waits.js';
 
 const W = 1920;
 const H = 1080;
@@ -207,6 +208,7 @@ export default async function clipBench(): Promise<void> {
         `model stage in the job: running ${pct(e2e.busy.transform)}, starved ${pct(e2e.busy.transformStarved)}, blocked by the encoder ${pct(e2e.busy.transformBlocked)}; ` +
           `${(e2e.busy.transform / span.count).toFixed(0)} ms/frame vs ${(asJob.ms / asJob.frames).toFixed(0)} alone`,
       );
+      console.log(`stages (policy job): ${stageWaits(e2e.busy, span.count)}`);
     };
     try {
       console.log(

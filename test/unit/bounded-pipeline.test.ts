@@ -120,6 +120,9 @@ describe('bounded pipeline', () => {
     expect(overlapped).toBeGreaterThanOrEqual(6); // prepare of N+1 ran during transform of N
     expect(times.prepare).toBeGreaterThan(0);
     expect(times.prepareBlocked).toBeGreaterThan(0); // the slower transform held prepare back
+    // The instant sink waited for the slow transform most of the run; prepare hardly for the source.
+    expect(times.sinkStarved).toBeGreaterThan(times.sink + 12 * 3);
+    expect(times.prepareStarved).toBeLessThan(times.sinkStarved);
   });
 
   it('a failing prepare stage rejects the pipeline with its error', async () => {

@@ -144,7 +144,7 @@ export class FarmCoordinator {
       const encodedAfterJoin: ClipOutputKind[] = plan.outputs.filter((k) => k === 'composite');
       return {
         outputs: published,
-        times: { source: 0, transform: 0, sink: 0, prepare: 0, prepareBlocked: 0, transformStarved: 0, transformBlocked: 0 },
+        times: { source: 0, transform: 0, sink: 0, prepare: 0, prepareStarved: 0, prepareBlocked: 0, transformStarved: 0, transformBlocked: 0, sinkStarved: 0 },
         farm: {
           modelId: plan.modelId,
           modelSha256: sha,

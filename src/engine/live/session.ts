@@ -5,7 +5,7 @@
 // decoding happens after the first slot, so frames dropped there cost nothing. Every hop's time
 // is kept (stats().hops).
 import type { AlignMode, LiveAckStatus, LiveErrorCode, LiveSessionInfo, LiveStats } from '../../shared/api.js';
-import { PlateAligner } from '../align/aligner.js';
+import { createAligner, type Aligner } from '../align/remote-aligner.js';
 import type { LiveFrame } from '../../shared/live-frame.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { SideWork } from '../matting/thread-policy.js';
@@ -194,14 +194,18 @@ export class LiveSession {
   }
 
   /** The plate with the frame's channel count (models match them); converted once per session. */
-  private aligner: PlateAligner | undefined;
+  private aligner: Aligner | undefined;
 
   /** The plate for this frame, aligned to it when the session aligns (a hand-held webcam, auto-exposure). */
   private alignedPlate(frame: Frame): Promise<Frame | undefined> | Frame | undefined {
     if (!this.background) return undefined;
     const plate = this.plateFor(this.background, frame.channels);
     if (!this.align) return plate;
-    if (this.aligner?.plate !== plate) this.aligner = new PlateAligner(plate, { mode: this.align, video: true });
+    if (this.aligner?.plate !== plate) {
+      this.aligner?.close();
+      // In the align worker: the model of the previous frame runs meanwhile.
+      this.aligner = createAligner(plate, { mode: this.align, video: true });
+    }
     return this.aligner.plateFor(frame);
   }
 
@@ -272,6 +276,7 @@ export class LiveSession {
     this.slot.close();
     this.prepared.close();
     await this.loopDone;
+    this.aligner?.close();
     await this.stream.close();
   }
 }

@@ -1,9 +1,8 @@
 // A bounded async pipeline: source -> [prepare] -> transform -> sink, each stage running
 // concurrently with at most `capacity` items waiting between two stages. The optional prepare
-// stage (plate alignment in clip jobs) takes frame N+1 while transform (the model) has frame N;
-// the two only run in parallel when neither holds the JS thread: onnxruntime-node's run() is
-// synchronous on it today (dist/backend.js), so real overlap needs inference in a worker thread.
-// A fast producer waits for the slow
+// stage (plate alignment in clip jobs) takes frame N+1 while transform (the model) has frame N:
+// both run in worker threads (align/remote-aligner.ts, matting/ort-transport.ts), so they
+// overlap each other and the ffmpeg decode and encode. A fast producer waits for the slow
 // stage (backpressure) instead of filling memory; a failure anywhere aborts the rest, ends the
 // source (its `finally` kills child processes) and rejects with the first error.
 
@@ -17,12 +16,16 @@ export interface StageTimes {
   sink: number;
   /** Inside `prepare` (0 without one). */
   prepare: number;
+  /** The prepare stage waiting for the source's next item: decode is slower than alignment. */
+  prepareStarved: number;
   /** The prepare stage waiting for room before the transform: the transform is the bottleneck. */
   prepareBlocked: number;
   /** The transform stage waiting for input: the source is the bottleneck. */
   transformStarved: number;
   /** The transform stage waiting for room downstream: the sink is the bottleneck. */
   transformBlocked: number;
+  /** The sink waiting for the transform's next item: the model (or what feeds it) is the bottleneck. */
+  sinkStarved: number;
 }
 
 export interface PipelineOptions<A, B, P = A> {
@@ -94,7 +97,7 @@ export async function runPipeline<A, B, P = A>(options: PipelineOptions<A, B, P>
   // Without a prepare stage the transform reads the decoded queue directly (P = A).
   const prepared = options.prepare ? new BoundedQueue<P>(capacity) : (decoded as unknown as BoundedQueue<P>);
   const transformed = new BoundedQueue<B>(capacity);
-  const times: StageTimes = { source: 0, transform: 0, sink: 0, prepare: 0, prepareBlocked: 0, transformStarved: 0, transformBlocked: 0 };
+  const times: StageTimes = { source: 0, transform: 0, sink: 0, prepare: 0, prepareStarved: 0, prepareBlocked: 0, transformStarved: 0, transformBlocked: 0, sinkStarved: 0 };
   let firstError: { error: unknown } | undefined;
   const inner = new AbortController();
   const fail = (error: unknown): void => {
@@ -136,7 +139,9 @@ export async function runPipeline<A, B, P = A>(options: PipelineOptions<A, B, P>
   const prepare = async (work: (item: A, index: number, signal: AbortSignal) => Promise<P>): Promise<void> => {
     try {
       for (let i = 0; ; i++) {
+        const waited = performance.now();
         const item = await decoded.shift();
+        times.prepareStarved += performance.now() - waited;
         if (!item) break;
         const t0 = performance.now();
         const out = await work(item.value, i, inner.signal);
@@ -174,7 +179,9 @@ export async function runPipeline<A, B, P = A>(options: PipelineOptions<A, B, P>
   const consume = async (): Promise<void> => {
     try {
       for (let i = 0; ; i++) {
+        const waited = performance.now();
         const item = await transformed.shift();
+        times.sinkStarved += performance.now() - waited;
         if (!item) break;
         const t0 = performance.now();
         await options.sink(item.value, i, inner.signal);

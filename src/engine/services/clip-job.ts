@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AlignMode, AlignReport, ClipOutputKind, CompositeOver, FarmProgress, FarmReport, JobMedia, JobRequest } from '../../shared/api.js';
 import { DEFAULT_ALIGN_MODE, DEFAULT_CLIP_OUTPUTS } from '../../shared/api.js';
-import { PlateAligner } from '../align/aligner.js';
+import { createAligner } from '../align/remote-aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { SideWork } from '../matting/thread-policy.js';
 import type { ModelRegistry } from '../matting/registry.js';
@@ -188,16 +188,16 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
   // The job's frames in decode order: recurrent models (rvm) carry state from one to the next.
   const sequence = new FrameSequence();
   // Per frame, smoothed over time; a static camera gets the same plate object every frame.
-  const aligner = plan.plate ? new PlateAligner(plan.plate, { mode: plan.align, video: true }) : undefined;
+  const aligner = plan.plate ? createAligner(plan.plate, { mode: plan.align, video: true }) : undefined;
   const work = clipSideWork(plan);
   try {
     const times = await runPipeline({
       capacity: 2,
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       source: (signal) => decodeFrames(tools, info, { first: span.first - warm, count: span.count + warm }, { signal }),
-      // Alignment of frame N+1 is its own stage, ready to overlap the model's run on frame N once
-      // inference leaves the JS thread (see pipeline/bounded.ts); frames stay in decode order, so
-      // the aligner's tracking holds.
+      // Alignment of frame N+1 is its own stage (in the align worker) and overlaps the model's run
+      // on frame N (in the inference worker); frames stay in decode order, so the aligner's
+      // tracking holds.
       prepare: async (frame) => ({ frame, plate: aligner ? await aligner.plateFor(frame) : undefined }),
       transform: async ({ frame, plate }) => {
         const { result } = await matting.run(plan.modelId, frame, plate, { foreground: fg, sequence }, work);
@@ -214,5 +214,7 @@ export async function runClipJob(tools: MediaTools, matting: Pick<MattingService
   } catch (err) {
     await encoder.abort();
     throw err;
+  } finally {
+    aligner?.close();
   }
 }

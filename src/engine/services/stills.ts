@@ -1,7 +1,7 @@
 // Matting one still image into the requested PNG outputs: shared by POST /v1/matte and the
 // `cleanplate matte` CLI so both check input and encode results the same way.
 import { DEFAULT_ALIGN_MODE, MATTE_OUTPUTS, type AlignMode, type AlignReport, type MatteOutput } from '../../shared/api.js';
-import { PlateAligner } from '../align/aligner.js';
+import { createAligner } from '../align/remote-aligner.js';
 import { MattingInputError } from '../matting/errors.js';
 import type { Frame } from '../frame.js';
 import { encodeCompositeOverPng, encodeCompositePng, encodePng } from '../media/image.js';
@@ -50,8 +50,14 @@ export async function matteStill(matting: MattingService, req: StillRequest): Pr
   if (plate && (plate.width !== req.image.width || plate.height !== req.image.height)) {
     throw new MattingInputError('plate_size_mismatch', `the plate (background) is ${plate.width}x${plate.height} but the image is ${req.image.width}x${req.image.height}: they must be the same size`);
   }
-  const aligner = plate ? new PlateAligner(plate, { mode: req.align ?? DEFAULT_ALIGN_MODE }) : undefined;
-  const alignedPlate = aligner ? await aligner.plateFor(req.image) : undefined;
+  // In the align worker: a large still's warp would hold the engine's thread for seconds.
+  const aligner = plate ? createAligner(plate, { mode: req.align ?? DEFAULT_ALIGN_MODE }) : undefined;
+  let alignedPlate: Frame | undefined;
+  try {
+    alignedPlate = aligner ? await aligner.plateFor(req.image) : undefined;
+  } finally {
+    aligner?.close();
+  }
   const wantForeground = req.outputs.includes('foreground') || req.outputs.includes('composite');
   const { result, modelId, provider, ms } = await matting.run(session.modelId, req.image, alignedPlate, { foreground: wantForeground });
   const png: Partial<Record<MatteOutput, Buffer>> = {};

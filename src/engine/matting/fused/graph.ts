@@ -1,7 +1,7 @@
 // The `fused` model's fusion graph: the plate model's alpha (plate evidence, full resolution) and
 // RVM's alpha (a learned person prior) combined per pixel by what the plate can tell there.
 //
-//   alpha = alphaPlate + trust * max(0, alphaRvm - alphaPlate)
+//   alpha = alphaPlate + trust * floor(alphaRvm) * max(0, alphaRvm - alphaPlate)
 //
 // - alpha >= alphaPlate everywhere: where the plate clearly disagrees with the frame the subject is
 //   there, person or not (the plate model's own interior, edges, shadows and semi-transparency).
@@ -34,6 +34,8 @@ export interface FusionSettings {
   readonly flatRatio: readonly [number, number];
   /** ...where RVM's alpha is soft (below the first; RVM's solid interior from the second stays). */
   readonly solidPrior: readonly [number, number];
+  /** RVM's alpha adds nothing below the first and in full from the second (0..1). */
+  readonly priorFloor: readonly [number, number];
   /** Below this fused alpha the foreground colour is capped (it does not show). */
   readonly minAlphaForeground: number;
 }
@@ -47,6 +49,7 @@ export const defaultFusionSettings: FusionSettings = {
   flatContrast: [0.06, 0.12],
   flatRatio: [4, 8],
   solidPrior: [0.8, 0.95],
+  priorFloor: [0.3, 0.6],
   minAlphaForeground: 0.1,
 };
 
@@ -164,7 +167,11 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   if (ph !== H || pw !== W) aR = g.op('Resize', [aR, '', '', i64(1, 1, H, W)], { mode: 'linear' });
   aR = g.op('Reshape', [aR, i64(H, W)]);
   const aP = g.op('Cast', [alphaPlate], { to: 1 });
-  const gain = g.op('Relu', [sub(aR, aP)]); // max(0, rvm - plate)
+  // What RVM adds, max(0, rvm - plate), counts in full only where RVM itself is fairly sure: its
+  // faint values (a haze over thin strands, its low-resolution halo) only add error where the
+  // plate already had its say.
+  const [p0, p1] = s.priorFloor;
+  const gain = mul(g.op('Relu', [sub(aR, aP)]), g.op('Clip', [mul(sub(aR, f(255 * p0)), f(1 / (255 * (p1 - p0)))), f(0), f(1)]));
   const [s0, s1] = s.solidPrior;
   const softRvm = g.op('Clip', [add(mul(aR, f(-1 / (255 * (s1 - s0)))), f(s1 / (s1 - s0))), f(0), f(1)]);
   const trust = sub(up(U), mul(up(V), softRvm));

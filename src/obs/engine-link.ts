@@ -31,7 +31,11 @@ export class EngineLink {
   private closing = false;
   endpoint: EngineEndpoint;
   state: EngineState = 'idle';
-  /** Date.now() when the connection dropped, until the sessions are back. */
+  /**
+   * Date.now() since when the engine has not answered (undefined while it does). Cleared as soon as
+   * a reconnect gets an answer, not once the sessions are back: reopening them on a loaded machine
+   * can take seconds, and `obs run --engine-wait` must not give up on an engine that is back.
+   */
   lostAt: number | undefined;
 
   constructor(private readonly options: EngineLinkOptions) {
@@ -76,6 +80,7 @@ export class EngineLink {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.reconnect().catch((err: unknown) => {
+        this.lostAt ??= Date.now();
         this.options.onStillAway(messageOf(err));
         this.schedule(Math.min(delay * 2, this.options.reconnectMs().max));
       });
@@ -85,10 +90,10 @@ export class EngineLink {
   private async reconnect(): Promise<void> {
     this.endpoint = (await this.options.resolveEngine?.().catch(() => undefined)) ?? this.endpoint;
     const live = await this.connection();
+    this.lostAt = undefined;
     await this.options.onBack(live);
     if (!live.open) throw new EngineError('engine_unreachable', 'the engine went away again');
     this.state = 'connected';
-    this.lostAt = undefined;
   }
 
   close(): void {

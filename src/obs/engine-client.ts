@@ -6,7 +6,6 @@ import {
   LIVE_PROTOCOL,
   LIVE_TOKEN_PROTOCOL_PREFIX,
   LiveServerMessageSchema,
-  type LiveErrorCode,
   type LiveFrameFormat,
   type LiveOpenRequest,
   type LiveClientMessage,
@@ -37,12 +36,8 @@ interface Pending<T> {
   reject(err: Error): void;
 }
 
-export interface FrameErrorInfo {
-  readonly sessionId?: number;
-  readonly seq?: number;
-  readonly code: LiveErrorCode;
-  readonly message: string;
-}
+/** A live `error` message about a frame or a session (the session goes on). */
+export type FrameErrorInfo = Pick<Extract<LiveServerMessage, { type: 'error' }>, 'sessionId' | 'seq' | 'code' | 'message'>;
 
 export type FrameAck = Omit<Extract<LiveServerMessage, { type: 'ack' }>, 'type'>;
 

@@ -7,12 +7,11 @@
 // then the payload: width*height*4 bytes for rgba, *3 for rgb, the encoded file for jpeg/png.
 // captureMs (ms from the timestamp to the frame being sent; 0 = not given) was a reserved 0 before:
 // old clients send 0 and old engines never read it, so the version stays 1.
-import type { LiveFrameFormat } from './api.js';
+import { LIVE_FRAME_FORMATS, type LiveFrameFormat } from './api.js';
 
 export const LIVE_FRAME_HEADER_BYTES = 32;
 const MAGIC = [0x43, 0x50, 0x4c, 0x46]; // "CPLF"
 const VERSION = 1;
-const FORMATS: readonly LiveFrameFormat[] = ['rgba', 'jpeg', 'png', 'rgb'];
 const RAW_CHANNELS: Partial<Record<LiveFrameFormat, number>> = { rgba: 4, rgb: 3 };
 
 export interface LiveFrameHeader {
@@ -36,7 +35,7 @@ export function encodeLiveFrame(header: LiveFrameHeader, payload: Uint8Array): U
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
   view.setUint8(4, VERSION);
-  view.setUint8(5, FORMATS.indexOf(header.format));
+  view.setUint8(5, LIVE_FRAME_FORMATS.indexOf(header.format));
   if (header.captureMs !== undefined) view.setUint16(6, Math.min(65535, Math.max(1, Math.round(header.captureMs))), true);
   view.setUint32(8, header.sessionId, true);
   view.setUint32(12, header.seq >>> 0, true);
@@ -56,7 +55,7 @@ export function decodeLiveFrame(bytes: Uint8Array): LiveFrame | string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint8(4);
   if (version !== VERSION) return `frame header version ${version} is not supported (expected ${VERSION})`;
-  const format = FORMATS[view.getUint8(5)];
+  const format = LIVE_FRAME_FORMATS[view.getUint8(5)];
   if (!format) return `frame format code ${view.getUint8(5)} is unknown (0 rgba, 1 jpeg, 2 png, 3 rgb)`;
   const timestamp = view.getFloat64(16, true);
   if (!Number.isFinite(timestamp)) return 'frame timestamp is not a finite number';

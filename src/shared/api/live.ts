@@ -24,7 +24,9 @@ export const LIVE_TOKEN_PROTOCOL_PREFIX = 'cleanplate-token.';
 export const LIVE_WATCH_PROTOCOL_PREFIX = 'cleanplate-watch.';
 
 /** rgb / rgba: raw 8-bit pixels, top row first (no decode: what OBS's ppm screenshots carry). */
-export type LiveFrameFormat = 'rgba' | 'jpeg' | 'png' | 'rgb';
+/** A binary frame's payload formats; the index is the format byte of the frame header (live-frame.ts). */
+export const LIVE_FRAME_FORMATS = ['rgba', 'jpeg', 'png', 'rgb'] as const;
+export type LiveFrameFormat = (typeof LIVE_FRAME_FORMATS)[number];
 
 /** Frame sides a live session (and the speed route) takes, and its stream rate when `fps` is not given. */
 export const LIVE_MIN_SIDE = 16;

@@ -3,23 +3,17 @@
 // lossless FFV1 clip -> PNG sequence) and a live session (WS /v1/live -> NUT stream read by
 // ffmpeg). The models folder holds the contract fixture under the official file names, so the
 // expected output is known to within 1/255 at every pixel.
-import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import type { Health, JobRecord, MatteResponse, ModelList } from '../../src/shared/api.js';
-import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
+import type { Health, MatteResponse, ModelList } from '../../src/shared/api.js';
 import type { Frame } from '../../src/engine/frame.js';
-import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
-import { uploadBackground } from '../../src/shared/engine-client.js';
-import { expectedMatte, maxDiff } from '../support/bgmv2-fixture.js';
+import { expectedMatte } from '../support/bgmv2-fixture.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, tempDir } from '../support/bgmv2-models.js';
 import { makeClip, makeFrame } from '../support/clips.js';
 import { errorOf, form, startTestEngine, type TestEngine } from '../support/engine.js';
-import { decodeRaw, texturedPlate, toPng, withSquare } from '../support/images.js';
+import { liveFirstMatte, runPngJob } from '../support/engine-paths.js';
+import { decodeRaw, maxDiff, texturedPlate, toPng, withSquare } from '../support/images.js';
 
 const W = 192;
 const H = 108;
@@ -107,54 +101,19 @@ describe('bgmv2 through the engine', () => {
   it('clip job: POST /v1/jobs with model "bgmv2" renders every frame as the export would, to within 1/255', async () => {
     const clip = await makeClip(dir, 'lossless', { width: W, height: H, frames: 6, codec: 'ffv1', container: 'mkv' });
     const outputDir = path.join(dir, 'out');
-    const created = await t.api('/v1/jobs', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mediaPath: clip.path, background: { imagePath: clip.platePath }, model: 'bgmv2', outputs: ['png'], outputDir }),
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
-    const { id } = (await created.json()) as JobRecord;
-    let job: JobRecord | undefined;
-    await expect
-      .poll(
-        async () => {
-          job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
-          return job.state;
-        },
-        { timeout: 60_000, interval: 100 },
-      )
-      .toBe('done');
-    expect(job!.model).toBe('bgmv2');
-    const folder = job!.outputs.find((o) => o.kind === 'png')!.path;
-    const names = (await readdir(folder)).filter((n) => n.endsWith('.png')).sort();
-    expect(names).toHaveLength(6);
-    for (const [i, name] of names.entries()) {
+    const { job, frames: pngs } = await runPngJob(t, { mediaPath: clip.path, background: { imagePath: clip.platePath }, model: 'bgmv2', outputDir });
+    expect(job.model).toBe('bgmv2');
+    expect(pngs).toHaveLength(6);
+    for (const [i, png] of pngs.entries()) {
       const src: Frame = { data: makeFrame(clip.plate, i), width: W, height: H, channels: 3 };
-      const got = await sharp(path.join(folder, name)).ensureAlpha().raw().toBuffer();
-      expect(maxDiff(got, expectedMatte(src, clip.plate).foreground), name).toBeLessThanOrEqual(1);
+      const got = await sharp(png).ensureAlpha().raw().toBuffer();
+      expect(maxDiff(got, expectedMatte(src, clip.plate).foreground), png).toBeLessThanOrEqual(1);
     }
   });
 
   it('live session: WS /v1/live with model "bgmv2" serves the export\'s RGBA to within 1/255', async () => {
-    const backgroundId = (await uploadBackground({ url: t.url, token: t.token }, await toPng(plate))).id;
-    const live = await LiveConnection.connect({ url: t.url, token: t.token }, (url, protocols) => new WebSocket(url, protocols) as unknown as WebSocketLike);
-    try {
-      const info = await live.openSession({ model: 'bgmv2', backgroundId, width: W, height: H, fps: 30 });
-      expect(info).toMatchObject({ model: 'bgmv2', provider: 'cpu' });
-      const rgba = new Uint8Array(W * H * 4);
-      for (let i = 0; i < W * H; i++) rgba.set([...frame.data.subarray(i * 3, i * 3 + 3), 255], i * 4);
-      live.sendFrame(info.sessionId, 1, Date.now(), 'rgba', W, H, rgba);
-      await expect.poll(async () => (await live.stats(info.sessionId)).matted, { timeout: 30_000 }).toBe(1);
-      const { ffmpeg } = await mediaTools();
-      const { stdout } = await promisify(execFile)(
-        ffmpeg.path,
-        ['-hide_banner', '-loglevel', 'error', '-f', 'nut', '-i', info.streamUrl, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
-        { encoding: 'buffer', maxBuffer: 16 << 20, timeout: 30_000 },
-      );
-      expect(maxDiff(stdout, expectedMatte(frame, plate).foreground)).toBeLessThanOrEqual(1);
-      await live.closeSession(info.sessionId);
-    } finally {
-      live.disconnect();
-    }
+    const { info, rgba } = await liveFirstMatte(t, { model: 'bgmv2' }, frame, plate);
+    expect(info).toMatchObject({ model: 'bgmv2', provider: 'cpu' });
+    expect(maxDiff(rgba, expectedMatte(frame, plate).foreground)).toBeLessThanOrEqual(1);
   });
 });

@@ -2,22 +2,18 @@
 // frames carry the recurrent state from one to the next (/v1/jobs, lossless clip -> PNG), and a
 // live session (WS /v1/live -> NUT); a models folder without rvm.onnx answers 409 with the command
 // to run; `npm run models:rvm`'s command line builds and registers the model.
-import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import type { JobRecord, MatteResponse, ModelList } from '../../src/shared/api.js';
+import type { MatteResponse, ModelList } from '../../src/shared/api.js';
 import { runRvmCommand } from '../../src/cli/models-rvm.js';
-import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { FrameSequence, type MattingSession } from '../../src/engine/matting/types.js';
-import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { makeModelsDir, removeTempDirs, tempDir } from '../support/bgmv2-models.js';
 import { errorOf, form, startTestEngine, type TestEngine } from '../support/engine.js';
-import { decodeRaw, toPng } from '../support/images.js';
+import { liveFirstMatte, runPngJob } from '../support/engine-paths.js';
+import { decodeRaw, maxDiff, toPng } from '../support/images.js';
 import { losslessClip, personFrame, RVM_CACHE_DIR, rvmModelsDir, rvmOnnx } from '../support/rvm.js';
 
 const W = 192;
@@ -27,13 +23,6 @@ const FRAMES = 5;
 let t: TestEngine;
 let dir: string;
 let direct: MattingSession;
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-};
 
 beforeAll(async () => {
   dir = await tempDir('cleanplate-rvm-engine-');
@@ -71,33 +60,15 @@ describe('rvm through the engine', () => {
     await losslessClip(clip, frames);
     const outputDir = path.join(dir, 'out');
     await mkdir(outputDir);
-    const created = await t.api('/v1/jobs', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mediaPath: clip, model: 'rvm', outputs: ['png'], outputDir }),
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
-    const { id } = (await created.json()) as JobRecord;
-    let job: JobRecord | undefined;
-    await expect
-      .poll(
-        async () => {
-          job = (await (await t.api(`/v1/jobs/${id}`)).json()) as JobRecord;
-          return job.state;
-        },
-        { timeout: 60_000, interval: 100 },
-      )
-      .toBe('done');
-    const folder = job!.outputs.find((o) => o.kind === 'png')!.path;
-    const names = (await readdir(folder)).filter((n) => n.endsWith('.png')).sort();
-    expect(names).toHaveLength(FRAMES);
+    const { frames: pngs } = await runPngJob(t, { mediaPath: clip, model: 'rvm', outputDir });
+    expect(pngs).toHaveLength(FRAMES);
     // The same frames through the session in one sequence: what the job must have produced.
     const sequence = new FrameSequence();
     let differsFromAlone = false;
-    for (const [i, name] of names.entries()) {
+    for (const [i, png] of pngs.entries()) {
       const want = await direct.run(frames[i]!, undefined, { sequence });
-      const got = await sharp(path.join(folder, name)).ensureAlpha().raw().toBuffer();
-      expect(maxDiff(got, want.foreground!.data), name).toBeLessThanOrEqual(1);
+      const got = await sharp(png).ensureAlpha().raw().toBuffer();
+      expect(maxDiff(got, want.foreground!.data), png).toBeLessThanOrEqual(1);
       if (i > 0 && maxDiff(got, (await direct.run(frames[i]!)).foreground!.data) > 1) differsFromAlone = true;
     }
     // Had the job matted each frame on its own, the outputs would differ from the sequence's.
@@ -109,26 +80,10 @@ describe('rvm through the engine', () => {
     // rvm needs no plate (needsPlate false in /v1/models): the open carries no backgroundId.
     const models = ((await (await t.api('/v1/models')).json()) as ModelList).models;
     expect(models.find((m) => m.id === 'rvm')).toMatchObject({ available: true, needsPlate: false });
-    const live = await LiveConnection.connect({ url: t.url, token: t.token }, (url, protocols) => new WebSocket(url, protocols) as unknown as WebSocketLike);
-    try {
-      const info = await live.openSession({ model: 'rvm', width: W, height: H, fps: 30 });
-      expect(info).toMatchObject({ model: 'rvm', provider: 'cpu' });
-      const rgba = new Uint8Array(W * H * 4);
-      for (let i = 0; i < W * H; i++) rgba.set([...frame.data.subarray(i * 3, i * 3 + 3), 255], i * 4);
-      live.sendFrame(info.sessionId, 1, Date.now(), 'rgba', W, H, rgba);
-      await expect.poll(async () => (await live.stats(info.sessionId)).matted, { timeout: 30_000 }).toBe(1);
-      const { ffmpeg } = await mediaTools();
-      const { stdout } = await promisify(execFile)(
-        ffmpeg.path,
-        ['-hide_banner', '-loglevel', 'error', '-f', 'nut', '-i', info.streamUrl, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
-        { encoding: 'buffer', maxBuffer: 16 << 20, timeout: 30_000 },
-      );
-      // The session's first frame starts from a fresh state: the still result of the same frame.
-      expect(maxDiff(stdout, (await direct.run(frame)).foreground!.data)).toBeLessThanOrEqual(1);
-      await live.closeSession(info.sessionId);
-    } finally {
-      live.disconnect();
-    }
+    const { info, rgba } = await liveFirstMatte(t, { model: 'rvm' }, frame);
+    expect(info).toMatchObject({ model: 'rvm', provider: 'cpu' });
+    // The session's first frame starts from a fresh state: the still result of the same frame.
+    expect(maxDiff(rgba, (await direct.run(frame)).foreground!.data)).toBeLessThanOrEqual(1);
   });
 
   it('without models/rvm.onnx: /v1/models says to run "npm run models:rvm" and a matte request is a 409 saying so', async () => {

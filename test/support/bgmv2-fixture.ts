@@ -150,11 +150,3 @@ export function expectedMatte(src: { data: Uint8Array; width: number; height: nu
   }
   return { alpha, foreground, error: { data: error, width: ew, height: eh } };
 }
-
-/** Largest absolute difference between two byte arrays of the same length. */
-export function maxDiff(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}

@@ -70,6 +70,14 @@ export async function decodeRaw(bytes: Uint8Array): Promise<{ data: Buffer; widt
   return { data, width: info.width, height: info.height, channels: info.channels };
 }
 
+/** Largest absolute difference between two pixel arrays of the same length. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
 /** Mean of channel `c` over a rectangle of an interleaved image. */
 export function meanIn(img: { data: Uint8Array; width: number; channels: number }, rect: { x: number; y: number; w: number; h: number }, c = 0): number {
   let sum = 0;

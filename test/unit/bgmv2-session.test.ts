@@ -9,9 +9,9 @@ import { MattingInputError } from '../../src/engine/matting/errors.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import type { MattingSession } from '../../src/engine/matting/types.js';
 import type { Frame } from '../../src/engine/frame.js';
-import { expectedMatte, expectedPixel, maxDiff } from '../support/bgmv2-fixture.js';
+import { expectedMatte, expectedPixel } from '../support/bgmv2-fixture.js';
 import { fixtureFor, HD_ID, K4_ID, makeModelsDir, removeTempDirs, snapshot } from '../support/bgmv2-models.js';
-import { texturedPlate, withSquare } from '../support/images.js';
+import { maxDiff, texturedPlate, withSquare } from '../support/images.js';
 
 function scene(width: number, height: number, channels: 3 | 4 = 3): { frame: Frame; plate: Frame } {
   const plate = texturedPlate(width, height, 7);

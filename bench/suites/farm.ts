@@ -9,37 +9,19 @@
 // BENCH_FARM_SECONDS (default 3), BENCH_FARM_WIDTH (default 1920). rvm part skipped without
 // models/rvm.onnx (npm run models:rvm).
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { JobRecord, JobRequest } from '../../src/shared/api.js';
-import { FarmCoordinator } from '../../src/engine/farm/coordinator.js';
-import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';
-import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import { JobService } from '../../src/engine/services/jobs.js';
-import { MattingService } from '../../src/engine/services/matting-service.js';
+import type { JobService } from '../../src/engine/services/jobs.js';
 import { makeClip, runCapture } from '../../test/support/clips.js';
-import { startWorker, type TestWorker } from '../../test/support/farm-workers.js';
-import { startRedis } from '../../test/support/redis.js';
+import { settle, startFarmRig } from '../../test/support/farm-rig.js';
 import { personFrame } from '../../test/support/rvm.js';
 
 const SECONDS = Number(process.env.BENCH_FARM_SECONDS ?? 3);
 const WIDTH = Number(process.env.BENCH_FARM_WIDTH ?? 1920);
 const HEIGHT = Math.round((WIDTH * 9) / 16 / 2) * 2;
 const RATE = 24;
-
-function settle(jobs: JobService, id: string): Promise<JobRecord> {
-  return new Promise((resolve) => {
-    const check = (): boolean => {
-      const r = jobs.get(id);
-      if (['queued', 'running'].includes(r.state)) return false;
-      resolve(r);
-      return true;
-    };
-    if (check()) return;
-    const off = jobs.subscribe(id, () => void (check() && off()));
-  });
-}
 
 async function run(jobs: JobService, request: JobRequest): Promise<{ job: JobRecord; ms: number }> {
   const t0 = performance.now();
@@ -78,29 +60,13 @@ const meanAbs = (a: Uint8Array, b: Uint8Array): number => {
 };
 
 export default async function farmBench(): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'cp-bench-farm-'));
-  const tools = await locateMediaTools();
-  const registry = await ModelRegistry.load();
-  const redis = await startRedis();
-  let workers: TestWorker[] = [];
-  const matting = new MattingService(registry);
-  const coordinators: FarmCoordinator[] = [];
-  const services: JobService[] = [];
-  const farmJobs = async (segmentFrames: number, warmUpFrames?: number): Promise<JobService> => {
-    const farm = new FarmCoordinator({ redisUrl: redis.url, registry, segmentFrames, ...(warmUpFrames !== undefined ? { warmUpFrames } : {}) });
-    const jobs = new JobService({ dataDir: path.join(dir, `data-${coordinators.length}`), tools: async () => tools, registry, matting, runClip: farm.runClip });
-    await jobs.init();
-    coordinators.push(farm);
-    services.push(jobs);
-    return jobs;
-  };
+  const rig = await startFarmRig({ prefix: 'cp-bench-farm-', workers: ['bench-w1', 'bench-w2'], workerEnv: { CLEANPLATE_THREADS: '1', CLEANPLATE_FARM_LOCK_MS: '30000' } });
+  const { dir, registry, workers, local } = rig;
+  let farms = 0;
+  const farmJobs = (segmentFrames: number, warmUpFrames?: number): Promise<JobService> => rig.farmJobs(String(farms++), { segmentFrames, ...(warmUpFrames !== undefined ? { warmUpFrames } : {}) });
   try {
-    workers = ['bench-w1', 'bench-w2'].map((n) => startWorker(redis.url, n, [], { CLEANPLATE_THREADS: '1', CLEANPLATE_FARM_LOCK_MS: '30000' }));
     const frames = Math.round(SECONDS * RATE);
     const clip = await makeClip(dir, 'clip', { width: WIDTH, height: HEIGHT, rate: String(RATE), frames });
-    const local = new JobService({ dataDir: path.join(dir, 'data-local'), tools: async () => tools, registry, matting });
-    await local.init();
-    services.push(local);
     await Promise.all(workers.map((w) => w.ready));
     const request = (out: string, n = frames): JobRequest => ({
       mediaPath: clip.path,
@@ -197,11 +163,6 @@ export default async function farmBench(): Promise<void> {
     }
     console.log(`  (alpha units 0..1, mean over pixels; load after: ${load()})`);
   } finally {
-    for (const s of services) await s.close();
-    for (const c of coordinators) await c.close();
-    await matting.dispose();
-    await Promise.all(workers.map((w) => w.kill('SIGTERM')));
-    await redis.stop();
-    await rm(dir, { recursive: true, force: true });
+    await rig.close();
   }
 }

@@ -6,24 +6,19 @@
 // (CLEANPLATE_FARM_TEST_WIDTH=1920) the identity test alone took 104 s with its local reference
 // at load average 21 on the shared 2-core machine, and it passed there too.
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobEvent, JobRecord, JobRequest } from '../../src/shared/api.js';
-import { FarmCoordinator } from '../../src/engine/farm/coordinator.js';
 import { parsePathMap } from '../../src/engine/farm/path-map.js';
 import { renderSegment } from '../../src/engine/farm/segment-render.js';
 import { defaultModelsDir } from '../../src/engine/matting/manifest.js';
-import { locateMediaTools, type MediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import { JobService } from '../../src/engine/services/jobs.js';
-import { MattingService } from '../../src/engine/services/matting-service.js';
+import type { JobService } from '../../src/engine/services/jobs.js';
 import { makeClip, runCapture, type GeneratedClip } from '../support/clips.js';
 import { startTestEngine } from '../support/engine.js';
-import { startWorker, type TestWorker } from '../support/farm-workers.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { settle, startFarmRig, type FarmRig } from '../support/farm-rig.js';
 
 const WIDTH = Number(process.env.CLEANPLATE_FARM_TEST_WIDTH ?? 640);
 const HEIGHT = Math.round((WIDTH * 9) / 16 / 2) * 2;
@@ -35,32 +30,11 @@ const TIMEOUT = 60_000 * SCALE;
 const LOCK_ENV = { CLEANPLATE_FARM_LOCK_MS: String(Math.round(3000 * SCALE)) };
 const SEGMENT_FRAMES = 9;
 
+let rig: FarmRig;
 let dir: string;
-let tools: MediaTools;
-let redis: TestRedis;
-let workers: TestWorker[] = [];
-let registry: ModelRegistry;
-let matting: MattingService;
-let local: JobService;
 let farmJobs: JobService;
-let farm: FarmCoordinator;
 let clip: GeneratedClip;
 let reference: Record<string, string[]>;
-
-function settle(jobs: JobService, id: string): Promise<JobRecord> {
-  return new Promise((resolve) => {
-    const check = (): boolean => {
-      const r = jobs.get(id);
-      if (['queued', 'running'].includes(r.state)) return false;
-      resolve(r);
-      return true;
-    };
-    if (check()) return;
-    const off = jobs.subscribe(id, () => {
-      if (check()) off();
-    });
-  });
-}
 
 /** Per-frame checksums of each output's decoded frames (ffmpeg framemd5; PNGs decoded by sharp). */
 async function checksums(job: JobRecord): Promise<Record<string, string[]>> {
@@ -115,32 +89,18 @@ function request(outputDir: string): JobRequest {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cp-farm-'));
-  tools = await locateMediaTools();
-  redis = await startRedis();
-  workers = ['w1', 'w2', 'w3'].map((n) => startWorker(redis.url, n, [], LOCK_ENV));
+  rig = await startFarmRig({ prefix: 'cp-farm-', workers: ['w1', 'w2', 'w3'], workerEnv: LOCK_ENV });
+  dir = rig.dir;
   clip = await makeClip(dir, 'clip', { width: WIDTH, height: HEIGHT, rate: '24', frames: FRAMES + 8 });
-  registry = await ModelRegistry.load();
-  matting = new MattingService(registry);
-  local = new JobService({ dataDir: path.join(dir, 'data-local'), tools: async () => tools, registry, matting });
-  await local.init();
-  farm = new FarmCoordinator({ redisUrl: redis.url, registry, segmentFrames: SEGMENT_FRAMES, pollMs: 100 });
-  farmJobs = new JobService({ dataDir: path.join(dir, 'data-farm'), tools: async () => tools, registry, matting, runClip: farm.runClip });
-  await farmJobs.init();
-  const done = await settle(local, (await local.create(request(path.join(dir, 'local')))).id);
+  farmJobs = await rig.farmJobs('farm', { segmentFrames: SEGMENT_FRAMES, pollMs: 100 });
+  const done = await settle(rig.local, (await rig.local.create(request(path.join(dir, 'local')))).id);
   expect(done.state).toBe('done');
   reference = await checksums(done);
-  await Promise.all(workers.map((w) => w.ready));
+  await Promise.all(rig.workers.map((w) => w.ready));
 }, 2 * TIMEOUT);
 
 afterAll(async () => {
-  await farmJobs?.close();
-  await local?.close();
-  await farm?.close();
-  await matting?.dispose();
-  await Promise.all(workers.map((w) => w.kill('SIGTERM')));
-  await redis?.stop();
-  await rm(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 describe('render farm (real redis-server, 3 worker processes)', () => {
@@ -172,9 +132,8 @@ describe('render farm (real redis-server, 3 worker processes)', () => {
   it('cancel stops every segment in flight and leaves no partial outputs', { timeout: TIMEOUT }, async () => {
     const outputDir = path.join(dir, 'farm3');
     // Two long segments, so both are still rendering when the cancel lands.
-    const long = new FarmCoordinator({ redisUrl: redis.url, registry, segmentFrames: FRAMES / 2, pollMs: 100 });
-    const jobs = new JobService({ dataDir: path.join(dir, 'data-cancel'), tools: async () => tools, registry, matting, runClip: long.runClip });
-    await jobs.init();
+    const jobs = await rig.farmJobs('cancel', { segmentFrames: FRAMES / 2, pollMs: 100 });
+    const { workers } = rig;
     const before = new Map(workers.map((w) => [w.name, w.log().length]));
     try {
       const job = await jobs.create(request(outputDir));
@@ -204,13 +163,11 @@ describe('render farm (real redis-server, 3 worker processes)', () => {
     } catch (err) {
       console.log(workers.map((w) => `--- ${w.name}\n${w.log().slice(before.get(w.name) ?? 0)}`).join('\n'));
       throw err;
-    } finally {
-      await jobs.close();
-      await long.close();
     }
   });
 
   it('over the HTTP API: SSE progress with per-worker detail and an ETA; Redis restarted mid-job, the job still finishes identical', { timeout: TIMEOUT }, async () => {
+    const { redis, workers } = rig;
     const t = await startTestEngine({ farm: { redisUrl: redis.url, segmentFrames: SEGMENT_FRAMES }, warmUp: false });
     try {
       const outputDir = path.join(dir, 'farm-http');
@@ -245,21 +202,14 @@ describe('render farm (real redis-server, 3 worker processes)', () => {
     manifest.models.find((m) => m.id === 'plate')!.settings = { revision: 'other' };
     await writeFile(path.join(models, 'manifest.json'), JSON.stringify(manifest));
     const other = await ModelRegistry.load(models);
-    const coordinator = new FarmCoordinator({ redisUrl: redis.url, registry: other, segmentFrames: SEGMENT_FRAMES, noWorkerMs: 1500, pollMs: 100 });
-    const jobs = new JobService({ dataDir: path.join(dir, 'data-other'), tools: async () => tools, registry: other, matting, runClip: coordinator.runClip });
-    await jobs.init();
-    try {
-      const outputDir = path.join(dir, 'farm-other');
-      const failed = await settle(jobs, (await jobs.create(request(outputDir))).id);
-      expect(failed.state).toBe('failed');
-      expect(failed.error?.code).toBe('no_farm_worker');
-      expect(failed.error?.message).toMatch(/no farm worker serves model plate sha256 [0-9a-f]{12} key [0-9a-f]{16}/);
-      expect(failed.error?.message).toContain('"w1"');
-      expect(await readdir(outputDir)).toEqual([]);
-    } finally {
-      await jobs.close();
-      await coordinator.close();
-    }
+    const jobs = await rig.farmJobs('other', { registry: other, segmentFrames: SEGMENT_FRAMES, noWorkerMs: 1500, pollMs: 100 });
+    const outputDir = path.join(dir, 'farm-other');
+    const failed = await settle(jobs, (await jobs.create(request(outputDir))).id);
+    expect(failed.state).toBe('failed');
+    expect(failed.error?.code).toBe('no_farm_worker');
+    expect(failed.error?.message).toMatch(/no farm worker serves model plate sha256 [0-9a-f]{12} key [0-9a-f]{16}/);
+    expect(failed.error?.message).toContain('"w1"');
+    expect(await readdir(outputDir)).toEqual([]);
   });
 
   it('a worker that cannot see the media fails its segment clearly, naming both paths', async () => {
@@ -279,7 +229,7 @@ describe('render farm (real redis-server, 3 worker processes)', () => {
       dir,
       expect: { width: WIDTH, height: HEIGHT, frameRate: '24/1' },
     };
-    const ctx = { worker: 'render-07', tools, matting, pathMap: parsePathMap(`${dir}=/mnt/not-mounted`) };
+    const ctx = { worker: 'render-07', tools: rig.tools, matting: rig.matting, pathMap: parsePathMap(`${dir}=/mnt/not-mounted`) };
     const err = await renderSegment(ctx, task, new AbortController().signal, () => undefined).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'path_not_visible' });
     expect((err as Error).message).toContain(`worker "render-07" cannot read the media /mnt/not-mounted/${path.basename(clip.path)} (mapped from ${clip.path}; ENOENT)`);
@@ -299,7 +249,7 @@ describe('render farm (real redis-server, 3 worker processes)', () => {
         resolve();
       });
     });
-    const killed = workers.find((w) => w.name === victim!.worker)!;
+    const killed = rig.workers.find((w) => w.name === victim!.worker)!;
     await killed.kill('SIGKILL');
     expect(killed.alive()).toBe(false);
     const done = await settle(farmJobs, job.id);

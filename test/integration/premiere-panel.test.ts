@@ -4,50 +4,42 @@
 // running real jobs with ffmpeg and onnxruntime on generated clips. Screenshots of each step go to
 // test-artifacts/premiere/.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat, truncate } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, truncate } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackgroundList, EngineConfigFile, JobList } from '../../src/shared/api.js';
 import { buildPremiere, REPO } from '../../scripts/premiere-build.js';
 import { openPanel, queueOpenDialog } from '../support/cep-shim.js';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { makeClip, subjectRect, type GeneratedClip } from '../support/clips.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
+import { startPanelRig, type PanelRig } from '../support/panel-rig.js';
 import { fakePremiere, type FakeProject, type FakeSequence, type FakeTrackItem } from '../support/premiere-fake.js';
 import { Es3Host } from '../support/premiere-host.js';
 import { alphaMean, makeTake, PLATE_FRAMES, TAKE_H, TAKE_W } from '../support/premiere-take.js';
 
-const ARTIFACTS = path.join(REPO, 'test-artifacts', 'premiere');
 const W = TAKE_W;
 const H = TAKE_H;
 
+let rig: PanelRig;
 let dist: string;
 let dir: string;
 let take: string;
 let takePlate: string;
 let long: GeneratedClip;
 let engine: TestEngine;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!chromiumAvailable()) throw new Error('these tests need Debian chromium (".ci/run" installs it)');
   dist = await buildPremiere();
-  await mkdir(ARTIFACTS, { recursive: true });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cp-ppro-panel-'));
+  rig = await startPanelRig({ prefix: 'cp-ppro-panel-', artifacts: path.join(REPO, 'test-artifacts', 'premiere') });
+  ({ dir, engine } = rig);
   ({ path: take, platePath: takePlate } = await makeTake(dir));
   long = await makeClip(dir, 'long', { frames: 150, rate: '25' });
-  engine = await startTestEngine();
-  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await engine?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 interface PanelUnderTest {
@@ -70,9 +62,7 @@ async function panelOn(media: string, env: Record<string, string>, frames: numbe
   const title = project.addMedia(takePlate, { rate: { num: 25n, den: 1n }, frames: 1000 });
   seq.addClip(title, { track: 1, startFrame: 40, frames: 20, name: 'Lower third' });
   const host = await Es3Host.load(app);
-  const context = await browser.newContext({ viewport: { width: 340, height: 760 } });
-  contexts.push(context);
-  const page = await context.newPage();
+  const page = await rig.newPage();
   await openPanel(page, path.join(dist, 'index.html'), { host, env, homedir: os.homedir() });
   return { page, project, seq, clip, host };
 }
@@ -108,7 +98,7 @@ async function startEngineProcess(root: string): Promise<{ kill(): Promise<void>
   };
 }
 
-const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string): Promise<Buffer> => rig.shot(page, name);
 const engineEnv = (t: TestEngine): Record<string, string> => ({ CLEANPLATE_CONFIG_DIR: t.configDir });
 
 async function connected(page: Page): Promise<void> {

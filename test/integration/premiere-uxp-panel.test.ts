@@ -4,48 +4,42 @@
 // executeTransaction, and a real engine on 127.0.0.1 running real jobs with ffmpeg and
 // onnxruntime. engine.json is found as in UXP: os.homedir() + the config folder, read with fs
 // through a file:/ URL. Screenshots go to test-artifacts/premiere-uxp/.
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobList } from '../../src/shared/api.js';
 import { REPO } from '../../scripts/premiere-build.js';
 import { buildPremiereUxp } from '../../scripts/premiere-uxp.js';
-import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { subjectRect } from '../support/clips.js';
-import { startTestEngine, type TestEngine } from '../support/engine.js';
+import type { TestEngine } from '../support/engine.js';
 import { probeMedia } from '../support/premierepro-probe.js';
 import { alphaMean, makeTake, PLATE_FRAMES, TAKE_H, TAKE_W, type Take } from '../support/premiere-take.js';
+import { startPanelRig, type PanelRig } from '../support/panel-rig.js';
 import { openUxpPanel } from '../support/uxp-shim.js';
 
-const ARTIFACTS = path.join(REPO, 'test-artifacts', 'premiere-uxp');
-
+let rig: PanelRig;
 let dist: string;
 let dir: string;
 let home: string;
 let take: Take;
 let engine: TestEngine;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  if (!chromiumAvailable()) throw new Error('these tests need Debian chromium (".ci/run" installs it)');
   dist = await buildPremiereUxp();
-  await mkdir(ARTIFACTS, { recursive: true });
-  dir = await mkdtemp(path.join(os.tmpdir(), 'cp-uxp-panel-'));
+  rig = await startPanelRig({
+    prefix: 'cp-uxp-panel-',
+    artifacts: path.join(REPO, 'test-artifacts', 'premiere-uxp'),
+    // The engine's default config folder under the test's home, as UXP (no environment) computes it.
+    engine: (d) => ({ configDir: path.join(d, 'home', '.config', 'cleanplate') }),
+  });
+  ({ dir, engine } = rig);
   home = path.join(dir, 'home');
   take = await makeTake(dir);
-  // The engine's default config folder under that home, as UXP (no environment) computes it.
-  engine = await startTestEngine({ configDir: path.join(home, '.config', 'cleanplate') });
-  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await engine?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 /** The fake project seen from the test: plain data read in the page. */
@@ -115,14 +109,12 @@ async function project(page: Page): Promise<ProjectView> {
 }
 
 async function openPanel(homedir: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 340, height: 760 } });
-  contexts.push(context);
-  const page = await context.newPage();
+  const page = await rig.newPage();
   await openUxpPanel(page, path.join(dist, 'index.html'), { platform: 'linux', homedir });
   return page;
 }
 
-const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string): Promise<Buffer> => rig.shot(page, name);
 
 async function connected(page: Page): Promise<void> {
   await page

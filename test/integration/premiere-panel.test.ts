@@ -59,7 +59,7 @@ async function panelOn(media: string, env: Record<string, string>, frames: numbe
   const seq = project.addSequence('Interview', '25', { width: W, height: H });
   const item = project.addMedia(media);
   const clip = seq.addClip(item, { track: 0, startFrame: 25, inFrame: 0, frames, linkedAudioTrack: 0 });
-  const title = project.addMedia(takePlate, { rate: { num: 25n, den: 1n }, frames: 1000 });
+  const title = project.addMedia(takePlate, { rate: { num: 25, den: 1 }, frames: 1000 });
   seq.addClip(title, { track: 1, startFrame: 40, frames: 20, name: 'Lower third' });
   const host = await Es3Host.load(app);
   const page = await rig.newPage();

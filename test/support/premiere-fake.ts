@@ -8,25 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-
-export const TPS = 254016000000n;
-
-export interface Rate {
-  readonly num: bigint;
-  readonly den: bigint;
-}
-
-/** "24000/1001" or "25" */
-export function rate(text: string): Rate {
-  const [n, d] = text.split('/');
-  return { num: BigInt(n!), den: BigInt(d ?? '1') };
-}
-
-/** Ticks per frame at a rate (exact for the broadcast rates). */
-export function ticksPerFrame(r: Rate): bigint {
-  if ((TPS * r.den) % r.num !== 0n) throw new Error(`rate ${r.num}/${r.den} has no whole tick frame duration`);
-  return (TPS * r.den) / r.num;
-}
+import { rate, ticksPerFrame, TPS, type Rate } from './premiere-ticks.js';
 
 export class FakeTime {
   private t = 0n;
@@ -120,7 +102,7 @@ export class FakeProjectItem {
   }
   fps(): number {
     if (this.overrideFps !== null) return this.overrideFps;
-    return Number(this.media!.rate.num) / Number(this.media!.rate.den);
+    return this.media!.rate.num / this.media!.rate.den;
   }
   /** Ticks of frame `n` at the rate Premiere plays the item at. */
   frameTicks(n: number): bigint {

@@ -3,23 +3,15 @@
 // playhead) and the edits its Actions make. Times are ticks (254016000000 per second) as bigint.
 // Browser-safe (no Node imports): the UXP end-to-end test runs it inside Chromium, and media
 // files are probed through the `probe` function given (ffprobe in Node).
-
-export const TPS = 254016000000n;
+import { ticksPerFrame, TPS, type Rate } from './premiere-ticks.js';
 
 export interface MediaInfo {
-  /** Frames per second as a fraction, e.g. 24000/1001. */
-  readonly rate: { readonly num: number; readonly den: number };
+  readonly rate: Rate;
   readonly frames: number;
   readonly hasAudio: boolean;
 }
 
 export type Probe = (path: string) => Promise<MediaInfo | null>;
-
-export function ticksPerFrame(rate: { num: number; den: number }): bigint {
-  const t = (TPS * BigInt(rate.den)) / BigInt(rate.num);
-  if (t * BigInt(rate.num) !== TPS * BigInt(rate.den)) throw new Error(`rate ${rate.num}/${rate.den} has no whole tick frame duration`);
-  return t;
-}
 
 let nextId = 1;
 const newId = (prefix: string): string => `${prefix}-${(nextId++).toString(16).padStart(4, '0')}`;

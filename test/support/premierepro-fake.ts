@@ -7,7 +7,8 @@
 // async; an Action runs once. A broken rule throws, so a host that breaks one fails its test.
 // Sequence.setSelection() is synchronous (26.3). State: premierepro-fake-model.ts.
 import type { ClipProjectItem, FolderItem, premierepro, Project, ProjectItem, Sequence, SequenceEditor, TrackItemSelection, VideoClipTrackItem, VideoTrack } from '@adobe/premierepro';
-import { ClipModel, ItemModel, TPS, type ProjectModel, type SequenceModel, type TrackModel } from './premierepro-fake-model.js';
+import { ClipModel, ItemModel, type ProjectModel, type SequenceModel, type TrackModel } from './premierepro-fake-model.js';
+import { TPS } from './premiere-ticks.js';
 
 /** Compile time: every name is in Adobe's typings for T. Run time: the fake has each as a method. */
 function documented<T>(proto: object, names: readonly (keyof T & string)[]): void {

@@ -2,6 +2,7 @@
 // (frame rate, frame count, whether it has sound).
 import { runCapture } from './clips.js';
 import type { MediaInfo } from './premierepro-fake-model.js';
+import { rate } from './premiere-ticks.js';
 
 export async function probeMedia(file: string): Promise<MediaInfo | null> {
   let out: Buffer;
@@ -13,6 +14,5 @@ export async function probeMedia(file: string): Promise<MediaInfo | null> {
   const streams = (JSON.parse(out.toString()) as { streams?: { codec_type?: string; r_frame_rate?: string; nb_read_packets?: string }[] }).streams ?? [];
   const v = streams.find((s) => s.codec_type === 'video');
   if (!v?.r_frame_rate || !v.nb_read_packets) return null;
-  const [num, den] = v.r_frame_rate.split('/').map(Number);
-  return { rate: { num: num!, den: den ?? 1 }, frames: Number(v.nb_read_packets), hasAudio: streams.some((s) => s.codec_type === 'audio') };
+  return { rate: rate(v.r_frame_rate), frames: Number(v.nb_read_packets), hasAudio: streams.some((s) => s.codec_type === 'audio') };
 }

@@ -10,7 +10,8 @@ import type { ClipRef, ClipDescription } from '../../host/src/api.js';
 import { HostError } from '../../panels/premiere/src/host-script.js';
 import { checkEs3 } from '../../scripts/premiere-build.js';
 import { runCapture } from '../support/clips.js';
-import { fakePremiere, ticksPerFrame, rate, TPS } from '../support/premiere-fake.js';
+import { fakePremiere } from '../support/premiere-fake.js';
+import { rate, ticksPerFrame, TPS } from '../support/premiere-ticks.js';
 import { Es3Host, es3Context, hostScript } from '../support/premiere-host.js';
 
 let dir: string;

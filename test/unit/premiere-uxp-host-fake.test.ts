@@ -11,7 +11,8 @@ import { HostError } from '../../panels/premiere/src/host-script.js';
 import { callHost, UxpPremiereHost } from '../../panels/premiere-uxp/src/uxp-host.js';
 import { runCapture } from '../support/clips.js';
 import { FakePremierepro, FakeRuleBroken } from '../support/premierepro-fake.js';
-import { ProjectModel, ticksPerFrame, TPS } from '../support/premierepro-fake-model.js';
+import { ProjectModel } from '../support/premierepro-fake-model.js';
+import { rate, ticksPerFrame, TPS } from '../support/premiere-ticks.js';
 import { probeMedia } from '../support/premierepro-probe.js';
 
 let dir: string;
@@ -47,11 +48,6 @@ async function video(name: string, fps: string, frames: number, sound = false): 
   ]);
   return file;
 }
-
-const rate = (text: string): { num: number; den: number } => {
-  const [n, d] = text.split('/').map(Number);
-  return { num: n!, den: d ?? 1 };
-};
 
 function refOf(c: ClipDescription): ClipRef {
   return { sequenceId: c.sequenceId, nodeId: c.nodeId, trackIndex: c.trackIndex, mediaPath: c.mediaPath, inTicks: c.inTicks, outTicks: c.outTicks };

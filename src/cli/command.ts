@@ -1,4 +1,6 @@
 // What a `cleanplate <command>` is, and the error for a wrong command line (exit code 2).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { messageOf } from '../shared/error-message.js';
 
 export interface Command {
   /** One line for `cleanplate --help`. */
@@ -14,6 +16,15 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** node:util's parseArgs, where an option it refuses is a UsageError (exit 2). */
+export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError(messageOf(err));
   }
 }
 

@@ -4,10 +4,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, parseCommandLine, UsageError, type Command } from '../command.js';
 import { loginFileState, loginService } from '../login-service.js';
-import { messageOf } from '../../shared/error-message.js';
 
 const HELP = `usage: cleanplate engine [login install|remove|status] [--platform linux|darwin|win32]
 
@@ -29,12 +27,7 @@ export const engineCommand: Command = {
   summary: 'run the engine (no build needed); start it at login (login install|remove|status)',
   help: () => HELP,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' }, platform: { type: 'string' } } });
-    } catch (err) {
-      throw new UsageError(messageOf(err));
-    }
+    const parsed = parseCommandLine({ args, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' }, platform: { type: 'string' } } });
     if (parsed.values.help) {
       process.stdout.write(`${HELP}\n`);
       return EXIT_OK;

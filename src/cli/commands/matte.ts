@@ -3,12 +3,11 @@
 // parses the union of options once, strictly, and hands over to the first handler that claims
 // the input. To add an input kind, write a handler and add it to `handlers`.
 import { stat } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { stillsHandler } from '../matte/stills.js';
 import { clipsHandler } from '../matte/clips.js';
-import { UsageError, type Command } from '../command.js';
+import { parseCommandLine, UsageError, type Command } from '../command.js';
 import type { MatteHandler, OptionValues } from '../matte/handler.js';
-import { messageOf } from '../../shared/error-message.js';
 
 /** Tried in order; the first whose `accepts` says yes runs. */
 const handlers: MatteHandler[] = [stillsHandler, clipsHandler];
@@ -31,12 +30,7 @@ export const matteCommand: Command = {
   summary: 'matte stills (an image or a folder of images) or a video clip against a clean plate',
   help: () => ['usage: cleanplate matte <input> [options]', '', ...handlers.flatMap((h) => [h.usage, '']), 'Exit codes: 0 done, 1 some inputs failed, 2 bad command line or input.'].join('\n'),
   async run(args) {
-    let parsed: { values: OptionValues; positionals: string[] };
-    try {
-      parsed = parseArgs({ args, options: allOptions(), allowPositionals: true, strict: true }) as typeof parsed;
-    } catch (err) {
-      throw new UsageError(messageOf(err));
-    }
+    const parsed = parseCommandLine({ args, options: allOptions(), allowPositionals: true, strict: true }) as { values: OptionValues; positionals: string[] };
     if (parsed.values.help) {
       process.stdout.write(`${matteCommand.help()}\n`);
       return 0;

@@ -2,7 +2,6 @@
 // browser docks). It talks to the engine over HTTP/WS like the dock does: the running engine
 // (found through engine.json), or one started in this process when none runs.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { engineFromConfig } from '../../shared/engine-locator.js';
 import { configFilePath, dataDir } from '../../engine/config.js';
@@ -13,9 +12,8 @@ import { ObsController } from '../../obs/controller.js';
 import type { Leftover } from '../../obs/scene-layers.js';
 import type { WebSocketLike } from '../../obs/engine-client.js';
 import type { EngineEndpoint } from '../../shared/engine-client.js';
-import { EXIT_FAILED, EXIT_OK, UsageError, type Command } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, parseCommandLine, UsageError, type Command } from '../command.js';
 import { currentDockUrl } from './panel-key.js';
-import { messageOf } from '../../shared/error-message.js';
 
 const ACTIONS = ['sources', 'capture', 'run', 'add', 'remove', 'status', 'dock-url'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -82,30 +80,25 @@ export const obsCommand: Command = {
   summary: "OBS live matte: capture a source's plate, add/remove the matte layer, status",
   help: () => HELP,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          help: { type: 'boolean', short: 'h' },
-          url: { type: 'string' },
-          password: { type: 'string' },
-          source: { type: 'string' },
-          'hide-original': { type: 'boolean' },
-          width: { type: 'string' },
-          model: { type: 'string' },
-          layer: { type: 'string' },
-          keep: { type: 'boolean' },
-          duration: { type: 'string' },
-          'engine-wait': { type: 'string' },
-          'target-fps': { type: 'string' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError(messageOf(err));
-    }
+    const parsed = parseCommandLine({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        url: { type: 'string' },
+        password: { type: 'string' },
+        source: { type: 'string' },
+        'hide-original': { type: 'boolean' },
+        width: { type: 'string' },
+        model: { type: 'string' },
+        layer: { type: 'string' },
+        keep: { type: 'boolean' },
+        duration: { type: 'string' },
+        'engine-wait': { type: 'string' },
+        'target-fps': { type: 'string' },
+      },
+    });
     const v = parsed.values;
     if (v.help) {
       process.stdout.write(`${HELP}\n`);

@@ -2,12 +2,10 @@
 // credential panels keep across engine restarts (the OBS dock, a UXP plugin). Prints it to stdout
 // only, for the user to paste; --rotate replaces it, so every panel holding the old one is refused.
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parseEngineConfig } from '../../shared/engine-locator.js';
 import { dockUrl, ensurePanelKey, panelKeyPath, rotatePanelKey } from '../../engine/auth/panel-key.js';
 import { configDir, configFilePath, portFromEnv } from '../../engine/config.js';
-import { EXIT_OK, UsageError, type Command } from '../command.js';
-import { messageOf } from '../../shared/error-message.js';
+import { EXIT_OK, parseCommandLine, type Command } from '../command.js';
 
 const HELP = `usage: cleanplate panel-key [--rotate] [--dock-url]
 
@@ -35,12 +33,7 @@ export const panelKeyCommand: Command = {
   summary: 'print (or --rotate) the panel key the OBS dock and other panels use',
   help: () => HELP,
   async run(args) {
-    let values;
-    try {
-      values = parseArgs({ args, strict: true, options: { help: { type: 'boolean', short: 'h' }, rotate: { type: 'boolean' }, 'dock-url': { type: 'boolean' } } }).values;
-    } catch (err) {
-      throw new UsageError(messageOf(err));
-    }
+    const values = parseCommandLine({ args, strict: true, options: { help: { type: 'boolean', short: 'h' }, rotate: { type: 'boolean' }, 'dock-url': { type: 'boolean' } } }).values;
     if (values.help) {
       process.stdout.write(`${HELP}\n`);
       return EXIT_OK;

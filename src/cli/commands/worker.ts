@@ -1,14 +1,13 @@
 // `cleanplate worker --redis redis://HOST:PORT [--name N]`: a render-farm worker (docs/farm.md).
 // No HTTP API: it takes clip-job segments from Redis and renders them with this machine's models
 // and ffmpeg until SIGINT/SIGTERM, then hands any segment in flight back to the queue.
-import { parseArgs } from 'node:util';
 import { FarmWorker } from '../../engine/farm/worker.js';
 import { lockMsFromEnv, pathMapFromEnv } from '../../engine/farm/settings.js';
 import { redactRedisUrl, redisOptions } from '../../engine/farm/connection.js';
 import { mediaTools } from '../../engine/media/ffmpeg-locate.js';
 import { ModelRegistry } from '../../engine/matting/registry.js';
 import { MattingService } from '../../engine/services/matting-service.js';
-import { EXIT_OK, UsageError, type Command } from '../command.js';
+import { EXIT_OK, parseCommandLine, UsageError, type Command } from '../command.js';
 import { messageOf } from '../../shared/error-message.js';
 
 const HELP = `usage: cleanplate worker --redis redis://HOST:PORT [--name N] [--models DIR]
@@ -33,12 +32,7 @@ export const workerCommand: Command = {
   summary: 'render-farm worker: render clip-job segments from a Redis queue (docs/farm.md)',
   help: () => HELP,
   async run(args) {
-    let values: { redis?: string; name?: string; models?: string; help?: boolean };
-    try {
-      values = parseArgs({ args, options: { redis: { type: 'string' }, name: { type: 'string' }, models: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }).values;
-    } catch (err) {
-      throw new UsageError(messageOf(err));
-    }
+    const { values } = parseCommandLine({ args, options: { redis: { type: 'string' }, name: { type: 'string' }, models: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
     if (values.help) {
       process.stdout.write(`${HELP}\n`);
       return EXIT_OK;

@@ -3,7 +3,7 @@
 // quality (SAD/MSE) on the synthetic scenes against the oracle naive key.
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src/engine/matting/onnx/graph-builder.js';
-import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting/plate/graph.js';
+import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting/plate/settings.js';
 import { PlateSession } from '../../src/engine/matting/plate/session.js';
 import { openOrtSession } from '../../src/engine/matting/providers.js';
 import type { Frame } from '../../src/engine/frame.js';

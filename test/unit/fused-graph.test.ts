@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildFusionGraph } from '../../src/engine/matting/fused/graph.js';
-import { defaultPlateSettings } from '../../src/engine/matting/plate/graph.js';
+import { defaultPlateSettings } from '../../src/engine/matting/plate/settings.js';
 import type { Frame } from '../../src/engine/frame.js';
 
 const W = 256;

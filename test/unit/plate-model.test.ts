@@ -1,7 +1,7 @@
 // The built-in `plate` model, run for real in onnxruntime on synthetic captures with known alpha.
 import { afterAll, describe, expect, it } from 'vitest';
 import { MattingInputError } from '../../src/engine/matting/errors.js';
-import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting/plate/graph.js';
+import { defaultPlateSettings, downsampleFactor } from '../../src/engine/matting/plate/settings.js';
 import { PlateSession } from '../../src/engine/matting/plate/session.js';
 import type { Frame } from '../../src/engine/frame.js';
 import { foregroundMse, mse, oracleNaiveKey, sad } from '../../src/eval/metrics.js';

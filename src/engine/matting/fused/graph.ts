@@ -15,7 +15,8 @@
 //   there the plate's per-pixel verdict is reliable and RVM's low-resolution halo is dropped.
 // The foreground follows from the compositing equation with the fused alpha: F = B + (I - B) / alpha.
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { plateGeometry, type PlateSettings } from '../plate/graph.js';
+import { plateGeometry } from '../plate/geometry.js';
+import type { PlateSettings } from '../plate/settings.js';
 
 export interface FusionSettings {
   /** Window radius (low-resolution pixels) of the frame-on-plate regression. */

@@ -2,7 +2,7 @@
 //
 // Structure (the BGMv2 idea of a cheap coarse pass plus a full-resolution refinement, without
 // learned weights):
-//   0. Once per plate (a separate small graph): the plate in planar uint8 and at low resolution.
+//   0. Once per plate (a separate small graph, geometry.ts): the plate in planar uint8 and at low resolution.
 //   1. Full resolution, in integers: the exposure gain g (fitted on a point-sampled view) goes
 //      into the weights of one 1x1 ConvInteger that computes D = I - g*B from the uint8 frame and
 //      plate; the guide is G = |D|_1. For a subject of colour F over B, |D|_1 = alpha * |F - B|_1,
@@ -15,90 +15,11 @@
 //      equation F = I + (1 - alpha)/alpha * D.
 // Inputs and outputs are uint8 so JS only copies buffers; all float work runs in onnxruntime.
 import { GraphBuilder } from '../onnx/graph-builder.js';
+import { planarInput, plateGeometry, reduceBlocks } from './geometry.js';
+import { defaultPlateSettings, GAIN_MAX, GAIN_SCALE, type PlateSettings } from './settings.js';
 
-export interface PlateSettings {
-  /** Low-resolution factor; 0 = pick from the frame width (coarse pass about 480 px wide). */
-  readonly downsample: number;
-  /** Coarse alpha ramps from 0 at `zLow` to 1 at `zHigh` noise standard deviations of difference. */
-  readonly zLow: number;
-  readonly zHigh: number;
-  /** Below `zGate` sigmas a difference counts as noise (alpha 0). */
-  readonly zGate: number;
-  /** Window radius (low-resolution pixels) of the plate-texture regression for semi-transparency. */
-  readonly textureRadius: number;
-  /** The regression counts from R^2 = first to full weight at R^2 = second. */
-  readonly textureR2: readonly [number, number];
-  /** Regulariser of that regression (summed plate variance): little texture means "opaque". */
-  readonly textureReg: number;
-  /** Radius (low-resolution pixels) over which the subject's contrast against the plate is measured. */
-  readonly contrastRadius: number;
-  /** Reach (fraction of the frame width) within which subject on all four sides makes a patch that
-   * matches the plate a hole in the subject (camouflage) rather than background. */
-  readonly enclosedReach: number;
-  /** ...and where the frame's pixels differ from the plate's by this many times (none at the
-   * first, full at the second) the mean pixel difference on background. */
-  readonly textureMismatch: readonly [number, number];
-  /** Full-resolution pixels beyond which a subject's edge is assumed to end (wider soft edges are
-   * still found where the difference itself says so). */
-  readonly edgeWidth: number;
-  /** Guide smoothing ramps in between these noise levels (8-bit levels per channel of frame - plate). */
-  readonly guideNoise: readonly [number, number];
-  /** Decide on the distance of the frame from the nearest of the plate's 3x3 low-resolution
-   * neighbours (tolerates a plate off by about a low-resolution pixel). */
-  readonly jitterTolerant: boolean;
-  /** Treat darkening that keeps the plate's colour (a cast shadow) as background. */
-  readonly shadows: boolean;
-  /** Darkest shadow accepted, as a brightness factor of the plate. */
-  readonly shadowDepth: number;
-  /** Radius (low-resolution pixels) over which one brightness factor must explain a shadow. */
-  readonly shadowWindow: number;
-  /** Lower bound of the per-channel noise level (0..1 units) at low resolution. */
-  readonly noiseFloor: number;
-  /** Guided-filter window radius in low-resolution pixels, and its regulariser. */
-  readonly radius: number;
-  readonly eps: number;
-  /** Morphological closing radius (low-resolution pixels) that fills small holes in the subject. */
-  readonly closeRadius: number;
-  /** Foreground is recovered where alpha >= this; below, (1-a)/a is capped (the colour is irrelevant). */
-  readonly minAlphaForeground: number;
-}
-
-/** The full-resolution difference carries the exposure gain in steps of 1/GAIN_SCALE (uint8 weights
- * around a zero point of 128 allow gains up to 128/GAIN_SCALE). */
-const GAIN_SCALE = 80;
-const GAIN_MAX = 128 / GAIN_SCALE;
-
-export const defaultPlateSettings: PlateSettings = {
-  downsample: 0,
-  zGate: 2,
-  zLow: 4,
-  zHigh: 8,
-  textureRadius: 8,
-  textureR2: [0.3, 0.7],
-  textureReg: 5e-5,
-  contrastRadius: 4,
-  enclosedReach: 0.04,
-  textureMismatch: [1.5, 2.5],
-  edgeWidth: 8,
-  guideNoise: [3, 6],
-  jitterTolerant: true,
-  shadows: true,
-  shadowDepth: 0.3,
-  shadowWindow: 1,
-  noiseFloor: 1.5 / 255,
-  radius: 2,
-  eps: 2e-4,
-  closeRadius: 2,
-  minAlphaForeground: 0.1,
-};
-
-/** The low-resolution factor: a power of two that brings the width to at most 512. */
-export function downsampleFactor(width: number, settings: PlateSettings = defaultPlateSettings): number {
-  if (settings.downsample > 0) return settings.downsample;
-  let k = 1;
-  while (width / k > 512) k *= 2;
-  return k;
-}
+// The settings are part of this model's interface (the fused model and tests take them from here).
+export { defaultPlateSettings, type PlateSettings } from './settings.js';
 
 export interface PlateGraphSpec {
   readonly width: number;
@@ -118,62 +39,6 @@ export interface PlateGraph {
   /** Size of the `err` output (low resolution). */
   readonly errorWidth: number;
   readonly errorHeight: number;
-}
-
-/** Sizes of one frame size's graphs: padded to a multiple of the low-resolution factor k. */
-export interface PlateGeometry {
-  readonly width: number;
-  readonly height: number;
-  readonly k: number;
-  readonly paddedWidth: number;
-  readonly paddedHeight: number;
-  readonly lowWidth: number;
-  readonly lowHeight: number;
-}
-
-export function plateGeometry(width: number, height: number, settings: PlateSettings = defaultPlateSettings): PlateGeometry {
-  const k = downsampleFactor(width, settings);
-  const paddedHeight = Math.ceil(height / k) * k;
-  const paddedWidth = Math.ceil(width / k) * k;
-  return { width, height, k, paddedWidth, paddedHeight, lowWidth: paddedWidth / k, lowHeight: paddedHeight / k };
-}
-
-/**
- * Interleaved uint8 (H, W, C) -> planar uint8 (3, Hp, Wp), edge-padded. uint8 transposes are
- * cheap; the 2-D form keeps onnxruntime's transpose optimizer from moving it past later ops
- * (into a float transpose, or into broadcasts over a trailing size-1 axis: 20x slower).
- */
-function planarInput(g: GraphBuilder, name: string, geo: PlateGeometry, C: 3 | 4): string {
-  const { width: W, height: H } = geo;
-  const x = g.input(name, 'uint8', [H, W, C]);
-  let chw = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [x, g.int64([H * W, C])])], { perm: [1, 0] }), g.int64([C, H, W])]);
-  if (C === 4) chw = g.op('Slice', [chw, g.int64([0]), g.int64([3]), g.int64([0])]);
-  if (geo.paddedHeight !== H || geo.paddedWidth !== W) {
-    chw = g.op('Pad', [chw, g.int64([0, 0, 0, 0, geo.paddedHeight - H, geo.paddedWidth - W])], { mode: 'edge' });
-  }
-  return chw;
-}
-
-/** Box-average (c, Hp, Wp) down to (c, h, w) with one reduction over a reshaped view. */
-function reduceBlocks(g: GraphBuilder, op: 'ReduceMean' | 'ReduceSum', x: string, c: number, geo: PlateGeometry): string {
-  const { k, lowHeight: h, lowWidth: w } = geo;
-  return g.op(op, [g.op('Reshape', [x, g.int64([c, h, k, w, k])]), g.int64([2, 4])], { keepdims: 0 });
-}
-
-/**
- * The plate's part, run once per plate (a clip or a live session reuses it for every frame):
- * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp) and `bgr_low` float
- * (3, h, w) in 0..1.
- */
-export function buildPlatePrepGraph(width: number, height: number, channels: 3 | 4, settings: PlateSettings = defaultPlateSettings): Uint8Array {
-  const geo = plateGeometry(width, height, settings);
-  const g = new GraphBuilder('cleanplate_plate_prep');
-  const planar = planarInput(g, 'bgr', geo, channels);
-  const float = g.op('DequantizeLinear', [planar, g.float(1 / 255), g.uint8(0)]);
-  const low = reduceBlocks(g, 'ReduceMean', float, 3, geo);
-  g.output('bgr_planar', planar, 'uint8', [3, geo.paddedHeight, geo.paddedWidth]);
-  g.output('bgr_low', low, 'float', [3, geo.lowHeight, geo.lowWidth]);
-  return g.toBytes(`plate model plate preparation ${width}x${height}x${channels}`);
 }
 
 /**

@@ -9,7 +9,9 @@ import type { OrtSession } from '../ort-transport.js';
 import type { ProviderFallback } from '../../../shared/api.js';
 import type { MatteResult, MattingSession, RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
-import { buildPlateGraph, buildPlatePrepGraph, defaultPlateSettings, type PlateSettings } from './graph.js';
+import { buildPlatePrepGraph } from './geometry.js';
+import { buildPlateGraph } from './graph.js';
+import { defaultPlateSettings, type PlateSettings } from './settings.js';
 import { checkFrame } from '../check-frame.js';
 import { kindNeedsPlate } from '../kinds.js';
 

@@ -187,4 +187,29 @@ describe('clip jobs and stills under faults', () => {
       for (const h of held) await h.close();
     }
   });
+
+  it('refuses a clip outside the frame limits when the job is created (413 image_too_large / 422), never as a failed job', async () => {
+    const matting = new MattingService(registry);
+    const jobs = new JobService({ dataDir: path.join(dir, 'data-limits'), tools: async () => tools, registry, matting });
+    await jobs.init();
+    try {
+      const cases: [string, string, number, string][] = [
+        ['wide', '8200x16', 413, 'image_too_large'],
+        ['thin', '64x8', 422, 'unsupported_frame_size'],
+      ];
+      for (const [name, size, status, code] of cases) {
+        const media = path.join(dir, `${name}.mkv`);
+        await promisify(execFile)(tools.ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', `color=c=gray:s=${size}:r=25`, '-frames:v', '2', '-c:v', 'ffv1', '-y', media]);
+        const err = await jobs.create({ mediaPath: media, outputs: ['matte'], outputDir: path.join(dir, 'out-limits') }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(describeError(err, 1).slice(0, 2), name).toEqual([status, code]);
+      }
+      expect(jobs.list().jobs).toEqual([]);
+    } finally {
+      await jobs.close();
+      await matting.dispose();
+    }
+  });
 });

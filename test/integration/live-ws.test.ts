@@ -11,6 +11,7 @@ import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { LIVE_MAX_MESSAGE_BYTES } from '../../src/engine/http/live-ws.js';
 import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { EngineError, uploadBackground } from '../../src/shared/engine-client.js';
+import { LIVE_MAX_SESSIONS } from '../../src/engine/services/live.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { meanIn, texturedPlate, toJpeg, toPng, withSquare } from '../support/images.js';
 
@@ -320,5 +321,18 @@ describe('WS /v1/live', () => {
     expect(await status(info.watchKey)).toBe(401);
     expect(await status(other.watchKey)).toBe(101);
     live.disconnect();
+  });
+
+  it('admits at most LIVE_MAX_SESSIONS sessions: one more is refused with too_many_sessions, and admitted again once one closes', async () => {
+    const live = await connect();
+    try {
+      const opened = [];
+      for (let i = 0; i < LIVE_MAX_SESSIONS; i++) opened.push(await live.openSession({ backgroundId, width: W, height: H }));
+      await expect(live.openSession({ backgroundId, width: W, height: H })).rejects.toMatchObject({ code: 'too_many_sessions' });
+      await live.closeSession(opened[0]!.sessionId);
+      expect((await live.openSession({ backgroundId, width: W, height: H })).sessionId).toBeGreaterThan(opened.at(-1)!.sessionId);
+    } finally {
+      live.disconnect();
+    }
   });
 });

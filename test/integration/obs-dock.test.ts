@@ -150,6 +150,10 @@ describe('OBS dock page (Chromium, real engine and OBS)', () => {
     await page.goto(`${dockUrl(engine.engine.port, engine.engine.panelKey()!).replace('/obs/', `/obs/?obs=${encodeURIComponent(obs.url)}`)}&password=${PASSWORD}`);
     await page.getByRole('button', { name: 'Connect' }).click();
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 30_000 }).toMatch(/OBS 29\.\d+\.\d+ connected/);
+    // The password came in the fragment and stays there: the page stores neither it nor the key.
+    const stored = String(await page.evaluate('JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })'));
+    expect(stored).not.toContain(PASSWORD);
+    expect(stored).not.toContain(engine.engine.panelKey()!);
     // Both inputs of the scene are offered; pick the camera.
     await page.getByLabel('Video source').selectOption(SOURCE);
     expect(await page.getByLabel('Video source').locator('option').allTextContents()).toEqual(expect.arrayContaining(['Backdrop', SOURCE]));

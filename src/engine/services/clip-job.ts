@@ -10,7 +10,7 @@ import { MattingInputError } from '../matting/errors.js';
 import type { SideWork } from '../matting/thread-policy.js';
 import type { ModelRegistry } from '../matting/registry.js';
 import { FrameSequence } from '../matting/types.js';
-import type { Frame } from '../frame.js';
+import { MAX_FRAME_SIDE, MIN_FRAME_SIDE, type Frame } from '../frame.js';
 import { decodeFrames } from '../media/decode.js';
 import { MediaInputError } from '../media/errors.js';
 import type { MediaTools } from '../media/ffmpeg-locate.js';
@@ -114,6 +114,13 @@ export async function planClipJob(deps: PlanDeps, request: JobRequest): Promise<
   if (!model.available) throw new MattingInputError('model_unavailable', `model "${modelId}" is not available: ${model.unavailableReason ?? ''}`);
   const info = await probeMedia(deps.tools, request.mediaPath);
   if (info.isStillImage) throw new MediaInputError('not_a_video', `${request.mediaPath} is a still image, not a clip (use it as a plate, or POST /v1/matte)`);
+  // The models' frame limits, checked now: a clip outside them is a bad request, not a failed job.
+  if (info.width > MAX_FRAME_SIDE || info.height > MAX_FRAME_SIDE) {
+    throw new MattingInputError('frame_too_large', `${request.mediaPath} is ${info.width}x${info.height}; the largest accepted side is ${MAX_FRAME_SIDE} pixels`);
+  }
+  if (info.width < MIN_FRAME_SIDE || info.height < MIN_FRAME_SIDE) {
+    throw new MediaInputError('unsupported_frame_size', `${request.mediaPath} is ${info.width}x${info.height}; the smallest accepted size is ${MIN_FRAME_SIDE}x${MIN_FRAME_SIDE}`);
+  }
   const span = resolveRange(request.range, info.frameRate, info.frameCount);
   const plate = await loadPlate(deps, request);
   if (model.needsPlate && !plate) {

@@ -1,6 +1,6 @@
 // Stored clean plates over real HTTP: upload (multipart and raw body), list, read, image, delete,
 // files on disk, and bad uploads answered with 4xx JSON while the engine keeps serving.
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,20 @@ describe('backgrounds', () => {
       expect(res.status, id).toBe(404);
       expect((await errorOf(res)).code).toBe('unknown_background');
     }
+  });
+});
+
+describe('stored records', () => {
+  it('a record that is not one the engine wrote is left out of the list; the others still list', async () => {
+    const good = (await (await upload(await toPng(texturedPlate(32, 24)))).json()) as Background;
+    const dir = path.join(t.dataDir, 'backgrounds');
+    await writeFile(path.join(dir, 'aaaaaaaaaaaaaaaaaaaaaaaa.json'), JSON.stringify({ id: 'aaaaaaaaaaaaaaaaaaaaaaaa', width: 32 }));
+    await writeFile(path.join(dir, 'bbbbbbbbbbbbbbbbbbbbbbbb.json'), '{"id": "bbbb');
+    const res = await t.api('/v1/backgrounds');
+    expect(res.status).toBe(200);
+    const ids = ((await res.json()) as BackgroundList).backgrounds.map((b) => b.id);
+    expect(ids).toContain(good.id);
+    expect(ids).not.toContain('aaaaaaaaaaaaaaaaaaaaaaaa');
   });
 });
 

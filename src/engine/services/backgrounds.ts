@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { BackgroundRecord, BackgroundSource } from '../../shared/api.js';
+import { BackgroundRecordSchema, checkWire, type BackgroundRecord, type BackgroundSource } from '../../shared/api.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { Frame } from '../frame.js';
 import { decodeImage, encodePng } from '../media/image.js';
@@ -57,7 +57,11 @@ export class BackgroundStore {
   async get(id: string): Promise<BackgroundRecord> {
     if (!ID_PATTERN.test(id)) throw new UnknownBackgroundError(id);
     try {
-      return JSON.parse(await readFile(this.file(id, 'json'), 'utf8')) as BackgroundRecord;
+      const text = await readFile(this.file(id, 'json'), 'utf8');
+      // A record is input like any other (a crash, a full disk, a hand edit): checked, never trusted.
+      const checked = checkWire(BackgroundRecordSchema, JSON.parse(text));
+      if (!checked.ok || checked.value.id !== id) throw new Error(`background record ${id}.json is not one the engine wrote${checked.ok ? '' : ` (${checked.error.message})`}`);
+      return checked.value;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UnknownBackgroundError(id);
       throw err;

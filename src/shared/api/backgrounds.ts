@@ -36,7 +36,7 @@ const BackgroundSourceSchema = v.pipe(
 );
 export type BackgroundSource = v.InferOutput<typeof BackgroundSourceSchema>;
 
-const BackgroundRecordSchema = record({
+export const BackgroundRecordSchema = record({
   ...backgroundEntries,
   /** ISO 8601 time the plate was stored. */
   createdAt: v.string(),

@@ -6,6 +6,7 @@ import { LIVE_PATH, LIVE_PROTOCOL, LIVE_WATCH_PROTOCOL_PREFIX, LiveServerMessage
 import { checkAnswer } from '../../../src/shared/engine-client.js';
 import { decodeLiveFrame, type LiveFrame } from '../../../src/shared/live-frame.js';
 import { fragmentParam } from './fragment.js';
+import { messageOf } from '../../../src/shared/error-message.js';
 
 const canvas = document.getElementById('matte') as HTMLCanvasElement;
 const ctx = canvas.getContext('2d')!;
@@ -39,7 +40,7 @@ function connect(): void {
       try {
         msg = checkAnswer(LiveServerMessageSchema, JSON.parse(ev.data), 'a live message');
       } catch (err) {
-        console.error(`CleanPlate: ${err instanceof Error ? err.message : String(err)}`);
+        console.error(`CleanPlate: ${messageOf(err)}`);
         return;
       }
       if (msg.type === 'closed') ctx.clearRect(0, 0, canvas.width, canvas.height);

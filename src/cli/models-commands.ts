@@ -2,7 +2,7 @@
 // these): argument parsing, a progress bar on stderr, and one clear sentence per failure with a
 // non-zero exit code.
 import type { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ProgressBar } from './progress.js';
 import { defaultModelsDir } from '../engine/matting/manifest.js';
 import { addModel } from '../engine/models/add-model.js';
@@ -46,28 +46,35 @@ const FETCH_USAGE = `usage: npm run models:fetch [id] [-- --accept-unverified] [
   --accept-unverified  download a model whose sha256 the manifest does not know yet, then record it
   --restart            discard a partial download instead of resuming it`;
 
-export async function runFetchCommand(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
+/** A script's command line; or, once the usage is printed, the exit code: 0 for --help, 2 for a line parseArgs refuses. */
+function scriptArgs<T extends ParseArgsConfig>(script: string, usage: string, io: CommandIo, config: T): ReturnType<typeof parseArgs<T>> | number {
   let args;
   try {
-    args = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        'accept-unverified': { type: 'boolean' },
-        restart: { type: 'boolean' },
-        'models-dir': { type: 'string' },
-        'idle-timeout': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    args = parseArgs(config);
   } catch (err) {
-    io.err.write(`models:fetch: ${(err as Error).message}\n${FETCH_USAGE}\n`);
+    io.err.write(`${script}: ${messageOf(err)}\n${usage}\n`);
     return 2;
   }
-  if (args.values.help) {
-    io.out(FETCH_USAGE);
+  if ((args.values as { help?: boolean }).help) {
+    io.out(usage);
     return 0;
   }
+  return args;
+}
+
+export async function runFetchCommand(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
+  const args = scriptArgs('models:fetch', FETCH_USAGE, io, {
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      'accept-unverified': { type: 'boolean' },
+      restart: { type: 'boolean' },
+      'models-dir': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (typeof args === 'number') return args;
   if (args.positionals.length > 1) {
     io.err.write(`models:fetch: one model id at a time\n${FETCH_USAGE}\n`);
     return 2;
@@ -102,21 +109,12 @@ const ADD_USAGE = `usage: npm run models:add <file.onnx> [-- --id ID] [--preset 
             a new id adds an entry and needs --preset (the settings the export was made with)`;
 
 export async function runAddCommand(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: { id: { type: 'string' }, preset: { type: 'string' }, 'models-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (err) {
-    io.err.write(`models:add: ${(err as Error).message}\n${ADD_USAGE}\n`);
-    return 2;
-  }
-  if (args.values.help) {
-    io.out(ADD_USAGE);
-    return 0;
-  }
+  const args = scriptArgs('models:add', ADD_USAGE, io, {
+    args: [...argv],
+    allowPositionals: true,
+    options: { id: { type: 'string' }, preset: { type: 'string' }, 'models-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (typeof args === 'number') return args;
   const [file, ...rest] = args.positionals;
   if (!file || rest.length > 0) {
     io.err.write(`models:add: give exactly one model file\n${ADD_USAGE}\n`);

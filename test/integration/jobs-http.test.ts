@@ -254,5 +254,5 @@ describe('kill -9 of the engine process mid-job', () => {
       if (engine.child.exitCode === null) engine.child.kill('SIGKILL');
       await rm(root, { recursive: true, force: true });
     }
-  });
+  }, 300_000); // two engine starts and a 150-frame re-run: ~20 s on a quiet 2-core machine, ~150 s at load 20
 });

@@ -72,13 +72,14 @@ describe('an 8192x8192 still', () => {
     const largeMs = performance.now() - started;
     const latencies = await health.stop();
     expect(res.status).toBe(200);
-    // With the model on the engine's thread health went unanswered for the whole run (seconds);
-    // the bound leaves room for a loaded CI machine (100 ms is measured in bench: npm run bench still-health).
+    const body = (await res.json()) as { width: number; height: number; ms: number; outputs: { alpha: string } };
+    // With the model on the engine's thread health went unanswered for the whole model run. The
+    // bound is relative to that run, so it holds on a loaded machine (where everything is slower)
+    // and still fails the old way; the 100 ms figure is measured in npm run bench still-health.
     const worst = Math.max(...latencies);
-    console.log(`8192x8192 still ${largeMs.toFixed(0)} ms; health answered ${latencies.length} times, worst ${worst.toFixed(0)} ms`);
+    console.log(`8192x8192 still ${largeMs.toFixed(0)} ms (model ${body.ms} ms); health answered ${latencies.length} times, worst ${worst.toFixed(0)} ms`);
     expect(latencies.length).toBeGreaterThan(10);
-    expect(worst).toBeLessThan(2000);
-    const body = (await res.json()) as { width: number; height: number; outputs: { alpha: string } };
+    expect(worst).toBeLessThan(Math.max(500, body.ms / 3));
     expect([body.width, body.height]).toEqual([8192, 8192]);
     expect((await Promise.all(queued)).map((r) => r.status)).toEqual(Array(STILL_QUEUE_LENGTH).fill(200));
     expect(t.engine.context.stillBudget.inUse).toBe(0);

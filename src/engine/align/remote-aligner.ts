@@ -3,7 +3,7 @@
 // as PlateAligner; mode "off" needs no worker (the plate is used as given).
 import type { AlignMode, AlignReport } from '../../shared/api.js';
 import type { Frame } from '../frame.js';
-import { WorkerClient, workerEntry } from '../workers/client.js';
+import { copyForTransfer, WorkerClient, workerEntry } from '../workers/client.js';
 import type { AlignAnswer } from './align-worker.js';
 import { PlateAligner, type AlignerOptions } from './aligner.js';
 
@@ -16,23 +16,29 @@ export interface Aligner {
   close(): void;
 }
 
-const worker = new WorkerClient('align', workerEntry(import.meta.url, 'align-worker'));
+/** An idle align worker ends after this long: a large still's OpenCV heap never shrinks. */
+const ALIGN_IDLE_STOP_MS = 5_000;
+
+const worker = new WorkerClient('align', workerEntry(import.meta.url, 'align-worker'), ALIGN_IDLE_STOP_MS);
 
 /** The align worker (tests kill it to prove recovery). */
 export function alignWorker(): WorkerClient {
   return worker;
 }
 
-const forget = new FinalizationRegistry<{ id: number; generation: number }>(({ id, generation }) => {
+const forget = new FinalizationRegistry<{ id: number; generation: number }>(({ id, generation }) => dispose(id, generation));
+
+function dispose(id: number, generation: number): void {
+  worker.release();
   if (generation === worker.generation) worker.call('dispose', { id }).catch(() => undefined);
-});
+}
 
 let nextId = 1;
 
 /** A frame copied into a buffer of its own, listed for transfer (the caller keeps its frame). */
-function copied(frame: Frame): { frame: Frame; transfer: ArrayBuffer[] } {
-  const data = new Uint8Array(frame.data);
-  return { frame: { ...frame, data }, transfer: [data.buffer] };
+async function copied(frame: Frame): Promise<{ frame: Frame; transfer: ArrayBuffer[] }> {
+  const data = await copyForTransfer(frame.data);
+  return { frame: { ...frame, data }, transfer: [data.buffer as ArrayBuffer] };
 }
 
 class RemoteAligner implements Aligner {
@@ -50,8 +56,8 @@ class RemoteAligner implements Aligner {
     this.current = plate;
     // Until the first frame: the report of an aligner that has seen nothing.
     this.lastReport = new PlateAligner(plate, options).report();
-    const { frame, transfer } = copied(plate);
-    this.created = worker.call('create', { id: this.id, plate: frame, options }, transfer);
+    worker.hold();
+    this.created = copied(plate).then(({ frame, transfer }) => worker.call('create', { id: this.id, plate: frame, options }, transfer));
     this.created.catch(() => undefined); // surfaces at the first plateFor
     forget.register(this, { id: this.id, generation: this.generation }, this);
   }
@@ -64,7 +70,7 @@ class RemoteAligner implements Aligner {
     if (this.closed) throw new Error('aligner used after close()');
     await this.created;
     if (this.generation !== worker.generation) throw new Error("this job's plate alignment was lost with the align worker; run the job again");
-    const { frame: sent, transfer } = copied(frame);
+    const { frame: sent, transfer } = await copied(frame);
     const answer = await worker.call<AlignAnswer>('plateFor', { id: this.id, frame: sent }, transfer);
     this.lastReport = answer.report;
     if (answer.plate === 'given') this.current = this.plate;
@@ -80,7 +86,7 @@ class RemoteAligner implements Aligner {
     if (this.closed) return;
     this.closed = true;
     forget.unregister(this);
-    if (this.generation === worker.generation) worker.call('dispose', { id: this.id }).catch(() => undefined);
+    dispose(this.id, this.generation);
   }
 }
 

@@ -11,7 +11,7 @@
 // run starts a new worker and opens the session there again from the bytes kept here.
 import type * as ort from 'onnxruntime-node';
 import { Tensor } from 'onnxruntime-node';
-import { WorkerClient, workerEntry } from '../workers/client.js';
+import { copyForTransfer, WorkerClient, workerEntry, type TransferArray } from '../workers/client.js';
 
 /** The part of onnxruntime's InferenceSession the engine uses. */
 export interface OrtSession {
@@ -21,7 +21,7 @@ export interface OrtSession {
   release(): Promise<void>;
 }
 
-type WireData = Float32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | BigInt64Array | Float64Array | Uint32Array | BigUint64Array;
+type WireData = TransferArray;
 
 /** A tensor as it crosses to and from the worker. */
 export interface WireTensor {
@@ -82,10 +82,7 @@ class WorkerOrtSession implements OrtSession {
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(feeds)) {
-      // A copy of exactly the view (structured clone would copy the view's whole buffer; a Node
-      // Buffer's slice() is a view, and its pooled memory cannot be transferred).
-      const view = t.data as WireData;
-      const data = Buffer.isBuffer(view) ? new Uint8Array(view) : view.slice();
+      const data = await copyForTransfer(t.data as WireData);
       wire[name] = { type: t.type as WireTensor['type'], data, dims: t.dims };
       transfer.push(data.buffer as ArrayBuffer);
     }

@@ -47,6 +47,29 @@ function startWorker(entry: URL, name: string): Worker {
   return new Worker(boot, { eval: true, name });
 }
 
+/** The typed arrays that cross to a worker (tensor data, frames). */
+export type TransferArray = Float32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | BigInt64Array | Float64Array | Uint32Array | BigUint64Array;
+
+/** Bytes copied between yields to the event loop: a 8192x8192 frame is 192 MiB (~100 ms of copying). */
+const COPY_CHUNK_BYTES = 16 << 20;
+
+/**
+ * A copy of exactly `view` in a fresh buffer, to transfer to a worker while the caller keeps its
+ * own (structured clone would copy the view's whole buffer; a Node Buffer's pooled memory cannot
+ * be transferred). Large copies yield to the event loop between chunks, so health and uploads
+ * are answered meanwhile.
+ */
+export async function copyForTransfer<T extends TransferArray>(view: T): Promise<T> {
+  const Ctor = (Buffer.isBuffer(view) ? Uint8Array : view.constructor) as new (length: number) => T;
+  const out = new Ctor(view.length);
+  const step = Math.max(1, Math.floor(COPY_CHUNK_BYTES / view.BYTES_PER_ELEMENT));
+  for (let i = 0; i < view.length; i += step) {
+    if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+    (out as Uint8Array).set((view as Uint8Array).subarray(i, i + step), i);
+  }
+  return out;
+}
+
 const clients = new Set<WorkerClient>();
 /** How long stop() waits for a run in progress to end. */
 const STOP_DEADLINE_MS = 30_000;
@@ -76,13 +99,40 @@ export class WorkerClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private generations = 0;
+  private holders = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     /** Named in errors and thread names ("inference", "align"). */
     readonly name: string,
     private readonly entry: URL,
+    /**
+     * Stop the worker after this long with nothing in flight and nothing held (see hold()): its
+     * memory (buffers an idle thread never garbage-collects, a WebAssembly heap that never
+     * shrinks) goes back to the system. Undefined: it runs until stopped.
+     */
+    private readonly idleStopMs?: number,
   ) {
     clients.add(this);
+  }
+
+  /** Marks state kept in the worker (an open aligner): an idle stop would lose it. */
+  hold(): void {
+    this.holders++;
+    clearTimeout(this.idleTimer);
+  }
+
+  release(): void {
+    this.holders = Math.max(0, this.holders - 1);
+    this.armIdleStop();
+  }
+
+  private armIdleStop(): void {
+    clearTimeout(this.idleTimer);
+    if (this.idleStopMs === undefined || !this.worker || this.pending.size > 0 || this.holders > 0) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.size === 0 && this.holders === 0) void this.stop('idle');
+    }, this.idleStopMs).unref();
   }
 
   /** Counts workers that ended (died or stopped): what lived in an earlier one (open sessions) is gone. */
@@ -102,6 +152,7 @@ export class WorkerClient {
 
   /** Sends one request; `transfer` lists buffers that move to the worker (detached here). */
   call<T>(op: string, payload: unknown, transfer: readonly ArrayBuffer[] = []): Promise<T> {
+    clearTimeout(this.idleTimer);
     const worker = this.running();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -121,12 +172,13 @@ export class WorkerClient {
    * Ends the worker (engine shutdown); requests still in flight fail. It exits between tasks
    * (never terminate() mid-run: see serve.ts). A later request starts a new one.
    */
-  async stop(): Promise<void> {
+  async stop(why: 'shutdown' | 'idle' = 'shutdown'): Promise<void> {
+    clearTimeout(this.idleTimer);
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
     this.generations++;
-    this.failAll(new Error(`the engine's ${this.name} worker was stopped (engine shutdown)`));
+    this.failAll(new Error(`the engine's ${this.name} worker was stopped (${why === 'idle' ? 'idle' : 'engine shutdown'})`));
     await this.exit(worker, 0);
   }
 
@@ -176,7 +228,10 @@ export class WorkerClient {
   private settle(id: number): Pending | undefined {
     const pending = this.pending.get(id);
     this.pending.delete(id);
-    if (pending && this.pending.size === 0) this.worker?.unref();
+    if (pending && this.pending.size === 0) {
+      this.worker?.unref();
+      this.armIdleStop();
+    }
     return pending;
   }
 

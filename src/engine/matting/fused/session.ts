@@ -8,7 +8,7 @@ import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../check-frame.js';
 import { kindNeedsPlate } from '../kinds.js';
 import type { ManifestEntry } from '../manifest.js';
-import { openOrtSession, type ProviderName } from '../providers.js';
+import { ARENA_MAX_PIXELS, openOrtSession, type ProviderName } from '../providers.js';
 import type { OrtSession } from '../ort-transport.js';
 import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
 import { PlateSession } from '../plate/session.js';
@@ -155,25 +155,29 @@ export class FusedSession implements MattingSession {
 
   private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
-    return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, () =>
+    return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, width * height, () =>
       buildFusionGraph({ width, height, channels, foreground, plateSettings: this.settings.plate, settings: this.settings.fusion, priorWidth: prior.width, priorHeight: prior.height }),
     );
   }
 
   private priorInputGraph(width: number, height: number, channels: 3 | 4): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
-    return this.cached(`prior:${width}x${height}x${channels}`, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height));
+    return this.cached(`prior:${width}x${height}x${channels}`, width * height, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height));
   }
 
-  /** Least-recently-used cache of the session's own small graphs. */
-  private cached(key: string, build: () => Uint8Array): Promise<OrtSession> {
+  /**
+   * Least-recently-used cache of the session's own small graphs. As for the plate model, frames over
+   * ARENA_MAX_PIXELS run without onnxruntime's memory arena, which never gives memory back (an
+   * 8192x8192 still left the engine at 2.4 GiB).
+   */
+  private cached(key: string, pixels: number, build: () => Uint8Array): Promise<OrtSession> {
     let entry = this.fusion.get(key);
     if (entry) {
       this.fusion.delete(key);
       this.fusion.set(key, entry);
       return entry;
     }
-    entry = openOrtSession(build(), this.providers).then((o) => o.session);
+    entry = openOrtSession(build(), this.providers, { memoryArena: pixels <= ARENA_MAX_PIXELS }).then((o) => o.session);
     entry.catch(() => this.fusion.delete(key));
     this.fusion.set(key, entry);
     while (this.fusion.size > CACHE_LIMIT) {

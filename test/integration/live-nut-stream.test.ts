@@ -137,6 +137,25 @@ describe('NutStreamServer', () => {
     expect([...frames.subarray(frames.length - 4)]).toEqual([5, 6, 7, 8]);
   });
 
+  it('drops a player that stops reading, freeing its place and its ffmpeg', async () => {
+    const { ffmpeg } = await mediaTools();
+    // Big frames fill the socket's and ffmpeg's pipes quickly once the client reads nothing.
+    stream = await NutStreamServer.start({ width: 640, height: 480, fps: 30, ffmpegPath: ffmpeg.path, playerStallMs: 1000 });
+    const url = new URL(stream.url);
+    const silent = net.connect({ host: '127.0.0.1', port: Number(url.port) }, () => silent.write(`GET ${url.pathname} HTTP/1.1\r\nHost: 127.0.0.1:${url.port}\r\n\r\n`));
+    silent.pause(); // never reads a byte
+    try {
+      await expect.poll(() => stream!.clientCount, { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => stream!.clientCount, { timeout: 30_000 }).toBe(0);
+      expect(stream.skipped).toBeGreaterThan(0);
+      silent.resume(); // what it gets now ends: the engine hung up on it
+      await new Promise<void>((resolve) => silent.on('close', () => resolve()));
+      expect((await readFrames(stream.url, 1)).length).toBe(640 * 480 * 4); // a reading player is served
+    } finally {
+      silent.destroy();
+    }
+  });
+
   it('refuses frames of the wrong size', async () => {
     const { ffmpeg } = await mediaTools();
     stream = await NutStreamServer.start({ width: W, height: H, fps: 30, ffmpegPath: ffmpeg.path });

@@ -10,7 +10,9 @@
 // player never starves and timestamps never run ahead of the wall clock. A new frame that comes
 // when a tick is overdue (the JavaScript thread was busy, e.g. with inference) goes out at once
 // and restarts the ticker from there, rather than waiting for the late tick. A player that
-// cannot keep up skips ticks instead of queueing frames.
+// cannot keep up skips ticks instead of queueing frames; one that takes no frame at all for
+// PLAYER_STALL_MS (it stopped reading: its ffmpeg's pipes are full) is dropped, so a connection
+// that never reads cannot hold a player place and an ffmpeg for ever.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -22,6 +24,8 @@ import { messageOf } from '../../shared/error-message.js';
 
 /** Players (each an ffmpeg) one session serves at once. */
 export const LIVE_MAX_PLAYERS = 4;
+/** A player whose pipe stays full this long is dropped (its ffmpeg stopped). */
+export const PLAYER_STALL_MS = 10_000;
 /** Open sockets per stream port, players or not: a flood of idle connections stays bounded. */
 const MAX_SOCKETS = 16;
 
@@ -30,6 +34,8 @@ export interface NutStreamOptions {
   readonly height: number;
   readonly fps: number;
   readonly ffmpegPath: string;
+  /** How long a player may take no frame before it is dropped (PLAYER_STALL_MS unless given). */
+  readonly playerStallMs?: number;
   /** Called when a player connects or leaves, or its ffmpeg fails (for logs). */
   readonly onEvent?: (event: string) => void;
 }
@@ -38,6 +44,9 @@ interface Player {
   readonly socket: Socket;
   readonly ffmpeg: ToolProcess;
   closed: boolean;
+  /** performance.now() of the first tick this player could not take, while it takes none. */
+  fullSince: number | undefined;
+  drop(why: string): void;
 }
 
 export class NutStreamServer {
@@ -147,9 +156,6 @@ export class NutStreamServer {
       '-f', 'rawvideo', '-pix_fmt', 'rgba', '-video_size', `${width}x${height}`, '-framerate', String(fps), '-i', 'pipe:0',
       '-c:v', 'rawvideo', '-pix_fmt', 'rgba', '-f', 'nut', '-flush_packets', '1', 'pipe:1',
     ], { stdin: 'pipe', stdout: 'pipe' });
-    const player: Player = { socket, ffmpeg, closed: false };
-    this.players.add(player);
-    this.options.onEvent?.(`player connected (${this.players.size} now)`);
     const drop = (why: string): void => {
       if (player.closed) return;
       player.closed = true;
@@ -158,6 +164,9 @@ export class NutStreamServer {
       socket.destroy();
       this.options.onEvent?.(`player left: ${why}`);
     };
+    const player: Player = { socket, ffmpeg, closed: false, fullSince: undefined, drop };
+    this.players.add(player);
+    this.options.onEvent?.(`player connected (${this.players.size} now)`);
     ffmpeg.child.stdout?.pipe(out);
     // A player hanging up surfaces as EPIPE on ffmpeg's pipes or a socket error: both end it.
     ffmpeg.child.stdin?.on('error', () => drop('ffmpeg input closed'));
@@ -182,8 +191,12 @@ export class NutStreamServer {
     // Up to two frames may wait in the pipe; beyond that this player is behind: skip, never queue.
     if (stdin.writableLength >= 2 * this.frameBytes) {
       this.skipped++;
+      const now = performance.now();
+      player.fullSince ??= now;
+      if (now - player.fullSince >= (this.options.playerStallMs ?? PLAYER_STALL_MS)) player.drop('stalled: took no frame');
       return;
     }
+    player.fullSince = undefined;
     stdin.write(this.frame);
     this.written++;
     if (this.frameSetAt !== undefined) {

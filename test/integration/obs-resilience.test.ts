@@ -236,8 +236,9 @@ describe('OBS controller resilience (real OBS under Xvfb, real engines)', () => 
       // Not at once: the layer is still transparent until the engine serves its first matte.
       expect(await sourcePosition()).toEqual(HOME);
       await expect.poll(hidden, { timeout: 60_000, interval: 100 }).toBe(true);
+      // OBS shows the move before the controller has its answer to the request that made it.
+      await expect.poll(async () => (await c.status()).mattes[0]?.originalHidden, { timeout: 10_000 }).toBe(true);
       const when = (await c.status()).mattes[0]!;
-      expect(when.originalHidden).toBe(true);
       expect(when.stats!.matted).toBeGreaterThan(0);
       expect(when.stats!.streamClients).toBe(1);
       // The program: the figure from the matte layer over the new backdrop (the README picture).

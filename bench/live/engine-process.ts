@@ -2,13 +2,13 @@
 // shares no JavaScript thread with inference, so screenshots are read while the model runs, as
 // with the CLI or the OBS dock. Temporary config and data folders, the checkout's models, a free
 // port and a fixed token; stopped with SIGTERM (then SIGKILL) by the pid started here.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freeLoopbackPort } from '../../test/support/obs.js';
+import { freeLoopbackPort, waitExit } from '../../test/support/obs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -16,17 +16,6 @@ export interface EngineProcess {
   readonly url: string;
   readonly token: string;
   stop(): Promise<void>;
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 export async function startEngineProcess(): Promise<EngineProcess> {
@@ -42,9 +31,9 @@ export async function startEngineProcess(): Promise<EngineProcess> {
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      if (!(await exited(child, 10_000))) {
+      if (!(await waitExit(child, 10_000))) {
         child.kill('SIGKILL');
-        await exited(child, 5000);
+        await waitExit(child, 5000);
       }
     }
     await rm(dir, { recursive: true, force: true });

@@ -134,7 +134,8 @@ async function writeConfig(home: string, options: ObsOptions, port: number): Pro
   await writeFile(path.join(scenes, `${NAME}.json`), JSON.stringify(collection, null, 2));
 }
 
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** True once `child` has exited, false if it has not within `ms`. */
+export function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);

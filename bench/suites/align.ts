@@ -18,7 +18,7 @@ import { renderAlignedPlate } from '../../src/engine/align/warp.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import type { Frame } from '../../src/engine/frame.js';
 import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';
-import { runTool } from '../../src/engine/media/process.js';
+import { encodeRedBlockClip } from '../red-block-clip.js';
 import { planClipJob, runClipJob } from '../../src/engine/services/clip-job.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { makeAlignPair } from '../../src/eval/align-pairs.js';
@@ -117,34 +117,7 @@ async function clipAutoVsOff(): Promise<void> {
       .png()
       .toFile(platePath);
     const clip = path.join(dir, 'tripod.mp4');
-    await runTool(tools.ffmpeg.path, [
-      '-v',
-      'error',
-      '-loop',
-      '1',
-      '-framerate',
-      '30',
-      '-i',
-      platePath,
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=0xd02030:s=420x640:r=30',
-      '-filter_complex',
-      `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1`,
-      '-t',
-      '2',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-crf',
-      '16',
-      '-pix_fmt',
-      'yuv420p',
-      '-y',
-      clip,
-    ]);
+    await encodeRedBlockClip(tools.ffmpeg.path, { plate: platePath, out: clip, rate: '30', seconds: 2, filter: `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1` });
     const plan = (align: 'auto' | 'off') =>
       planClipJob({ tools, registry }, { mediaPath: clip, background: { imagePath: platePath }, outputs: ['matte'], outputDir: path.join(dir, `out-${align}`), align });
     const plans = { off: await plan('off'), auto: await plan('auto') };
@@ -188,34 +161,13 @@ async function clipAutoVsOff(): Promise<void> {
     const handPlate = path.join(dir, 'hand-plate.png');
     await sharp(bigPath).extract({ left: 100, top: 60, width: W, height: H }).png().toFile(handPlate);
     const handClip = path.join(dir, 'handheld.mp4');
-    await runTool(tools.ffmpeg.path, [
-      '-v',
-      'error',
-      '-loop',
-      '1',
-      '-framerate',
-      '30',
-      '-i',
-      bigPath,
-      '-f',
-      'lavfi',
-      '-i',
-      'color=c=0xd02030:s=420x640:r=30',
-      '-filter_complex',
-      `[0][1]overlay=x='300+mod(t*300,${W - 720})':y=360:shortest=1,crop=${W}:${H}:x='100+20*sin(2*PI*t*0.7)':y='60+12*sin(2*PI*t*0.5+1)'`,
-      '-t',
-      '2',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-crf',
-      '16',
-      '-pix_fmt',
-      'yuv420p',
-      '-y',
-      handClip,
-    ]);
+    await encodeRedBlockClip(tools.ffmpeg.path, {
+      plate: bigPath,
+      out: handClip,
+      rate: '30',
+      seconds: 2,
+      filter: `[0][1]overlay=x='300+mod(t*300,${W - 720})':y=360:shortest=1,crop=${W}:${H}:x='100+20*sin(2*PI*t*0.7)':y='60+12*sin(2*PI*t*0.5+1)'`,
+    });
     const handPlan = (align: 'auto' | 'off') =>
       planClipJob({ tools, registry }, { mediaPath: handClip, background: { imagePath: handPlate }, outputs: ['matte'], outputDir: path.join(dir, `hand-${align}`), align });
     const hand = { off: await handPlan('off'), auto: await handPlan('auto') };

@@ -15,6 +15,7 @@ import { decodeFrames } from '../../src/engine/media/decode.js';
 import { ClipEncoder } from '../../src/engine/media/encode.js';
 import { locateMediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { runTool } from '../../src/engine/media/process.js';
+import { encodeRedBlockClip } from '../red-block-clip.js';
 import { clipSideWork, planClipJob, runClipJob } from '../../src/engine/services/clip-job.js';
 import type { StageTimes } from '../../src/engine/pipeline/bounded.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
@@ -84,34 +85,7 @@ export default async function clipBench(): Promise<void> {
       '-y',
       plate,
     ]);
-    await runTool(tools.ffmpeg.path, [
-      '-v',
-      'error',
-      '-loop',
-      '1',
-      '-framerate',
-      RATE,
-      '-i',
-      plate,
-      '-f',
-      'lavfi',
-      '-i',
-      `color=c=0xd02030:s=420x640:r=${RATE}`,
-      '-filter_complex',
-      `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1`,
-      '-t',
-      String(SECONDS),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-crf',
-      '16',
-      '-pix_fmt',
-      'yuv420p',
-      '-y',
-      clip,
-    ]);
+    await encodeRedBlockClip(tools.ffmpeg.path, { plate, out: clip, rate: RATE, seconds: SECONDS, filter: `[0][1]overlay=x='mod(t*400,${W - 420})':y=300:shortest=1` });
     const plan = await planClipJob({ tools, registry }, { mediaPath: clip, background: { imagePath: plate }, outputs: ['prores4444'], outputDir: path.join(dir, 'out') });
     const { info, span } = plan;
     console.log(

@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LIVE_MAX_PLAYERS, NutStreamServer } from '../../src/engine/live/nut-stream.js';
+import { LIVE_MAX_PLAYERS, MAX_SOCKETS, NutStreamServer } from '../../src/engine/live/nut-stream.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 
 const run = promisify(execFile);
@@ -84,8 +84,7 @@ describe('NutStreamServer', () => {
     const base = `http://127.0.0.1:${stream.port}`;
     const secret = new URL(stream.url).pathname;
     // 40 guesses (the report's 40 connections started 29 ffmpeg processes), one after another: the
-    // port also caps open sockets at 16 and drops the rest unanswered, which left fetch() waiting
-    // forever when 40 went at once on a loaded machine (the cap is not what this checks).
+    // port also caps open sockets at 16 (its own test below), which is not what this checks.
     const guesses: string[] = [];
     for (let i = 0; i < 40; i++) {
       const r = await fetch(`${base}/${i.toString(16).padStart(48, '0')}.nut`);
@@ -135,6 +134,38 @@ describe('NutStreamServer', () => {
     const frames = await reading;
     if (!(frames instanceof Buffer)) throw frames;
     expect([...frames.subarray(frames.length - 4)]).toEqual([5, 6, 7, 8]);
+  });
+
+  it('answers every connection over the socket cap with 503 at once: a flood of 24 fetches all get an answer', async () => {
+    const { ffmpeg } = await mediaTools();
+    stream = await NutStreamServer.start({ width: W, height: H, fps: 30, ffmpegPath: ffmpeg.path });
+    const url = new URL(stream.url);
+    // MAX_SOCKETS idle sockets that never send a request hold every place (for up to 5 s each).
+    const idle = await Promise.all(
+      Array.from(
+        { length: MAX_SOCKETS },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect({ host: '127.0.0.1', port: Number(url.port) }, () => resolve(s));
+          }),
+      ),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the server has counted them
+      // Each fetch has its own abort deadline well below the test's: unanswered ones fail the test.
+      const answers = await Promise.all(
+        Array.from({ length: 24 }, async () => {
+          const r = await fetch(stream!.url, { signal: AbortSignal.timeout(4000) });
+          return `${r.status} ${r.headers.get('retry-after')} ${((await r.json()) as { error: { code: string } }).error.code}`;
+        }),
+      );
+      expect(new Set(answers)).toEqual(new Set(['503 2 too_many_connections']));
+      expect(stream.clientCount).toBe(0); // no ffmpeg started for any of them
+    } finally {
+      for (const s of idle) s.destroy();
+    }
+    // The places come back once the idle sockets go.
+    await expect.poll(async () => (await readFrames(stream!.url, 1)).length, { timeout: 10_000 }).toBe(W * H * 4);
   });
 
   it('drops a player that stops reading, freeing its place and its ffmpeg', async () => {

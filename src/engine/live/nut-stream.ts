@@ -12,7 +12,8 @@
 // and restarts the ticker from there, rather than waiting for the late tick. A player that
 // cannot keep up skips ticks instead of queueing frames; one that takes no frame at all for
 // PLAYER_STALL_MS (it stopped reading: its ffmpeg's pipes are full) is dropped, so a connection
-// that never reads cannot hold a player place and an ffmpeg for ever.
+// that never reads cannot hold a player place and an ffmpeg for ever. Sockets beyond MAX_SOCKETS
+// get a canned 503 at once and are closed (never left unanswered: a fetch() would wait for ever).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -27,7 +28,11 @@ export const LIVE_MAX_PLAYERS = 4;
 /** A player whose pipe stays full this long is dropped (its ffmpeg stopped). */
 export const PLAYER_STALL_MS = 10_000;
 /** Open sockets per stream port, players or not: a flood of idle connections stays bounded. */
-const MAX_SOCKETS = 16;
+export const MAX_SOCKETS = 16;
+/** Written raw to a socket over MAX_SOCKETS before its request is read: it costs no parser work. */
+const BUSY_BODY = JSON.stringify({ error: { code: 'too_many_connections', message: `the stream port holds at most ${MAX_SOCKETS} connections; retry shortly` } });
+const BUSY_RESPONSE =
+  `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BUSY_BODY)}\r\n` + `Retry-After: 2\r\nConnection: close\r\n\r\n${BUSY_BODY}`;
 
 export interface NutStreamOptions {
   readonly width: number;
@@ -66,6 +71,9 @@ export class NutStreamServer {
   private frameSetAt: number | undefined;
 
   private readonly secretPath = `/${randomBytes(24).toString('hex')}.nut`;
+  /** Sockets open now, and those over the cap that got BUSY_RESPONSE (their requests are ignored). */
+  private openSockets = 0;
+  private readonly turnedAway = new WeakSet<Socket>();
 
   private constructor(
     private readonly server: http.Server,
@@ -82,8 +90,8 @@ export class NutStreamServer {
     // A client gets 5 s to send its request line and headers; the stream itself has no deadline.
     server.headersTimeout = 5000;
     server.requestTimeout = 10_000;
-    server.maxConnections = MAX_SOCKETS;
     const stream = new NutStreamServer(server, options);
+    server.on('connection', (socket: Socket) => stream.admit(socket));
     server.on('request', (req, res) => stream.route(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -128,7 +136,18 @@ export class NutStreamServer {
     this.ticker = setInterval(() => this.tick(), 1000 / this.options.fps);
   }
 
+  private admit(socket: Socket): void {
+    this.openSockets++;
+    socket.once('close', () => this.openSockets--);
+    if (this.openSockets <= MAX_SOCKETS) return;
+    this.turnedAway.add(socket);
+    socket.end(BUSY_RESPONSE);
+    // A client that never reads cannot keep it open: end() waits for the write to drain.
+    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+
   private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.turnedAway.has(req.socket)) return; // answered 503 on connect
     const refuse = (status: number, code: string, message: string, headers: Record<string, string> = {}): void => {
       const body = JSON.stringify({ error: { code, message } });
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Connection: 'close', ...headers }).end(body);

@@ -173,7 +173,7 @@ export class LiveConnection {
         this.closeWaiters.get(msg.sessionId)?.shift()?.resolve();
         return;
       case 'error': {
-        const err = new EngineError(msg.code, msg.message);
+        const err = new EngineError(msg.code, msg.message, undefined, msg.retryAfterMs);
         if (msg.requestId !== undefined && this.opens.has(msg.requestId)) {
           this.opens.get(msg.requestId)!.reject(err);
           this.opens.delete(msg.requestId);

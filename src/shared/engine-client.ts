@@ -39,6 +39,8 @@ export class EngineError extends Error {
     readonly code: string,
     message: string,
     readonly status?: number,
+    /** A capacity refusal's hint (HTTP Retry-After, or a live error's retryAfterMs), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'EngineError';
@@ -58,7 +60,10 @@ async function errorFrom(res: Response): Promise<EngineError> {
     // not JSON: fall through to the status line
   }
   const checked = v.safeParse(ApiErrorSchema, body);
-  if (checked.success) return new EngineError(checked.output.error.code, checked.output.error.message, res.status);
+  // Retry-After in seconds (the engine sends no HTTP dates).
+  const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+  const retryAfterMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined;
+  if (checked.success) return new EngineError(checked.output.error.code, checked.output.error.message, res.status, retryAfterMs);
   return new EngineError('http_error', `engine answered ${res.status} ${res.statusText}`, res.status);
 }
 

@@ -32,13 +32,14 @@ const matte = (image: Buffer, plate: Buffer, align = 'auto'): Promise<Response> 
  * request's last task lets it succeed, and is tried again.
  */
 async function killedMidRequest(worker: WorkerClient, request: () => Promise<Response>): Promise<{ code: string; message: string }> {
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 6; attempt++) {
     const res = request();
     await expect.poll(() => worker.inFlight, { timeout: 30_000, interval: 2 }).toBeGreaterThan(0);
     await worker.kill();
     const answer = await res;
     if (answer.status === 200) continue;
     expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1'); // the worker is replaced at once
     const error = await errorOf(answer);
     expect(error.code).toBe('worker_crashed');
     return error;

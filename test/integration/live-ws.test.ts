@@ -11,7 +11,7 @@ import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 import { LIVE_MAX_MESSAGE_BYTES } from '../../src/engine/http/live-ws.js';
 import { LiveConnection, type WebSocketLike } from '../../src/obs/engine-client.js';
 import { EngineError, uploadBackground } from '../../src/shared/engine-client.js';
-import { LIVE_MAX_SESSIONS } from '../../src/engine/services/live.js';
+import { LIVE_MAX_SESSIONS, LIVE_RETRY_AFTER_MS } from '../../src/engine/services/live.js';
 import { startTestEngine, type TestEngine } from '../support/engine.js';
 import { meanIn, texturedPlate, toJpeg, toPng, withSquare } from '../support/images.js';
 
@@ -328,7 +328,7 @@ describe('WS /v1/live', () => {
     try {
       const opened = [];
       for (let i = 0; i < LIVE_MAX_SESSIONS; i++) opened.push(await live.openSession({ backgroundId, width: W, height: H }));
-      await expect(live.openSession({ backgroundId, width: W, height: H })).rejects.toMatchObject({ code: 'too_many_sessions' });
+      await expect(live.openSession({ backgroundId, width: W, height: H })).rejects.toMatchObject({ code: 'too_many_sessions', retryAfterMs: LIVE_RETRY_AFTER_MS });
       await live.closeSession(opened[0]!.sessionId);
       expect((await live.openSession({ backgroundId, width: W, height: H })).sessionId).toBeGreaterThan(opened.at(-1)!.sessionId);
     } finally {

@@ -116,7 +116,7 @@ export function errorHandler(maxUploadBytes: number, log: (line: string) => void
       res.destroy();
       return;
     }
-    if (err instanceof BusyError || err instanceof ShuttingDownError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof BusyError || err instanceof ShuttingDownError || err instanceof WorkerCrashError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
     // Errors raised while the upload is still arriving: answer, then drop the rest of the body.
     if (!req.complete) res.setHeader('Connection', 'close');
     sendError(res, status, code, message);

@@ -65,7 +65,7 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
 export function toLiveError(err: unknown): LiveError {
   if (err instanceof LiveError) return err;
   if (err instanceof ToolNotFoundError) return new LiveError('ffmpeg_missing', err.message);
-  if (err instanceof WorkerCrashError) return new LiveError('worker_crashed', err.message);
+  if (err instanceof WorkerCrashError) return new LiveError('worker_crashed', err.message, undefined, err.retryAfterSeconds * 1000);
   return new LiveError('internal', messageOf(err));
 }
 
@@ -120,7 +120,7 @@ function serveConnection(ws: WebSocket, { live, log }: LiveWsOptions, watchOnly?
   const sendError = (err: unknown, extra: { requestId?: string; sessionId?: number } = {}): void => {
     const e = toLiveError(err);
     if (e.code === 'internal') log?.(`live: internal error: ${e.message}`);
-    send({ type: 'error', code: e.code, message: e.message, ...extra, ...(e.seq !== undefined ? { seq: e.seq } : {}) });
+    send({ type: 'error', code: e.code, message: e.message, ...extra, ...(e.seq !== undefined ? { seq: e.seq } : {}), ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}) });
   };
   const own = (sessionId: unknown): LiveSession => {
     const entry = typeof sessionId === 'number' ? mine.get(sessionId) : undefined;

@@ -24,6 +24,8 @@ export class LiveError extends Error {
     readonly code: LiveErrorCode,
     message: string,
     readonly seq?: number,
+    /** Capacity refusals: when trying again may succeed (sent as the message's retryAfterMs). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'LiveError';

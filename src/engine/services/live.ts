@@ -14,6 +14,8 @@ import type { MattingService } from './matting-service.js';
 
 /** Each session holds a model run, a stream port and an ffmpeg per player: keep it bounded. */
 export const LIVE_MAX_SESSIONS = 8;
+/** The retry hint of a too_many_sessions refusal: sessions end when their clients close them. */
+export const LIVE_RETRY_AFTER_MS = 2000;
 
 export interface LiveServiceDeps {
   readonly matting: MattingService;
@@ -52,7 +54,7 @@ export class LiveService {
 
   async open(req: LiveOpenRequest, hooks: LiveSessionHooks): Promise<LiveSession> {
     if (this.sessions.size + this.opening >= LIVE_MAX_SESSIONS) {
-      throw new LiveError('too_many_sessions', `the engine runs at most ${LIVE_MAX_SESSIONS} live sessions; close one first`);
+      throw new LiveError('too_many_sessions', `the engine runs at most ${LIVE_MAX_SESSIONS} live sessions; close one first`, undefined, LIVE_RETRY_AFTER_MS);
     }
     this.opening++;
     try {

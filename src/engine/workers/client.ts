@@ -11,6 +11,8 @@ import { EXIT_OP, type WorkerAnswer, type WorkerRequest } from './serve.js';
 /** A worker died (crashed, was killed, ran out of memory) while a request was in flight. */
 export class WorkerCrashError extends Error {
   readonly code = 'worker_crashed';
+  /** A dead worker is replaced at once: asking again a second later reaches the new one. */
+  readonly retryAfterSeconds = 1;
   constructor(message: string) {
     super(message);
     this.name = 'WorkerCrashError';

@@ -204,6 +204,8 @@ export const LiveServerMessageSchema = v.pipe(
       sessionId: v.optional(sessionId),
       /** The frame the error is about, when it is about one. */
       seq: v.optional(v.number()),
+      /** A refusal for capacity (too_many_sessions, worker_crashed): ms to wait before trying again (a message has no Retry-After). */
+      retryAfterMs: v.optional(v.number()),
       /** True when the session ended because of this error. */
       fatal: v.optional(v.boolean()),
     }),

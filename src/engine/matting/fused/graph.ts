@@ -17,7 +17,6 @@
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { plateGeometry } from '../plate/geometry.js';
 import type { PlateSettings } from '../plate/settings.js';
-import { addTemporalFilter, type TemporalSettings } from './temporal.js';
 
 export interface FusionSettings {
   /** Window radius (low-resolution pixels) of the frame-on-plate regression. */
@@ -66,17 +65,13 @@ export interface FusionGraphSpec {
   /** Size of `alpha_rvm` when the learned prior ran on a downscaled frame (default: the frame's). */
   readonly priorWidth?: number;
   readonly priorHeight?: number;
-  /** In a sequence after its first frame: stabilise the alpha against the last one (./temporal.ts);
-   * adds the inputs `prev` uint8 (H, W, C), the frame before, and `alpha_prev` uint8 (H, W). */
-  readonly temporal?: TemporalSettings;
   /** Also output the agreement map (float 1x1xhxw) for tuning. */
   readonly debug?: boolean;
 }
 
 /**
  * Inputs: `src` and `bgr` uint8 (H, W, C); `alpha_plate` uint8 (H, W); `alpha_rvm` uint8
- * (1, ph, pw, 1), the prior's alpha at the size it ran at (upsampled here when smaller); with
- * `temporal`, `prev` and `alpha_prev` (see FusionGraphSpec). Outputs `alpha` uint8 (H, W)
+ * (1, ph, pw, 1), the prior's alpha at the size it ran at (upsampled here when smaller). Outputs `alpha` uint8 (H, W)
  * and, with `foreground`, `fgr` uint8 (H, W, 4) straight RGBA.
  */
 export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
@@ -181,12 +176,7 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   const [s0, s1] = s.solidPrior;
   const softRvm = g.op('Clip', [add(mul(aR, f(-1 / (255 * (s1 - s0)))), f(s1 / (s1 - s0))), f(0), f(1)]);
   const trust = sub(up(U), mul(up(V), softRvm));
-  let alpha255 = add(aP, mul(trust, gain));
-  if (spec.temporal) {
-    const prev = g.input('prev', 'uint8', [H, W, C]);
-    const alphaPrev = g.input('alpha_prev', 'uint8', [H, W]);
-    alpha255 = addTemporalFilter(g, { src, prev, alpha: alpha255, alphaPrev }, spec, spec.temporal);
-  }
+  const alpha255 = add(aP, mul(trust, gain));
   const alpha8 = g.op('QuantizeLinear', [alpha255, f(1), g.uint8(0)]);
   g.output('alpha', alpha8, 'uint8', [H, W]);
 

@@ -2,9 +2,7 @@
 // fusion graph (./graph.ts) combines their alphas by what the plate can tell at each place.
 // RVM runs on a downscaled frame at a smaller inner size than on its own (its cost falls with
 // the square of both; the plate supplies full-resolution detail where it is informative), and
-// keeps its recurrent state in the caller's FrameSequence as rvm does. In a sequence the fused
-// alpha is also stabilised over time (./temporal.ts, inside the fusion graph): noise alone no
-// longer makes a static subject shimmer, motion passes at once.
+// keeps its recurrent state in the caller's FrameSequence as rvm does.
 import * as ort from 'onnxruntime-node';
 import { MattingInputError } from '../errors.js';
 import { checkFrame } from '../check-frame.js';
@@ -19,7 +17,6 @@ import type { ProviderFallback } from '../../../shared/api.js';
 import { FrameSequence, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
 import { buildFusionGraph, buildPriorInputGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
-import { checkTemporalSettings, defaultTemporalSettings, type TemporalSettings } from './temporal.js';
 
 export interface FusedSettings {
   /** Long side (pixels) the learned prior's network sees; RVM alone uses 512. */
@@ -38,30 +35,12 @@ export interface FusedSettings {
   readonly priorMotion: number;
   readonly plate: PlateSettings;
   readonly fusion: FusionSettings;
-  /** The plate alpha's temporal stabiliser in clips and live sessions (rest 1 = off). */
-  readonly temporal: TemporalSettings;
 }
 
-export const defaultFusedSettings: FusedSettings = {
-  priorLongSide: 384,
-  priorFrameSide: 768,
-  priorEvery: 3,
-  priorMotion: 0.003,
-  plate: defaultPlateSettings,
-  fusion: defaultFusionSettings,
-  temporal: defaultTemporalSettings,
-};
+export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, priorFrameSide: 768, priorEvery: 3, priorMotion: 0.003, plate: defaultPlateSettings, fusion: defaultFusionSettings };
 
 export function fusedSettings(entry: ManifestEntry): FusedSettings {
-  const s = entry.settings as {
-    priorLongSide?: unknown;
-    priorFrameSide?: unknown;
-    priorEvery?: unknown;
-    priorMotion?: unknown;
-    plate?: Partial<PlateSettings>;
-    fusion?: Partial<FusionSettings>;
-    temporal?: Partial<TemporalSettings>;
-  };
+  const s = entry.settings as { priorLongSide?: unknown; priorFrameSide?: unknown; priorEvery?: unknown; priorMotion?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
   const longSide = s.priorLongSide ?? defaultFusedSettings.priorLongSide;
   if (typeof longSide !== 'number' || longSide < 64) throw new Error(`models/manifest.json: ${entry.id}.settings.priorLongSide must be a number >= 64`);
   const frameSide = s.priorFrameSide ?? defaultFusedSettings.priorFrameSide;
@@ -79,7 +58,6 @@ export function fusedSettings(entry: ManifestEntry): FusedSettings {
     priorMotion: motion,
     plate: { ...defaultPlateSettings, ...s.plate },
     fusion: { ...defaultFusionSettings, ...s.fusion },
-    temporal: checkTemporalSettings({ ...defaultTemporalSettings, ...s.temporal }, `models/manifest.json: ${entry.id}.settings.temporal`),
   };
 }
 
@@ -95,8 +73,6 @@ function checkPlate(src: Frame, bgr: Frame): void {
 interface FusedState {
   readonly prior: FrameSequence;
   last?: LastPrior;
-  /** The last frame and its fused alpha (the temporal filter's memory). */
-  steady?: { readonly key: string; readonly frame: Uint8Array; readonly alpha: Uint8Array };
 }
 
 interface LastPrior {
@@ -140,8 +116,8 @@ function changedShare(a: Uint8Array, b: Uint8Array): number {
   return changed / (a.length / 3);
 }
 
-/** Small graphs kept compiled (fusion graphs with and without the temporal filter and a prior-input graph per frame size). */
-const CACHE_LIMIT = 8;
+/** Small graphs kept compiled (a fusion graph and a prior-input graph per frame size). */
+const CACHE_LIMIT = 6;
 
 export class FusedSession implements MattingSession {
   readonly kind = 'fused' as const;
@@ -177,20 +153,10 @@ export class FusedSession implements MattingSession {
     return { width: Math.max(16, Math.round(width * scale)), height: Math.max(16, Math.round(height * scale)) };
   }
 
-  private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean, temporal = false): Promise<OrtSession> {
+  private fusionGraph(width: number, height: number, channels: 3 | 4, foreground: boolean): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
-    return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}${temporal ? ':temporal' : ''}`, width * height, () =>
-      buildFusionGraph({
-        width,
-        height,
-        channels,
-        foreground,
-        plateSettings: this.settings.plate,
-        settings: this.settings.fusion,
-        priorWidth: prior.width,
-        priorHeight: prior.height,
-        ...(temporal ? { temporal: this.settings.temporal } : {}),
-      }),
+    return this.cached(`${width}x${height}x${channels}:${foreground ? 'fgr' : 'alpha'}`, width * height, () =>
+      buildFusionGraph({ width, height, channels, foreground, plateSettings: this.settings.plate, settings: this.settings.fusion, priorWidth: prior.width, priorHeight: prior.height }),
     );
   }
 
@@ -245,10 +211,6 @@ export class FusedSession implements MattingSession {
     // learned prior run at the same time (RVM's many small ops leave cores idle that the plate
     // graph's large ones fill).
     checkPlate(src, bgr);
-    // The temporal filter needs the sequence's frame before at this size; a first frame, a new
-    // size or a reset sequence run the plain graph (and start its memory).
-    const sizeKey = `${W}x${H}x${C}`;
-    const steady = state && this.settings.temporal.rest < 1 && state.steady?.key === sizeKey ? state.steady : undefined;
     const [plateResult, priorAlpha, fusion] = await Promise.all([
       this.plate.run(src, bgr, { foreground: false }),
       reuse
@@ -256,7 +218,7 @@ export class FusedSession implements MattingSession {
         : this.priorFrame(src, prior)
             .then((small) => this.prior.run(small, undefined, { foreground: false, downsampleRatio: ratio, ...(state ? { sequence: state.prior } : {}) }))
             .then((r) => r.alpha.data),
-      this.fusionGraph(W, H, C, options.foreground ?? true, steady !== undefined),
+      this.fusionGraph(W, H, C, options.foreground ?? true),
     ]);
     if (state && samples) {
       if (reuse) last.reused++;
@@ -267,18 +229,14 @@ export class FusedSession implements MattingSession {
       bgr: new ort.Tensor('uint8', bgr.data, [H, W, C]),
       alpha_plate: new ort.Tensor('uint8', plateResult.alpha.data, [H, W]),
       alpha_rvm: new ort.Tensor('uint8', priorAlpha, [1, prior.height, prior.width, 1]),
-      ...(steady ? { prev: new ort.Tensor('uint8', steady.frame, [H, W, C]), alpha_prev: new ort.Tensor('uint8', steady.alpha, [H, W]) } : {}),
     });
     const tensor = (name: string): Uint8Array => {
       const t = out[name];
       if (!t) throw new Error(`fusion graph produced no "${name}" output`);
       return t.data as Uint8Array;
     };
-    const alpha = tensor('alpha');
-    // A copy of the frame: the caller may reuse its buffer for the next one.
-    if (state && this.settings.temporal.rest < 1) state.steady = { key: sizeKey, frame: new Uint8Array(src.data), alpha };
     return {
-      alpha: { data: alpha, width: W, height: H },
+      alpha: { data: tensor('alpha'), width: W, height: H },
       ...(plateResult.error ? { error: plateResult.error } : {}),
       ...((options.foreground ?? true) ? { foreground: { data: tensor('fgr'), width: W, height: H, channels: 4 as const } } : {}),
     };

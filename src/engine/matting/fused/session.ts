@@ -17,6 +17,7 @@ import type { ProviderFallback } from '../../../shared/api.js';
 import { FrameSequence, type MatteResult, type MattingSession, type RunOptions } from '../types.js';
 import type { Frame } from '../../frame.js';
 import { buildFusionGraph, buildPriorInputGraph, defaultFusionSettings, type FusionSettings } from './graph.js';
+import { blockGrid, buildTemporalGraph, defaultTemporalSettings, temporalSettingsProblem, type TemporalSettings } from './temporal.js';
 
 export interface FusedSettings {
   /** Long side (pixels) the learned prior's network sees; RVM alone uses 512. */
@@ -35,12 +36,31 @@ export interface FusedSettings {
   readonly priorMotion: number;
   readonly plate: PlateSettings;
   readonly fusion: FusionSettings;
+  /** In a clip or live session, the plate branch's alpha is steadied against the previous frame's
+   * (./temporal.ts; `rest` 1 = off). Stills and first frames are never touched. */
+  readonly temporal: TemporalSettings;
 }
 
-export const defaultFusedSettings: FusedSettings = { priorLongSide: 384, priorFrameSide: 768, priorEvery: 3, priorMotion: 0.003, plate: defaultPlateSettings, fusion: defaultFusionSettings };
+export const defaultFusedSettings: FusedSettings = {
+  priorLongSide: 384,
+  priorFrameSide: 768,
+  priorEvery: 3,
+  priorMotion: 0.003,
+  plate: defaultPlateSettings,
+  fusion: defaultFusionSettings,
+  temporal: defaultTemporalSettings,
+};
 
 export function fusedSettings(entry: ManifestEntry): FusedSettings {
-  const s = entry.settings as { priorLongSide?: unknown; priorFrameSide?: unknown; priorEvery?: unknown; priorMotion?: unknown; plate?: Partial<PlateSettings>; fusion?: Partial<FusionSettings> };
+  const s = entry.settings as {
+    priorLongSide?: unknown;
+    priorFrameSide?: unknown;
+    priorEvery?: unknown;
+    priorMotion?: unknown;
+    plate?: Partial<PlateSettings>;
+    fusion?: Partial<FusionSettings>;
+    temporal?: Partial<TemporalSettings>;
+  };
   const longSide = s.priorLongSide ?? defaultFusedSettings.priorLongSide;
   if (typeof longSide !== 'number' || longSide < 64) throw new Error(`models/manifest.json: ${entry.id}.settings.priorLongSide must be a number >= 64`);
   const frameSide = s.priorFrameSide ?? defaultFusedSettings.priorFrameSide;
@@ -51,6 +71,9 @@ export function fusedSettings(entry: ManifestEntry): FusedSettings {
   if (typeof every !== 'number' || !Number.isInteger(every) || every < 1) throw new Error(`models/manifest.json: ${entry.id}.settings.priorEvery must be a whole number >= 1`);
   const motion = s.priorMotion ?? defaultFusedSettings.priorMotion;
   if (typeof motion !== 'number' || !(motion >= 0 && motion <= 1)) throw new Error(`models/manifest.json: ${entry.id}.settings.priorMotion must be a number in [0, 1]`);
+  const temporal = { ...defaultTemporalSettings, ...s.temporal };
+  const problem = temporalSettingsProblem(temporal);
+  if (problem) throw new Error(`models/manifest.json: ${entry.id}.settings.temporal.${problem}`);
   return {
     priorLongSide: longSide,
     priorFrameSide: frameSide,
@@ -58,6 +81,7 @@ export function fusedSettings(entry: ManifestEntry): FusedSettings {
     priorMotion: motion,
     plate: { ...defaultPlateSettings, ...s.plate },
     fusion: { ...defaultFusionSettings, ...s.fusion },
+    temporal,
   };
 }
 
@@ -69,10 +93,20 @@ function checkPlate(src: Frame, bgr: Frame): void {
   if (bgr.channels !== src.channels) throw new MattingInputError('bad_frame', `plate has ${bgr.channels} channels but the frame has ${src.channels}`);
 }
 
-/** What the fused model keeps in a caller's FrameSequence: the learned prior's own sequence and its last result. */
+/** What the fused model keeps in a caller's FrameSequence: the learned prior's own sequence and
+ * its last result, and the plate branch's steadied alpha. */
 interface FusedState {
   readonly prior: FrameSequence;
   last?: LastPrior;
+  steady?: SteadyAlpha;
+}
+
+/** The temporal stabiliser's memory: the last steady plate alpha and that frame's block means. */
+interface SteadyAlpha {
+  /** Frame size and channels it was made for (another size starts afresh). */
+  readonly key: string;
+  readonly alpha: Uint8Array;
+  readonly blocks: Float32Array;
 }
 
 interface LastPrior {
@@ -116,8 +150,8 @@ function changedShare(a: Uint8Array, b: Uint8Array): number {
   return changed / (a.length / 3);
 }
 
-/** Small graphs kept compiled (a fusion graph and a prior-input graph per frame size). */
-const CACHE_LIMIT = 6;
+/** Small graphs kept compiled (a fusion graph, a prior-input graph and a temporal stabiliser per frame size). */
+const CACHE_LIMIT = 9;
 
 export class FusedSession implements MattingSession {
   readonly kind = 'fused' as const;
@@ -163,6 +197,34 @@ export class FusedSession implements MattingSession {
   private priorInputGraph(width: number, height: number, channels: 3 | 4): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
     return this.cached(`prior:${width}x${height}x${channels}`, width * height, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height));
+  }
+
+  private temporalGraph(width: number, height: number, channels: 3 | 4): Promise<OrtSession> {
+    return this.cached(`temporal:${width}x${height}x${channels}`, width * height, () => buildTemporalGraph({ width, height, channels, settings: this.settings.temporal }));
+  }
+
+  /**
+   * The plate alpha steadied against the sequence's previous one (see ./temporal.ts). A first
+   * frame, or the first after a change of size, passes unchanged and only seeds the state.
+   */
+  private async steadied(state: FusedState, src: Frame, alpha: Uint8Array): Promise<Uint8Array> {
+    const { width: W, height: H, channels: C } = src;
+    const key = `${W}x${H}x${C}`;
+    const prev = state.steady?.key === key ? state.steady : undefined;
+    const grid = blockGrid(W, H, this.settings.temporal.block);
+    const graph = await this.temporalGraph(W, H, C);
+    const out = await graph.run({
+      src: new ort.Tensor('uint8', src.data, [H, W, C]),
+      alpha: new ort.Tensor('uint8', alpha, [H, W]),
+      prev_alpha: new ort.Tensor('uint8', prev?.alpha ?? alpha, [H, W]),
+      prev_blocks: new ort.Tensor('float32', prev?.blocks ?? new Float32Array(grid.width * grid.height * 3), [grid.height, grid.width, 3]),
+    });
+    const steady = out.steady?.data as Uint8Array | undefined;
+    const blocks = out.blocks?.data as Float32Array | undefined;
+    if (!steady || !blocks) throw new Error('temporal stabiliser graph produced no output');
+    // A first frame is its own plate alpha, bit for bit (the graph is exact there too).
+    state.steady = { key, alpha: prev ? steady : alpha, blocks };
+    return state.steady.alpha;
   }
 
   /**
@@ -211,8 +273,10 @@ export class FusedSession implements MattingSession {
     // learned prior run at the same time (RVM's many small ops leave cores idle that the plate
     // graph's large ones fill).
     checkPlate(src, bgr);
+    // In a sequence the plate alpha is steadied as soon as it is there, while the prior may still run.
+    const steady = state && this.settings.temporal.rest < 1 ? state : undefined;
     const [plateResult, priorAlpha, fusion] = await Promise.all([
-      this.plate.run(src, bgr, { foreground: false }),
+      this.plate.run(src, bgr, { foreground: false }).then(async (r) => (steady ? { ...r, alpha: { ...r.alpha, data: await this.steadied(steady, src, r.alpha.data) } } : r)),
       reuse
         ? last.alpha
         : this.priorFrame(src, prior)

@@ -5,9 +5,12 @@
 //     background mean <= 0.02 per image; on the real capture pairs interior mean >= 0.97 and
 //     exterior mean <= 0.02 per frame (drawn trimaps);
 //   - a fused model (when installed): SAD at most the smaller of plate's and rvm's wherever a person
-//     model applies, never above plate's where it does not (objects, transplants); flicker <= rvm's.
+//     model applies, never above plate's where it does not (objects, transplants); flicker <= rvm's
+//     on the generated and the real static clip; on the moving clip SAD <= 1.02x the fused model
+//     with its temporal filter off.
 // results.pass is true when every check passes.
 import type { QualityResults, Scores, SetResult } from './results.js';
+import { NO_FILTER } from './temporal-cases.js';
 import { NAIVE } from './variants.js';
 
 export interface Check {
@@ -28,6 +31,7 @@ export interface Check {
 export const PLATE = 'plate';
 const SAD_TARGET = 0.5;
 const FLICKER_TARGET = 1 / 3;
+const MOVING_SAD_TARGET = 1.02;
 export const INTERIOR_TARGET = 0.97;
 export const BACKGROUND_TARGET = 0.02;
 
@@ -100,6 +104,16 @@ export function qualityChecks(r: Input, m: CheckedModels): Check[] {
   };
   flicker(PLATE, NAIVE, FLICKER_TARGET);
   flicker(m.fused, m.rvm, 1);
+  // The further clips: a real static scene (flicker no worse than rvm's) and a moving subject (the
+  // temporal filter does not drag edges: SAD at most 2% above the fused model without it).
+  for (const c of r.temporal?.cases ?? []) {
+    const a = m.fused ? c.scores[m.fused] : undefined;
+    const rv = m.rvm ? c.scores[m.rvm] : undefined;
+    const nf = c.scores[NO_FILTER];
+    if (a && rv && a.sad === null) out.push(check(`flicker / ${m.rvm}`, 'temporal', c.name, m.fused!, a.flicker / rv.flicker, '<=', 1, `${m.fused} ${f3(a.flicker)}, ${m.rvm} ${f3(rv.flicker)}`));
+    if (a && nf && a.sad !== null && nf.sad !== null)
+      out.push(check(`SAD / ${NO_FILTER}`, 'temporal', c.name, m.fused!, a.sad / nf.sad, '<=', MOVING_SAD_TARGET, `${m.fused} ${f3(a.sad)}, ${NO_FILTER} ${f3(nf.sad)}`));
+  }
   for (const p of r.capturePairs?.images ?? []) {
     const t = p.models[m.defaultModel]?.trimap;
     if (!t) continue;

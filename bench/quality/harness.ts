@@ -18,6 +18,7 @@ import { PERTURBATIONS, type PerturbationClass } from './perturbations.js';
 import { markdownReport } from './report.js';
 import type { ImageResult, ModelEntry, QualityResults, Scores, SetResult } from './results.js';
 import { defaultTemporal, measureFlicker, type TemporalOptions } from './temporal.js';
+import { fusedWithoutFilter, measureClip, movingClip, realStaticClip } from './temporal-cases.js';
 import { defaultTransplantsFile, loadTransplantSpec, transplantImages } from './transplants.js';
 import { defaultTrimapsFile, loadTrimapSpec } from './trimaps.js';
 import { naiveVariant, registryVariants, WANTED_MODELS, type BenchSet, type MissingVariant, type ModelVariant, type VariantFactory } from './variants.js';
@@ -198,6 +199,10 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
   const installed = await registryVariants(registry, o.registryModels, o.onlyRegistryModels);
   const variants: ModelVariant[] = [naiveVariant(), ...installed.variants];
   for (const make of o.extraVariants) variants.push(await make(registry));
+  if (o.sets.includes('temporal')) {
+    const noFilter = await fusedWithoutFilter(registry);
+    if (noFilter) variants.push(noFilter);
+  }
   const defaultModel = o.defaultModel ?? registry.defaultId;
   // The default model is always run (the targets are about it), unless it cannot be.
   if (!variants.some((v) => v.name === defaultModel) && registry.list().some((m) => m.id === defaultModel && m.available)) {
@@ -213,7 +218,7 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
   o.log(`models: ${variants.map((v) => v.name).join(', ')}${missing.length ? `; not installed: ${missing.map((m) => m.name).join(', ')}` : ''}`);
 
   try {
-    const shared = o.sets.some((s) => s === 'real' || s === 'pairs' || s === 'transplant') ? await discoverSharedData(o.env) : undefined;
+    const shared = o.sets.some((s) => s === 'real' || s === 'pairs' || s === 'transplant' || s === 'temporal') ? await discoverSharedData(o.env) : undefined;
     const notes = [...(shared?.notes ?? [])];
     const transplants = o.sets.includes('transplant') && shared ? await transplantImages(await loadTransplantSpec(o.transplantsFile), shared.dir) : undefined;
     if (transplants) notes.push(transplants.note);
@@ -294,7 +299,19 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
         variants.filter((v) => applies(v, 'temporal')),
         o.temporal,
       );
-      temporal = { options: o.temporal, flicker: Object.fromEntries(flicker) };
+      const real = await realStaticClip(shared, o.temporal);
+      if (typeof real === 'string') o.log(real);
+      const cases = [];
+      for (const clip of [...(typeof real === 'string' ? [] : [real]), movingClip(o.temporal)]) {
+        o.log(`temporal: ${clip.name}: ${clip.description}`);
+        cases.push(
+          await measureClip(
+            variants.filter((v) => applies(v, 'temporal')),
+            clip,
+          ),
+        );
+      }
+      temporal = { options: o.temporal, flicker: Object.fromEntries(flicker), cases };
     }
 
     const trimaps = o.sets.includes('pairs') && shared?.capturePairs.length ? await loadTrimapSpec(o.trimapsFile) : undefined;

@@ -91,6 +91,11 @@ export function markdownReport(r: QualityResults, o: { perImage: boolean }): str
       out.push(row([model, f(fl.background, 3), f(fl.subject, 3), f(fl.all, 3), base ? f(fl.all / base.all) : '-', f(fl.sad)]));
     }
     out.push('');
+    for (const c of r.temporal.cases ?? []) {
+      out.push(`#### ${c.name}`, '', `${c.description}. Flicker over all pixels (x1e3); SAD per frame where the truth is known.`, '', row(['model', 'flicker', 'SAD per frame']), rule(3));
+      for (const [model, s] of Object.entries(c.scores)) out.push(row([model, f(s.flicker, 3), f(s.sad, 3)]));
+      out.push('');
+    }
   }
 
   if (r.capturePairs) {

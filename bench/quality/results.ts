@@ -2,6 +2,7 @@
 import type { Check } from './checks.js';
 import type { SubjectKind } from './disagree.js';
 import type { ClipScores, TemporalOptions } from './temporal.js';
+import type { CaseResult } from './temporal-cases.js';
 import type { TrimapScores } from './trimaps.js';
 
 /** The BGMv2 paper's metrics for one alpha (and foreground) against the ground truth. */
@@ -77,7 +78,8 @@ export interface QualityResults {
   readonly defaultModel: string;
   readonly sharedData: { readonly dir: string | null; readonly notes: string[] };
   readonly sets: SetResult[];
-  readonly temporal: { readonly options: TemporalOptions; readonly flicker: Record<string, ClipScores> } | null;
+  /** The generated static clip (`flicker`) and the further clips (real static, moving; temporal-cases.ts). */
+  readonly temporal: { readonly options: TemporalOptions; readonly flicker: Record<string, ClipScores>; readonly cases?: CaseResult[] } | null;
   readonly capturePairs: { readonly images: PairResult[]; readonly contactSheet: string } | null;
   readonly checks: Check[];
   /** Every check passed. */

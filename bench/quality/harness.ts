@@ -199,7 +199,8 @@ export async function runQualityBench(opts: Partial<QualityOptions> = {}): Promi
   const installed = await registryVariants(registry, o.registryModels, o.onlyRegistryModels);
   const variants: ModelVariant[] = [naiveVariant(), ...installed.variants];
   for (const make of o.extraVariants) variants.push(await make(registry));
-  if (o.sets.includes('temporal')) {
+  // The fused model's filter off beside it, when the fused model itself is compared.
+  if (o.sets.includes('temporal') && variants.some((v) => v.kind === 'fused')) {
     const noFilter = await fusedWithoutFilter(registry);
     if (noFilter) variants.push(noFilter);
   }

@@ -218,6 +218,13 @@ describe('quality bench on tiny images', () => {
     expect(flicker[NAIVE]!.all).toBeGreaterThan(0);
     for (const fl of Object.values(flicker)) expect(fl.sad).toBeGreaterThan(0);
     expect(results.checks.find((c) => c.what === `flicker / ${NAIVE}`)).toBeDefined();
+    // The further clips: capture pair 0001 held still under fresh noise (no truth), and the moving subject.
+    const cases = results.temporal!.cases!;
+    expect(cases.map((c) => c.name)).toEqual(['real static (capture-pairs/0001)', 'moving']);
+    expect(Object.keys(cases[0]!.scores)).toEqual([NAIVE, ...installed()]);
+    expect(cases[0]!.scores.plate!.sad).toBeNull();
+    expect(cases[1]!.scores.plate!.sad).toBeGreaterThan(0);
+    expect(markdown).toContain('#### moving');
     // The right trimap holds on an easy synthetic pair; the decoy's interior is background.
     const pairChecks = (pair: string) => results.checks.filter((c) => c.set === 'capture pairs' && c.subject === pair).map((c) => [c.what, c.pass]);
     expect(pairChecks('capture-pairs/0001')).toEqual([

@@ -181,6 +181,11 @@ describe('restart after a crash, with forged and corrupt job records', () => {
       expect(list.jobs.map((j) => j.id).sort()).toEqual(['a000000000000007', 'a000000000000008', 'a00000000000000e', 'b000000000000001', 'b000000000000002']);
       // Records 7, 8 and e are well-formed but unsealed: nothing stopped or removed, said so.
       expect(logs.filter((l) => /not sealed by this engine: no process stopped, no file removed/.test(l)).length).toBe(3);
+      // Each warning names the record and the files it leaves, so the user can remove them by hand.
+      const unsealed7 = logs.find((l) => l.includes('interrupted job a000000000000007'));
+      expect(unsealed7).toContain('record jobs/a000000000000007.json');
+      expect(unsealed7).toContain(`left in place: ${decoyTemp}`);
+      expect(unsealed7).toContain(`encoder pid ${nodeDecoy.pid} not stopped`);
       // Record 1's "/" and the rest: the machine is still here.
       expect((await readdir('/')).length).toBeGreaterThan(0);
     } finally {

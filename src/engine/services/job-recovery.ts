@@ -53,7 +53,12 @@ async function cleanUpAfterCrash(deps: RecoveryDeps, record: StoredJob): Promise
   const temps = record.tempPaths ?? [];
   if (temps.length === 0 && !record.encoder) return;
   if (!sealHolds(deps.key, record)) {
-    deps.log(`warning: interrupted job ${record.id}: its cleanup fields are not sealed by this engine: no process stopped, no file removed`);
+    // Named in full so the user can check and remove them by hand (docs/security.md says how).
+    const left = temps.length > 0 ? `; left in place: ${temps.join(', ')}` : '';
+    const encoder = record.encoder ? `; encoder pid ${record.encoder.pid} not stopped` : '';
+    deps.log(
+      `warning: interrupted job ${record.id} (record jobs/${record.id}.json): its cleanup fields are not sealed by this engine: no process stopped, no file removed${left}${encoder} (written before seals existed, or edited; see docs/security.md to remove them)`,
+    );
     return;
   }
   const ffmpeg = await deps.tools().then(

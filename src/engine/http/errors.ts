@@ -107,6 +107,12 @@ export function describeError(err: unknown, maxUploadBytes: number): [number, Ap
   return [500, 'internal', `internal error: ${messageOf(err)}`];
 }
 
+/** The retry hint of a refusal that carries one (busy, shutting down, a replaced worker): any error class with `retryAfterSeconds`. */
+function retryAfterSecondsOf(err: unknown): number | undefined {
+  const seconds = err instanceof Error ? (err as { retryAfterSeconds?: unknown }).retryAfterSeconds : undefined;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
 export function errorHandler(maxUploadBytes: number, log: (line: string) => void): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const [status, code, message] = describeError(err, maxUploadBytes);
@@ -116,7 +122,8 @@ export function errorHandler(maxUploadBytes: number, log: (line: string) => void
       res.destroy();
       return;
     }
-    if (err instanceof BusyError || err instanceof ShuttingDownError || err instanceof WorkerCrashError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    const retryAfter = retryAfterSecondsOf(err);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     // Errors raised while the upload is still arriving: answer, then drop the rest of the body.
     if (!req.complete) res.setHeader('Connection', 'close');
     sendError(res, status, code, message);

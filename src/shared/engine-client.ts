@@ -60,9 +60,9 @@ async function errorFrom(res: Response): Promise<EngineError> {
     // not JSON: fall through to the status line
   }
   const checked = v.safeParse(ApiErrorSchema, body);
-  // Retry-After in seconds (the engine sends no HTTP dates).
-  const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
-  const retryAfterMs = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined;
+  // Retry-After in whole seconds (the engine sends no HTTP dates; anything else is no hint).
+  const retryAfter = res.headers.get('retry-after');
+  const retryAfterMs = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
   if (checked.success) return new EngineError(checked.output.error.code, checked.output.error.message, res.status, retryAfterMs);
   return new EngineError('http_error', `engine answered ${res.status} ${res.statusText}`, res.status);
 }

@@ -31,8 +31,15 @@ export const PLAYER_STALL_MS = 10_000;
 export const MAX_SOCKETS = 16;
 /** Written raw to a socket over MAX_SOCKETS before its request is read: it costs no parser work. */
 const BUSY_BODY = JSON.stringify({ error: { code: 'too_many_connections', message: `the stream port holds at most ${MAX_SOCKETS} connections; retry shortly` } });
-const BUSY_RESPONSE =
-  `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(BUSY_BODY)}\r\n` + `Retry-After: 2\r\nConnection: close\r\n\r\n${BUSY_BODY}`;
+const BUSY_RESPONSE = [
+  'HTTP/1.1 503 Service Unavailable',
+  'Content-Type: application/json',
+  `Content-Length: ${Buffer.byteLength(BUSY_BODY)}`,
+  'Retry-After: 2',
+  'Connection: close',
+  '',
+  BUSY_BODY,
+].join('\r\n');
 
 export interface NutStreamOptions {
   readonly width: number;

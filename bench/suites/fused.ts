@@ -39,6 +39,8 @@ interface Row {
   readonly cpu: number[];
   /** Kept for the walking clip, to compare the prior's cadence with every frame. */
   readonly alphas?: Uint8Array[];
+  /** Runs with CLEANPLATE_PARALLEL=1 (the graphs a session compiles per frame size open in run). */
+  readonly oneRun?: boolean;
 }
 
 /** As the engine runs a still or a clip's model: inside the thread policy's budget (1 thread on 2 cores). */
@@ -91,8 +93,8 @@ async function bench(): Promise<void> {
     { label: 'rvm, graph as converted', session: rvmConverted, options: seq(), times: [], cpu: [] },
     { label: 'fused, prior every frame', session: everyFrame, plate, options: seq(), times: [], cpu: [] },
     { label: `fused, still subject (prior every ${settings.priorEvery})`, session: fused, plate, options: seq(), times: [], cpu: [] },
-    { label: 'fused, prior every frame, 1 run at once', session: everyFrameSerial, plate, options: seq(), times: [], cpu: [] },
-    { label: 'fused, still subject, 1 run at once', session: fusedSerial, plate, options: seq(), times: [], cpu: [] },
+    { label: 'fused, prior every frame, 1 run at once', session: everyFrameSerial, plate, options: seq(), times: [], cpu: [], oneRun: true },
+    { label: 'fused, still subject, 1 run at once', session: fusedSerial, plate, options: seq(), times: [], cpu: [], oneRun: true },
     { label: 'fused, walking subject', session: fused, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
     { label: 'fused, walking, prior every frame', session: everyFrame, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
     { label: 'plate (part of fused)', session: plateModel, plate, options: () => ({ foreground: false }), times: [], cpu: [] },
@@ -122,15 +124,19 @@ async function bench(): Promise<void> {
     );
   }
   const frameOf = (r: Row, i: number) => r.frame?.(i) ?? frame;
+  const run = (r: Row, i: number) => {
+    const go = () => r.session.run(frameOf(r, i), r.plate, r.options());
+    return r.oneRun ? withEnv('CLEANPLATE_PARALLEL', '1', go) : go();
+  };
   try {
-    for (const r of rows) await r.session.run(frameOf(r, 0), r.plate, r.options()); // warm-up: compile, plan memory
+    for (const r of rows) await run(r, 0); // warm-up: compile, plan memory
     for (let i = 0; i < RUNS; i++) {
       // Each round starts at another row: the first of a round pays for what ran before it.
       for (let j = 0; j < rows.length; j++) {
         const r = rows[(i + j) % rows.length]!;
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const out = await r.session.run(frameOf(r, i + 1), r.plate, r.options());
+        const out = await run(r, i + 1);
         r.times.push(performance.now() - t0);
         r.alphas?.push(out.alpha.data);
         const c = process.cpuUsage(c0);

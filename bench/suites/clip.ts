@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
-import { inferenceThreads, NO_SIDE_WORK, type SideWork } from '../../src/engine/matting/thread-policy.js';
+import { inferenceThreads, NO_SIDE_WORK, parallelRuns, type SideWork } from '../../src/engine/matting/thread-policy.js';
 import type { Frame } from '../../src/engine/frame.js';
 import { decodeFrames } from '../../src/engine/media/decode.js';
 import { ClipEncoder } from '../../src/engine/media/encode.js';
@@ -21,6 +21,7 @@ import type { StageTimes } from '../../src/engine/pipeline/bounded.js';
 import { MattingService } from '../../src/engine/services/matting-service.js';
 import { startBusyLoad } from '../busy-load.js';
 import { stageWaits } from '../stage-waits.js';
+import { withEnv } from '../with-env.js';
 
 const W = 1920;
 const H = 1080;
@@ -151,24 +152,34 @@ export default async function clipBench(): Promise<void> {
     };
     // The job with every core forced on onnxruntime (what the engine did before the policy).
     const allCores = new MattingService(registry);
-    const forced = async <T>(fn: () => Promise<T>): Promise<T> => {
-      const saved = process.env.CLEANPLATE_THREADS;
-      process.env.CLEANPLATE_THREADS = String(cores);
-      try {
-        return await fn();
-      } finally {
-        if (saved === undefined) delete process.env.CLEANPLATE_THREADS;
-        else process.env.CLEANPLATE_THREADS = saved;
-      }
-    };
+    const forced = <T>(fn: () => Promise<T>): Promise<T> => withEnv('CLEANPLATE_THREADS', String(cores), fn);
+    // The job with one inference run at a time (CLEANPLATE_PARALLEL=1), against the policy's
+    // parallelRuns() (2 on 2 cores: the fused prior in a second worker beside the plate graph).
+    const parallel = parallelRuns();
+    const oneRun = new MattingService(registry);
+    const serial = <T>(fn: () => Promise<T>): Promise<T> => withEnv('CLEANPLATE_PARALLEL', '1', fn);
     await matting.run(plan.modelId, first[0]!, plan.plate, { foreground: true }, work); // compile the job's session
     await forced(() => allCores.run(plan.modelId, first[0]!, plan.plate, { foreground: true }, work));
+    await serial(() => oneRun.run(plan.modelId, first[0]!, plan.plate, { foreground: true }, work));
 
     const condition = async (label: string): Promise<void> => {
       const still = await modelOnly(matting, NO_SIDE_WORK);
       const asJob = await modelOnly(matting, work);
       const e2e = await job(matting);
       const e2eAll = await forced(() => job(allCores));
+      const e2eSerial = await serial(() => job(oneRun));
+      // Parallel vs 1 run at a time frame by frame, interleaved, so a load that changes during the
+      // run (other work on the machine) weighs on both alike.
+      const perFrame: { par: number[]; one: number[] } = { par: [], one: [] };
+      for (const f of first) {
+        let t0 = performance.now();
+        await matting.run(plan.modelId, f, plan.plate, { foreground: true }, work);
+        perFrame.par.push(performance.now() - t0);
+        t0 = performance.now();
+        await serial(() => oneRun.run(plan.modelId, f, plan.plate, { foreground: true }, work));
+        perFrame.one.push(performance.now() - t0);
+      }
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const best = Math.max(rate(still), rate(asJob));
       const pct = (v: number): string => `${((v / e2e.m.ms) * 100).toFixed(0)}%`;
       console.log(`-- ${label}; load average after: ${load()}`);
@@ -177,6 +188,11 @@ export default async function clipBench(): Promise<void> {
       const used = e2e.m.cpu === undefined ? '' : `   (used ${(e2e.m.cpu / (e2e.m.ms / 1000)).toFixed(2)} of ${cores} cores)`;
       console.log(`end-to-end, policy (${jobThreads} thread(s))      ${rate(e2e.m).toFixed(1).padStart(6)} fps${cpu(e2e.m)}${used}`);
       console.log(`end-to-end, all ${cores} cores forced        ${rate(e2eAll.m).toFixed(1).padStart(6)} fps${cpu(e2eAll.m)}`);
+      console.log(`end-to-end, policy, 1 run at a time     ${rate(e2eSerial.m).toFixed(1).padStart(6)} fps${cpu(e2eSerial.m)}   (measured after the two above)`);
+      const [par, one] = [median(perFrame.par), median(perFrame.one)];
+      console.log(
+        `parallel ${parallel} vs 1 run at a time, model-only interleaved frame by frame (median of ${first.length}): ${par.toFixed(0)} vs ${one.toFixed(0)} ms/frame = ${(one / par).toFixed(2)}x; end-to-end (not interleaved) ${(rate(e2e.m) / rate(e2eSerial.m)).toFixed(2)}x`,
+      );
       console.log(`ratio end-to-end (policy) / best model-only = ${(rate(e2e.m) / best).toFixed(2)}   (goal >= 0.9); policy / all cores forced = ${(rate(e2e.m) / rate(e2eAll.m)).toFixed(2)}`);
       console.log(
         `model stage in the job: running ${pct(e2e.busy.transform)}, starved ${pct(e2e.busy.transformStarved)}, blocked by the encoder ${pct(e2e.busy.transformBlocked)}; ` +
@@ -186,7 +202,7 @@ export default async function clipBench(): Promise<void> {
     };
     try {
       console.log(
-        `thread policy on ${cores} cores: a still ${stillThreads}, this job ${jobThreads} (side work: ${Object.entries(work)
+        `thread policy on ${cores} cores: ${parallel} run(s) at once; a still ${stillThreads}, this job ${jobThreads} (side work: ${Object.entries(work)
           .filter(([, v]) => v)
           .map(([k]) => k)
           .join(', ')}); load average before: ${load()}`,
@@ -201,7 +217,7 @@ export default async function clipBench(): Promise<void> {
         }
       }
     } finally {
-      await allCores.dispose();
+      await Promise.all([allCores.dispose(), oneRun.dispose()]);
     }
   } finally {
     await matting.dispose();

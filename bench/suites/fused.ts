@@ -10,13 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultModelsDir } from '../../src/engine/matting/manifest.js';
 import { cpuThreads } from '../../src/engine/matting/providers.js';
-import { inferenceThreads, NO_SIDE_WORK, withThreadBudget } from '../../src/engine/matting/thread-policy.js';
+import { inferenceThreads, NO_SIDE_WORK, parallelRuns, withThreadBudget } from '../../src/engine/matting/thread-policy.js';
 import { ModelRegistry } from '../../src/engine/matting/registry.js';
 import { autoDownsampleRatio, openRvmSession } from '../../src/engine/matting/rvm/session.js';
 import { fusedSettings, openFusedSession } from '../../src/engine/matting/fused/session.js';
 import { FrameSequence, type MattingSession, type RunOptions } from '../../src/engine/matting/types.js';
 import type { Frame } from '../../src/engine/frame.js';
 import { personFrame } from '../../test/support/rvm.js';
+import { withEnv } from '../with-env.js';
 
 const RUNS = Number(process.env.BENCH_FUSED_RUNS ?? 6);
 const W = 1920;
@@ -38,6 +39,8 @@ interface Row {
   readonly cpu: number[];
   /** Kept for the walking clip, to compare the prior's cadence with every frame. */
   readonly alphas?: Uint8Array[];
+  /** Runs with CLEANPLATE_PARALLEL=1 (the graphs a session compiles per frame size open in run). */
+  readonly oneRun?: boolean;
 }
 
 /** As the engine runs a still or a clip's model: inside the thread policy's budget (1 thread on 2 cores). */
@@ -73,6 +76,10 @@ async function bench(): Promise<void> {
     .split(',')
     .map(Number)
     .filter((n) => n > 0);
+  // The same, opened with one inference run at a time (CLEANPLATE_PARALLEL=1): the prior and the
+  // plate graph one after the other in one worker, against parallelRuns() (2 on 2 cores).
+  const parallel = parallelRuns();
+  const [everyFrameSerial, fusedSerial] = await withEnv('CLEANPLATE_PARALLEL', '1', () => Promise.all([open({ priorEvery: 1 }), open({})]));
   const variants = await Promise.all(priorSides.map((side) => open({ priorLongSide: side, priorEvery: 1 })));
   // A subject walking 6 px a frame: the prior runs again on every frame (motion check).
   const walking = Array.from({ length: RUNS + 1 }, (_, i) => personFrame(W, H, 6 * i));
@@ -88,6 +95,8 @@ async function bench(): Promise<void> {
     { label: 'rvm, graph as converted', session: rvmConverted, options: seq(), times: [], cpu: [] },
     { label: 'fused, prior every frame', session: everyFrame, plate, options: seq(), times: [], cpu: [] },
     { label: `fused, still subject (prior every ${settings.priorEvery})`, session: fused, plate, options: seq(), times: [], cpu: [] },
+    { label: 'fused, prior every frame, 1 run at once', session: everyFrameSerial, plate, options: seq(), times: [], cpu: [], oneRun: true },
+    { label: 'fused, still subject, 1 run at once', session: fusedSerial, plate, options: seq(), times: [], cpu: [], oneRun: true },
     { label: 'fused, walking subject', session: fused, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
     { label: 'fused, walking, prior every frame', session: everyFrame, plate, frame: (i) => walking[i]!, options: seq(), times: [], cpu: [], alphas: [] },
     { label: 'plate (part of fused)', session: plateModel, plate, options: () => ({ foreground: false }), times: [], cpu: [] },
@@ -105,7 +114,7 @@ async function bench(): Promise<void> {
       cpu: [],
     },
   ];
-  const [walkingRow, walkingEvery, plateRow, priorRow] = [rows[4]!, rows[5]!, rows[6]!, rows.at(-1)!];
+  const [walkingRow, walkingEvery, plateRow, priorRow] = [rows[6]!, rows[7]!, rows[8]!, rows.at(-1)!];
   if (process.env.BENCH_FUSED_4K === '1') {
     const frame4k = personFrame(3840, 2160);
     const plate4k = personFrame(3840, 2160, 10_000);
@@ -118,15 +127,19 @@ async function bench(): Promise<void> {
     );
   }
   const frameOf = (r: Row, i: number) => r.frame?.(i) ?? frame;
+  const run = (r: Row, i: number) => {
+    const go = () => r.session.run(frameOf(r, i), r.plate, r.options());
+    return r.oneRun ? withEnv('CLEANPLATE_PARALLEL', '1', go) : go();
+  };
   try {
-    for (const r of rows) await r.session.run(frameOf(r, 0), r.plate, r.options()); // warm-up: compile, plan memory
+    for (const r of rows) await run(r, 0); // warm-up: compile, plan memory
     for (let i = 0; i < RUNS; i++) {
       // Each round starts at another row: the first of a round pays for what ran before it.
       for (let j = 0; j < rows.length; j++) {
         const r = rows[(i + j) % rows.length]!;
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const out = await r.session.run(frameOf(r, i + 1), r.plate, r.options());
+        const out = await run(r, i + 1);
         r.times.push(performance.now() - t0);
         r.alphas?.push(out.alpha.data);
         const c = process.cpuUsage(c0);
@@ -134,7 +147,17 @@ async function bench(): Promise<void> {
       }
     }
   } finally {
-    await Promise.all([rvm.dispose(), rvmConverted.dispose(), fused.dispose(), everyFrame.dispose(), noTemporal.dispose(), plateModel.dispose(), ...variants.map((v) => v.dispose())]);
+    await Promise.all([
+      rvm.dispose(),
+      rvmConverted.dispose(),
+      fused.dispose(),
+      everyFrame.dispose(),
+      everyFrameSerial.dispose(),
+      fusedSerial.dispose(),
+      noTemporal.dispose(),
+      plateModel.dispose(),
+      ...variants.map((v) => v.dispose()),
+    ]);
   }
   const rvmMs = median(rows[0]!.times);
   const fusedMs = median(rows[2]!.times);
@@ -155,6 +178,9 @@ async function bench(): Promise<void> {
     );
   }
   const parts = median(plateRow.times) + median(priorRow.times);
+  const ratio = (a: Row, b: Row): string =>
+    `${(median(b.times) / median(a.times)).toFixed(2)}x wall (${median(b.times).toFixed(0)} -> ${median(a.times).toFixed(0)} ms), CPU ${(median(a.cpu) / median(b.cpu)).toFixed(2)}x`;
+  console.log(`parallel ${parallel} vs 1 run at once: prior every frame ${ratio(rows[2]!, rows[4]!)}; still subject ${ratio(rows[3]!, rows[5]!)}`);
   console.log(`fused - (its plate and rvm parts run one after the other): ${(fusedMs - parts).toFixed(0)} ms (fusion graph and foreground, less what running the two at once saves)`);
   // What reusing the prior costs in quality on the walking clip: alpha against every frame's prior.
   const [cadence, every] = [walkingRow.alphas!, walkingEvery.alphas!];

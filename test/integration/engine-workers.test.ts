@@ -27,9 +27,10 @@ const matte = (image: Buffer, plate: Buffer, align = 'auto'): Promise<Response> 
 };
 
 /**
- * Kills `worker` while `request` has work in flight there and returns the request's error. A
- * kill lands between the worker's tasks (see WorkerClient.kill); one that lands after the
- * request's last task lets it succeed, and is tried again.
+ * Kills `worker` while `request` has work in flight there and returns the request's error. The
+ * worker exits between its tasks, but kill() drops the answer of the task in progress (as a
+ * crash loses it), so the request fails even when that was its last task. A request that still
+ * succeeded (the only call in flight was one whose failure it ignores) is tried again.
  */
 async function killedMidRequest(worker: WorkerClient, request: () => Promise<Response>): Promise<{ code: string; message: string }> {
   for (let attempt = 0; attempt < 6; attempt++) {

@@ -70,3 +70,25 @@ export function withThreadBudget<T>(threads: number, fn: () => T): T {
 export function currentThreadBudget(): number | undefined {
   return budget.getStore();
 }
+
+/**
+ * How many onnxruntime runs may go at once, each in its own inference worker (ort-transport.ts):
+ * the fused model's learned prior runs in the second worker while the plate graph runs in the
+ * first. 2 on exactly 2 cores, where the policy gives every run 1 intra-op thread and a second
+ * run fills the otherwise idle core (fused 1080p 1.3x faster measured, docs/performance.md); 1
+ * on more cores (the one run already has a pool of threads), on 1 core, and when
+ * CLEANPLATE_THREADS sets the thread count (the user sized it for one run).
+ * CLEANPLATE_PARALLEL=1|2 overrides.
+ */
+export function parallelRuns(cores: number = os.availableParallelism(), env: NodeJS.ProcessEnv = process.env): 1 | 2 {
+  if (env.CLEANPLATE_PARALLEL === '1' || env.CLEANPLATE_PARALLEL === '2') return Number(env.CLEANPLATE_PARALLEL) as 1 | 2;
+  if (threadOverride(env) !== undefined) return 1;
+  return Math.floor(cores) === 2 ? 2 : 1;
+}
+
+/**
+ * A run whose inputs exceed this many bytes runs alone, with no other run beside it: its peak
+ * (inputs, intermediates, outputs) is what bounds the engine's memory, and two of them at once
+ * would double it (an 8192x8192 frame is 192 MiB; a 4K frame and plate 47 MiB still overlap).
+ */
+export const ALONE_INPUT_BYTES = 64 << 20;

@@ -103,6 +103,8 @@ export class WorkerClient {
   private generations = 0;
   private holders = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** A worker kill() asked to exit: its answers no longer count. */
+  private killed: Worker | undefined;
 
   constructor(
     /** Named in errors and thread names ("inference", "align"). */
@@ -186,10 +188,15 @@ export class WorkerClient {
 
   /**
    * Makes the running worker exit as a fatal error inside it would, with whatever is in flight
-   * failing as a crash (tests of recovery). Resolves once it is gone.
+   * now or sent before it is gone failing as a crash (tests of recovery). A worker exits only
+   * between tasks, so the task running when this is called still finishes: its answer is
+   * dropped, as a crash would lose it, so the kill lands whenever anything is in flight.
+   * Resolves once it is gone.
    */
   async kill(): Promise<void> {
-    if (this.worker) await this.exit(this.worker, 1);
+    if (!this.worker) return;
+    this.killed = this.worker;
+    await this.exit(this.worker, 1);
   }
 
   private async exit(worker: Worker, code: number): Promise<void> {
@@ -209,6 +216,7 @@ export class WorkerClient {
     // Idle workers do not keep the process alive; one with requests in flight does.
     worker.unref();
     worker.on('message', (answer: WorkerAnswer) => {
+      if (this.killed === worker) return; // failed as a crash when it exits
       const pending = this.settle(answer.id);
       if (!pending) return;
       if (answer.error) pending.reject(new WorkerTaskError(answer.error.message, answer.error.name, answer.error.code));
@@ -217,6 +225,7 @@ export class WorkerClient {
     let failure: Error | undefined;
     worker.on('error', (err) => (failure = err));
     worker.on('exit', (code) => {
+      if (this.killed === worker) this.killed = undefined;
       if (this.worker !== worker) return; // stopped on purpose
       this.worker = undefined;
       this.generations++;

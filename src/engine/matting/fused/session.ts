@@ -9,7 +9,7 @@ import { checkFrame } from '../check-frame.js';
 import { kindNeedsPlate } from '../kinds.js';
 import type { ManifestEntry } from '../manifest.js';
 import { ARENA_MAX_PIXELS, openOrtSession, type ProviderName } from '../providers.js';
-import type { OrtSession } from '../ort-transport.js';
+import { withInferenceLane, type InferenceLane, type OrtSession } from '../ort-transport.js';
 import { defaultPlateSettings, type PlateSettings } from '../plate/graph.js';
 import { PlateSession } from '../plate/session.js';
 import { autoDownsampleRatio, openRvmSession } from '../rvm/session.js';
@@ -196,7 +196,7 @@ export class FusedSession implements MattingSession {
 
   private priorInputGraph(width: number, height: number, channels: 3 | 4): Promise<OrtSession> {
     const prior = this.priorSize(width, height);
-    return this.cached(`prior:${width}x${height}x${channels}`, width * height, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height));
+    return this.cached(`prior:${width}x${height}x${channels}`, width * height, () => buildPriorInputGraph(width, height, channels, prior.width, prior.height), 1);
   }
 
   private temporalGraph(width: number, height: number, channels: 3 | 4): Promise<OrtSession> {
@@ -232,14 +232,14 @@ export class FusedSession implements MattingSession {
    * ARENA_MAX_PIXELS run without onnxruntime's memory arena, which never gives memory back (an
    * 8192x8192 still left the engine at 2.4 GiB).
    */
-  private cached(key: string, pixels: number, build: () => Uint8Array): Promise<OrtSession> {
+  private cached(key: string, pixels: number, build: () => Uint8Array, lane: InferenceLane = 0): Promise<OrtSession> {
     let entry = this.fusion.get(key);
     if (entry) {
       this.fusion.delete(key);
       this.fusion.set(key, entry);
       return entry;
     }
-    entry = openOrtSession(build(), this.providers, { memoryArena: pixels <= ARENA_MAX_PIXELS }).then((o) => o.session);
+    entry = withInferenceLane(lane, () => openOrtSession(build(), this.providers, { memoryArena: pixels <= ARENA_MAX_PIXELS })).then((o) => o.session);
     entry.catch(() => this.fusion.delete(key));
     this.fusion.set(key, entry);
     while (this.fusion.size > CACHE_LIMIT) {
@@ -274,9 +274,9 @@ export class FusedSession implements MattingSession {
     // graph's large ones fill).
     checkPlate(src, bgr);
     // In a sequence the plate alpha is steadied as soon as it is there, while the prior may still run.
-    const steady = state && this.settings.temporal.rest < 1 ? state : undefined;
+    const stabilised = state && this.settings.temporal.rest < 1 ? state : undefined;
     const [plateResult, priorAlpha, fusion] = await Promise.all([
-      this.plate.run(src, bgr, { foreground: false }).then(async (r) => (steady ? { ...r, alpha: { ...r.alpha, data: await this.steadied(steady, src, r.alpha.data) } } : r)),
+      this.plate.run(src, bgr, { foreground: false }).then(async (r) => (stabilised ? { ...r, alpha: { ...r.alpha, data: await this.steadied(stabilised, src, r.alpha.data) } } : r)),
       reuse
         ? last.alpha
         : this.priorFrame(src, prior)
@@ -328,6 +328,8 @@ export class FusedSession implements MattingSession {
 /** Registry opener for kind "fused": the entry's file is the learned prior (models/rvm.onnx). */
 export async function openFusedSession(entry: ManifestEntry, ctx: { readonly modelsDir: string }, providers?: ProviderName[]): Promise<MattingSession> {
   const settings = fusedSettings(entry);
-  const prior = await openRvmSession({ ...entry, kind: 'rvm', settings: {} }, ctx, providers);
+  // The prior (and its downscale graph) lives in the second inference worker, so it runs while
+  // the plate graph runs in the first (ort-transport.ts; one worker when the policy allows one run).
+  const prior = await withInferenceLane(1, () => openRvmSession({ ...entry, kind: 'rvm', settings: {} }, ctx, providers));
   return new FusedSession(entry.id, settings, new PlateSession(`${entry.id}/plate`, settings.plate, providers), prior, providers);
 }

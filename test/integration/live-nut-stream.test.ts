@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LIVE_MAX_PLAYERS, MAX_SOCKETS, NutStreamServer } from '../../src/engine/live/nut-stream.js';
+import { LIVE_MAX_PLAYERS, MAX_SOCKETS, NutStreamServer, STREAM_RETRY_AFTER_SECONDS } from '../../src/engine/live/nut-stream.js';
 import { mediaTools } from '../../src/engine/media/ffmpeg-locate.js';
 
 const run = promisify(execFile);
@@ -105,7 +105,7 @@ describe('NutStreamServer', () => {
     expect(stream.clientCount).toBe(LIVE_MAX_PLAYERS);
     const over = await fetch(stream.url);
     expect(over.status).toBe(503);
-    expect(over.headers.get('retry-after')).toBe('2');
+    expect(over.headers.get('retry-after')).toBe(String(STREAM_RETRY_AFTER_SECONDS));
     expect(((await over.json()) as { error: { code: string } }).error.code).toBe('too_many_players');
     expect(stream.clientCount).toBe(LIVE_MAX_PLAYERS);
     for (const p of players) await p.body?.cancel();
@@ -159,7 +159,7 @@ describe('NutStreamServer', () => {
           return `${r.status} ${r.headers.get('retry-after')} ${((await r.json()) as { error: { code: string } }).error.code}`;
         }),
       );
-      expect(new Set(answers)).toEqual(new Set(['503 2 too_many_connections']));
+      expect(new Set(answers)).toEqual(new Set([`503 ${STREAM_RETRY_AFTER_SECONDS} too_many_connections`]));
       expect(stream.clientCount).toBe(0); // no ffmpeg started for any of them
     } finally {
       for (const s of idle) s.destroy();

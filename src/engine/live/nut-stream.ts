@@ -29,13 +29,15 @@ export const LIVE_MAX_PLAYERS = 4;
 export const PLAYER_STALL_MS = 10_000;
 /** Open sockets per stream port, players or not: a flood of idle connections stays bounded. */
 export const MAX_SOCKETS = 16;
+/** The Retry-After (seconds) of a refused player or socket: players come and go as OBS reconnects. */
+export const STREAM_RETRY_AFTER_SECONDS = 2;
 /** Written raw to a socket over MAX_SOCKETS before its request is read: it costs no parser work. */
 const BUSY_BODY = JSON.stringify({ error: { code: 'too_many_connections', message: `the stream port holds at most ${MAX_SOCKETS} connections; retry shortly` } });
 const BUSY_RESPONSE = [
   'HTTP/1.1 503 Service Unavailable',
   'Content-Type: application/json',
   `Content-Length: ${Buffer.byteLength(BUSY_BODY)}`,
-  'Retry-After: 2',
+  `Retry-After: ${STREAM_RETRY_AFTER_SECONDS}`,
   'Connection: close',
   '',
   BUSY_BODY,
@@ -166,7 +168,7 @@ export class NutStreamServer {
       return refuse(404, 'not_found', 'no stream here: use the streamUrl the live session gave');
     }
     if (this.players.size >= LIVE_MAX_PLAYERS) {
-      return refuse(503, 'too_many_players', `a live session serves at most ${LIVE_MAX_PLAYERS} players at once`, { 'Retry-After': '2' });
+      return refuse(503, 'too_many_players', `a live session serves at most ${LIVE_MAX_PLAYERS} players at once`, { 'Retry-After': String(STREAM_RETRY_AFTER_SECONDS) });
     }
     res.writeHead(200, { 'Content-Type': 'video/x-nut', 'Cache-Control': 'no-store', Connection: 'close' });
     if (req.method === 'HEAD') return void res.end();

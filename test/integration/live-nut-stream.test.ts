@@ -125,12 +125,14 @@ describe('NutStreamServer', () => {
     stream.setFrame(solid(1, 2, 3, 4));
     expect(stream.written).toBe(written + 1); // written in setFrame itself, not at the late tick
     expect(stream.muxMs.summary().median).toBeLessThan(5);
-    // On time, a frame waits for its tick (at most one interval).
-    await new Promise((r) => setTimeout(r, 10));
+    // On time (the ticker restarted just now), a frame waits for its tick. No await in between: a
+    // sleep on a loaded machine can outlast a tick and make this frame overdue too.
     stream.setFrame(solid(5, 6, 7, 8));
     expect(stream.written).toBe(written + 1);
     await expect.poll(() => stream!.muxMs.count, { timeout: 5000 }).toBe(2);
-    expect(stream.muxMs.summary().p95).toBeLessThan(1000 / 30 + 25);
+    // Its wait (the larger sample) is about one interval, plus whatever a busy machine adds to a timer.
+    expect(stream.muxMs.summary().p95).toBeGreaterThan(1000 / 30 / 2);
+    expect(stream.muxMs.summary().p95).toBeLessThan(1000);
     const frames = await reading;
     if (!(frames instanceof Buffer)) throw frames;
     expect([...frames.subarray(frames.length - 4)]).toEqual([5, 6, 7, 8]);

@@ -183,15 +183,17 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   if (spec.foreground) {
     // I = alpha F + (1 - alpha) B  =>  F = B + (I - B) / alpha, alpha bounded below. Planar (3, H*W)
     // so alpha broadcasts over the leading axis (over a trailing size-1 axis onnxruntime is many
-    // times slower); uint8 transposes in and out are cheap.
-    const planar = (x: string) => g.op('Cast', [g.op('Slice', [g.op('Transpose', [g.op('Reshape', [x, i64(H * W, C)])], { perm: [1, 0] }), i64(0), i64(3), i64(0)])], { to: 1 });
+    // times slower); uint8 transposes in and out are cheap. The Reshape after each Transpose keeps
+    // onnxruntime's transpose optimiser from moving them past the float ops and cancelling them
+    // (which turned this back into the slow broadcast and a per-pixel Concat: 3x the cost).
+    const planar = (x: string) => g.op('Reshape', [g.op('Cast', [g.op('Slice', [g.op('Transpose', [g.op('Reshape', [x, i64(H * W, C)])], { perm: [1, 0] }), i64(0), i64(3), i64(0)])], { to: 1 }), i64(3, H, W)]);
     const If = planar(src);
     const Bf = planar(bgr);
-    const alphaFlat = g.op('Reshape', [alpha255, i64(1, H * W)]);
+    const alphaFlat = g.op('Reshape', [alpha255, i64(1, H, W)]);
     const inv = g.op('Reciprocal', [g.op('Clip', [alphaFlat, f(255 * s.minAlphaForeground), f(255)])]);
     const F = add(Bf, mul(sub(If, Bf), mul(inv, f(255))));
     const F8 = g.op('QuantizeLinear', [F, f(1), g.uint8(0)]);
-    const rgba = g.op('Concat', [F8, g.op('Reshape', [alpha8, i64(1, H * W)])], { axis: 0 }); // (4, H*W)
+    const rgba = g.op('Reshape', [g.op('Concat', [F8, g.op('Reshape', [alpha8, i64(1, H, W)])], { axis: 0 }), i64(4, H * W)]); // (4, H*W)
     g.output('fgr', g.op('Reshape', [g.op('Transpose', [rgba], { perm: [1, 0] }), i64(H, W, 4)]), 'uint8', [H, W, 4]);
   }
   return g.toBytes(`fused model fusion ${W}x${H}x${C} k=${k}`);

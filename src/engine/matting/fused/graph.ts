@@ -119,11 +119,17 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
       count_include_pad: 0,
     });
   const sumC = (x: string) => g.op('ReduceSum', [x, i64(1)], { keepdims: 1 });
-  const stats = box(g.op('Concat', [Is, Bn, mul(Is, Bn), mul(Bn, Bn), mul(Is, Is)], { axis: 1 })); // (1, 15, h, w)
-  const [mI, mB, mIB, mBB, mII] = g.opN('Split', [stats, i64(3, 3, 3, 3, 3)], 5, { axis: 1 });
-  const cov = sumC(sub(mIB!, mul(mI!, mB!)));
-  const varB = sumC(sub(mBB!, mul(mB!, mB!)));
-  const varI = sumC(sub(mII!, mul(mI!, mI!)));
+  // sum_c a_c * b_c for three pairs of 3-channel maps at once: one Mul over the stacked pairs and
+  // one MatMul that sums each group of three channels -> (1, 3, h, w). The box filter is linear, so
+  // the window means of these channel sums replace 9 boxed product channels by 3.
+  const groupSums = g.float([1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1], [3, 9]);
+  const dot3 = (a: string[], b: string[]) => {
+    const prod = mul(g.op('Concat', a, { axis: 1 }), g.op('Concat', b, { axis: 1 })); // (1, 9, h, w)
+    return g.op('Reshape', [g.op('MatMul', [groupSums, g.op('Reshape', [prod, i64(9, h * w)])]), i64(1, 3, h, w)]);
+  };
+  const stats = box(g.op('Concat', [Is, Bn, dot3([Is, Bn, Is], [Bn, Bn, Is])], { axis: 1 })); // (1, 9, h, w)
+  const [mI, mB, mProducts] = g.opN('Split', [stats, i64(3, 3, 3)], 3, { axis: 1 });
+  const [cov, varB, varI] = g.opN('Split', [sub(mProducts!, dot3([mI!, mB!, mI!], [mB!, mB!, mI!])), i64(1, 1, 1)], 3, { axis: 1 }) as [string, string, string];
   const eps = f(1e-8);
   const slope = div(cov, add(varB, eps));
   const r2 = div(mul(cov, g.op('Relu', [cov])), add(mul(varB, varI), eps)); // signed: anti-correlation is no agreement

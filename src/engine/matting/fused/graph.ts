@@ -155,7 +155,7 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   // away from the border); each map on its own (splitting a 2-channel result would copy both).
   const U = sub(f(1), agreeTextured);
   const V = mul(U, decisive);
-  const up = (x: string) => {
+  const up = (x: string, scale: number) => {
     let m = x;
     if (k > 1) {
       const t = (k - 1) / (2 * k);
@@ -163,8 +163,11 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
       // onnxruntime's blocked layout, several times slower).
       const padded = g.op('Pad', [m, i64(0, 0, 0, 0, 0, 0, 1, 1)], { mode: 'edge' });
       const at = (dy: number, dx: number) => g.op('Slice', [padded, i64(dy, dx), i64(dy + h, dx + w), i64(2, 3)]);
-      m = add(add(mul(at(0, 0), f(t * t)), mul(at(0, 1), f(t * (1 - t)))), add(mul(at(1, 0), f((1 - t) * t)), mul(at(1, 1), f((1 - t) * (1 - t)))));
+      const wt = (v: number) => f(v * scale);
+      m = add(add(mul(at(0, 0), wt(t * t)), mul(at(0, 1), wt(t * (1 - t)))), add(mul(at(1, 0), wt((1 - t) * t)), mul(at(1, 1), wt((1 - t) * (1 - t)))));
       m = g.op('Resize', [m, '', '', i64(1, 1, Hp, Wp)], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' });
+    } else {
+      m = mul(m, f(scale));
     }
     if (Hp !== H || Wp !== W) m = g.op('Slice', [m, i64(0, 0), i64(H, W), i64(2, 3)]);
     return g.op('Reshape', [m, i64(H, W)]);
@@ -176,12 +179,14 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   const aP = g.op('Cast', [alphaPlate], { to: 1 });
   // What RVM adds, max(0, rvm - plate), counts in full only where RVM itself is fairly sure: its
   // faint values (a haze over thin strands, its low-resolution halo) only add error where the
-  // plate already had its say.
+  // plate already had its say. That ramp's slope is carried by U and V (low resolution, free) so
+  // at full resolution it is an offset and a Clip.
   const [p0, p1] = s.priorFloor;
-  const gain = mul(g.op('Relu', [sub(aR, aP)]), g.op('Clip', [mul(sub(aR, f(255 * p0)), f(1 / (255 * (p1 - p0)))), f(0), f(1)]));
+  const rampWidth = 255 * (p1 - p0);
+  const gain = mul(g.op('Relu', [sub(aR, aP)]), g.op('Clip', [sub(aR, f(255 * p0)), f(0), f(rampWidth)]));
   const [s0, s1] = s.solidPrior;
   const softRvm = g.op('Clip', [add(mul(aR, f(-1 / (255 * (s1 - s0)))), f(s1 / (s1 - s0))), f(0), f(1)]);
-  const trust = sub(up(U), mul(up(V), softRvm));
+  const trust = sub(up(U, 1 / rampWidth), mul(up(V, 1 / rampWidth), softRvm));
   const alpha255 = add(aP, mul(trust, gain));
   const alpha8 = g.op('QuantizeLinear', [alpha255, f(1), g.uint8(0)]);
   g.output('alpha', alpha8, 'uint8', [H, W]);
@@ -192,12 +197,16 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
     // times slower); uint8 transposes in and out are cheap. The Reshape after each Transpose keeps
     // onnxruntime's transpose optimiser from moving them past the float ops and cancelling them
     // (which turned this back into the slow broadcast and a per-pixel Concat: 3x the cost).
-    const planar = (x: string) => g.op('Reshape', [g.op('Cast', [g.op('Slice', [g.op('Transpose', [g.op('Reshape', [x, i64(H * W, C)])], { perm: [1, 0] }), i64(0), i64(3), i64(0)])], { to: 1 }), i64(3, H, W)]);
+    const planar = (x: string) => {
+      let chw = g.op('Transpose', [g.op('Reshape', [x, i64(H * W, C)])], { perm: [1, 0] });
+      if (C === 4) chw = g.op('Slice', [chw, i64(0), i64(3), i64(0)]);
+      return g.op('Reshape', [g.op('Cast', [chw], { to: 1 }), i64(3, H, W)]);
+    };
     const If = planar(src);
     const Bf = planar(bgr);
     const alphaFlat = g.op('Reshape', [alpha255, i64(1, H, W)]);
-    const inv = g.op('Reciprocal', [g.op('Clip', [alphaFlat, f(255 * s.minAlphaForeground), f(255)])]);
-    const F = add(Bf, mul(sub(If, Bf), mul(inv, f(255))));
+    const inv = div(f(255), g.op('Clip', [alphaFlat, f(255 * s.minAlphaForeground), f(255)]));
+    const F = add(Bf, mul(sub(If, Bf), inv));
     const F8 = g.op('QuantizeLinear', [F, f(1), g.uint8(0)]);
     const rgba = g.op('Reshape', [g.op('Concat', [F8, g.op('Reshape', [alpha8, i64(1, H, W)])], { axis: 0 }), i64(4, H * W)]); // (4, H*W)
     g.output('fgr', g.op('Reshape', [g.op('Transpose', [rgba], { perm: [1, 0] }), i64(H, W, 4)]), 'uint8', [H, W, 4]);

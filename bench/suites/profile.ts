@@ -1,7 +1,8 @@
 // Where each model spends its time, per onnxruntime op type, from onnxruntime's own profiler
 // (CLEANPLATE_ORT_PROFILE): the default model and its parts at 1080p, run as a clip job runs them
 // (the thread policy's job budget). Per model: kernel ms per frame summed over every graph it
-// opens, the top op types, and the share of layout ops (Transpose) the TFJS conversion adds.
+// opens, the top op types, the share of layout ops (Transpose) the TFJS conversion adds, and the
+// costliest single nodes with their output shapes (which pass at which resolution).
 // BENCH_PROFILE_RUNS frames per model (default 6, after one warm-up frame that is not counted).
 import { readdir, readFile, mkdtemp, mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,20 +23,31 @@ interface TraceEvent {
   readonly cat?: string;
   readonly name?: string;
   readonly dur?: number;
-  readonly args?: { readonly op_name?: string };
+  readonly args?: { readonly op_name?: string; readonly output_type_shape?: readonly Record<string, readonly number[]>[] };
 }
 
-/** Kernel microseconds per op type over every profile file in `dir`, and the run count seen. */
-async function opTimes(dir: string): Promise<Map<string, number>> {
+interface NodeTime {
+  readonly op: string;
+  readonly shape: string;
+  us: number;
+}
+
+/** Kernel microseconds per op type and per node (keyed by profile file, since graphs reuse node names) over every profile file in `dir`. */
+async function opTimes(dir: string): Promise<{ byOp: Map<string, number>; byNode: Map<string, NodeTime> }> {
   const byOp = new Map<string, number>();
+  const byNode = new Map<string, NodeTime>();
   for (const f of await readdir(dir)) {
     const events = JSON.parse(await readFile(path.join(dir, f), 'utf8')) as TraceEvent[];
     for (const e of events) {
       if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
       byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + (e.dur ?? 0));
+      const key = `${f}:${e.name}`;
+      const node = byNode.get(key) ?? { op: e.args.op_name, shape: (e.args.output_type_shape ?? []).map((o) => Object.entries(o).map(([t, d]) => `${t}[${d.join(',')}]`)).join(' '), us: 0 };
+      node.us += e.dur ?? 0;
+      byNode.set(key, node);
     }
   }
-  return byOp;
+  return { byOp, byNode };
 }
 
 export default async function profileBench(): Promise<void> {
@@ -66,7 +78,7 @@ export default async function profileBench(): Promise<void> {
       } finally {
         await matting.dispose(); // releasing a session writes its profile
       }
-      const byOp = await opTimes(dir);
+      const { byOp, byNode } = await opTimes(dir);
       const frames = RUNS + 1;
       const total = [...byOp.values()].reduce((a, b) => a + b, 0) / 1000 / frames;
       const top = [...byOp.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
@@ -74,6 +86,8 @@ export default async function profileBench(): Promise<void> {
       const transpose = byOp.get('Transpose') ?? 0;
       console.log(`${id}: ${wall.toFixed(0)} ms/frame wall, ${total.toFixed(0)} ms/frame in kernels; Transpose ${(transpose / 1000 / frames).toFixed(1)} ms (${share(transpose)})`);
       console.log(`  ${top.map(([op, us]) => `${op} ${(us / 1000 / frames).toFixed(1)} ms (${share(us)})`).join(', ')}`);
+      const nodes = [...byNode.values()].sort((a, b) => b.us - a.us).slice(0, 6);
+      console.log(`  top nodes: ${nodes.map((n) => `${n.op} ${n.shape} ${(n.us / 1000 / frames).toFixed(1)} ms`).join('; ')}`);
     }
   } finally {
     if (saved === undefined) delete process.env.CLEANPLATE_ORT_PROFILE;

@@ -109,9 +109,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await listen(server, options.port);
   port = (server.address() as AddressInfo).port;
 
+  // Health reports ffmpeg: locate it now, beside the warm-up, not on the first health request
+  // (two `-version` child processes took 0.2-0.6 s, and more on a loaded machine).
+  const located = mediaTools().catch(() => undefined);
   if (options.warmUp ?? true) {
     await matting.warmUp().catch((err: unknown) => log(`warning: could not open the default model: ${messageOf(err)}`));
   }
+  await located;
 
   let configFile: string | undefined;
   if (options.configDir) {

@@ -52,8 +52,12 @@ function startWorker(entry: URL, name: string): Worker {
 /** The typed arrays that cross to a worker (tensor data, frames). */
 export type TransferArray = Float32Array | Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | BigInt64Array | Float64Array | Uint32Array | BigUint64Array;
 
-/** Bytes copied between yields to the event loop: a 8192x8192 frame is 192 MiB (~100 ms of copying). */
-const COPY_CHUNK_BYTES = 16 << 20;
+/**
+ * Bytes copied between yields to the event loop. An 8192x8192 frame is 192 MiB; while a large
+ * still runs, a 16 MiB chunk into fresh memory took about 23 ms on 2 busy cores, and two copies
+ * run at once (the aligner's plate and frame), so each turn of the loop waited ~50 ms for them.
+ */
+const COPY_CHUNK_BYTES = 4 << 20;
 
 /**
  * A copy of exactly `view` in a fresh buffer, to transfer to a worker while the caller keeps its

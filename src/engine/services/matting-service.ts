@@ -13,12 +13,17 @@ import { ShuttingDownError } from './shutting-down.js';
 import { messageOf } from '../../shared/error-message.js';
 
 /** Runs tasks one at a time in arrival order; a failed task does not block the next. */
-class SerialQueue {
+export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();
 
   run<T>(task: () => Promise<T>): Promise<T> {
     const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
+    // Not the result: the tail would keep the last run's output (an 8192x8192 alpha is 64 MiB)
+    // alive until the next run.
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
     return result;
   }
 

@@ -4,9 +4,8 @@
 // full it is refused with 503 `busy` and Retry-After instead of piling up. After a large still,
 // a garbage collection is asked for, so the engine gives its memory back instead of holding it
 // until V8 happens to collect (its JS heap is tiny, its buffers are not).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MAX_FRAME_SIDE } from '../frame.js';
+import { collectGarbage } from '../workers/gc.js';
 
 export class BusyError extends Error {
   readonly code = 'busy';
@@ -24,15 +23,6 @@ export const STILL_PIXEL_BUDGET = MAX_FRAME_SIDE * MAX_FRAME_SIDE;
 export const STILL_QUEUE_LENGTH = 4;
 /** Stills at least this large are followed by a garbage collection. */
 const COLLECT_AFTER_PIXELS = 4096 * 4096;
-
-const collect: (() => void) | undefined = (() => {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
-})();
 
 export class PixelBudget {
   private used = 0;
@@ -64,7 +54,7 @@ export class PixelBudget {
       released = true;
       this.used -= cost;
       this.admitWaiting();
-      if (pixels >= COLLECT_AFTER_PIXELS && collect) setImmediate(collect);
+      if (pixels >= COLLECT_AFTER_PIXELS && collectGarbage) setImmediate(collectGarbage);
     };
   }
 

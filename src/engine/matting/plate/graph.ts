@@ -13,9 +13,13 @@
 //   3. Full resolution again (fast guided filter): the coefficients are upsampled and applied to
 //      the full-resolution guide, so alpha follows the real edges; foreground from the compositing
 //      equation F = I + (1 - alpha)/alpha * D.
+//   4. Hard edges (hard-edges.ts): on the full-resolution tiles along the solid interior's rim,
+//      alpha is raised to the compositing equation's projection onto one subject colour (before
+//      the foreground of step 3 is computed from it).
 // Inputs and outputs are uint8 so JS only copies buffers; all float work runs in onnxruntime.
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { planarInput, plateGeometry, reduceBlocks } from './geometry.js';
+import { planarInput, plateGeometry, ramp as rampOp, reduceBlocks, shiftForAsymmetricResize } from './geometry.js';
+import { hardEdgeFloor } from './hard-edges.js';
 import { defaultPlateSettings, GAIN_MAX, GAIN_SCALE, type PlateSettings } from './settings.js';
 
 // The settings are part of this model's interface (the fused model and tests take them from here).
@@ -95,7 +99,8 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   // One 1x1 ConvInteger over [frame; plate] (a uint8 GEMM) instead of two dequantisations and
   // float arithmetic. Weights around a zero point of 128: +GAIN_SCALE for the frame's channel,
   // -round(GAIN_SCALE * gain) for the plate's, so D comes out in levels x GAIN_SCALE.
-  const X6 = g.op('Unsqueeze', [g.op('Concat', [S, Bp], { axis: 0 }), axes(0)]);
+  const framePlate = g.op('Concat', [S, Bp], { axis: 0 });
+  const X6 = g.op('Unsqueeze', [framePlate, axes(0)]);
   const frameWeights = g.float([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3, 1, 1]);
   const plateWeights = g.op('Mul', [g.float([1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3, 1, 1]), g.op('Reshape', [g.op('Neg', [gainSteps]), g.int64([3, 1, 1, 1])])]);
   const weights = g.op('Add', [g.op('Concat', [g.op('Mul', [frameWeights, f(GAIN_SCALE)]), plateWeights], { axis: 1 }), f(128)]);
@@ -115,7 +120,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const noiseVarRaw = g.op('Div', [sumHW(g.op('Mul', [w1, d1])), g.op('Add', [g.op('Mul', [sumHW(w1), f(3)]), f(1e-6)])]);
   const noiseVar = g.op('Max', [noiseVarRaw, f(s.noiseFloor * s.noiseFloor)]);
   const nchw = (x: string) => g.op('Unsqueeze', [x, axes(0)]);
-  const ramp = (x: string, lo: number, hi: number) => g.op('Clip', [g.op('Mul', [g.op('Sub', [x, f(lo)]), f(1 / (hi - lo))]), f(0), f(1)]);
+  const ramp = (x: string, lo: number, hi: number) => rampOp(g, x, lo, hi);
   const sigmas = (dist2: string) => g.op('Sqrt', [g.op('Div', [dist2, g.op('Mul', [noiseVar, f(3)])])]); // RMS in sigmas
 
   // Cast shadows: the subject darkens the plate behind it without changing its colour, so the
@@ -125,6 +130,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   // (A grey subject over a grey wall of similar texture is the price: settings.shadows = false.)
   // A plate off by a pixel or so (hand-held, tripod nudged, compression) leaves differences along
   // the plate's own edges. Decisions use the distance to the nearest of the plate's 3x3 neighbours.
+  let shadowLike: string | undefined;
   let decisionDist = s.jitterTolerant ? nearestShiftDist(g, Is, Bs, gain, h, w) : d1;
   if (s.shadows) {
     const Bg = g.op('Mul', [Bs, gain]);
@@ -138,7 +144,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
     const betaWin = g.op('Div', [win(sumC(g.op('Mul', [Is, Bg]))), g.op('Add', [win(sumC(sq(Bg))), f(1e-6)])]);
     const chroma = g.op('Max', [sumC(sq(g.op('Sub', [Is, g.op('Mul', [beta, Bg])]))), sumC(sq(g.op('Sub', [Is, g.op('Mul', [betaWin, Bg])])))]);
     const inRange = g.op('Mul', [ramp(beta, s.shadowDepth, s.shadowDepth + 0.1), g.op('Sub', [f(1), ramp(beta, 1, 1.05)])]);
-    const shadowLike = g.op('Mul', [inRange, g.op('Sub', [f(1), ramp(sigmas(chroma), s.zGate, s.zLow)])]);
+    shadowLike = g.op('Mul', [inRange, g.op('Sub', [f(1), ramp(sigmas(chroma), s.zGate, s.zLow)])]);
     decisionDist = g.op('Min', [decisionDist, g.op('Add', [d1, g.op('Mul', [shadowLike, g.op('Sub', [chroma, d1])])])]);
   }
   const z = sigmas(decisionDist);
@@ -298,20 +304,33 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const err = g.op('Max', [g.op('Abs', [g.op('Sub', [refinedLow, coarse])]), uncertain]);
   g.output('err', g.op('Reshape', [g.op('QuantizeLinear', [err, f(1 / 255), g.uint8(0)]), g.int64([h, w])]), 'uint8', [h, w]);
 
-  // Resize in 'asymmetric' mode is ~3x faster than 'half_pixel' here; it samples (k-1)/(2k)
-  // low-resolution pixels too far right/down, so shift the map by that much first (exact for
-  // bilinear interpolation away from the border).
-  if (k > 1) {
-    const t = (k - 1) / (2 * k);
-    const kern = [t * t, t * (1 - t), (1 - t) * t, (1 - t) * (1 - t)];
-    coef = g.op('Conv', [g.op('Pad', [coef, g.int64([0, 0, 1, 1, 0, 0, 0, 0])], { mode: 'edge' }), g.float([...kern, ...kern], [2, 1, 2, 2])], { group: 2 });
-  }
+  // Upsampled in Resize's fast 'asymmetric' mode, shifted to match.
+  coef = shiftForAsymmetricResize(g, coef, 2, k);
   // Each map resized on its own: splitting one resized 2-channel tensor would copy both planes.
   const [lowA, lowB] = g.opN('Split', [coef, g.int64([1, 1])], 2, { axis: 1 });
   const upsample = (x: string) => g.op('Squeeze', [k > 1 ? g.op('Resize', [x, '', '', g.int64([1, 1, Hp, Wp])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' }) : x, axes(0)]);
   const A = upsample(g.op('Mul', [lowA!, f(gUnit)]));
   const Bc = upsample(lowB!); // (1,Hp,Wp) each
-  const q = g.op('Add', [g.op('Mul', [A, G]), Bc]); // alpha, unclamped
+  const guided = g.op('Add', [g.op('Mul', [A, G]), Bc]); // alpha, unclamped
+  let q = guided;
+  if (s.hardEdges) {
+    // Hard edges: along the rim of the solid interior the guided filter's alpha is linear in G, so
+    // a textured subject's own texture reads as transparency there. The compositing equation with
+    // one subject colour F (the mean of the solid interior nearby) says more: alpha is the
+    // projection of I - B onto F - B. The band where that is tried: near the interior, not deep in
+    // it (where the pinned coefficients already give alphaIn), where the frame differs from the plate
+    // (a cast shadow does not), and where a solid interior is near enough to give F (a veil's
+    // interior is see-through: its mixed colour is no F).
+    const solid = mul(interior, ramp(alphaIn, 0.9, 0.97));
+    const near = boxR(solid, s.contrastRadius);
+    const colour = div(boxR(mul(nchw(Is), solid), s.contrastRadius), add(near, f(1e-3))); // (1,3,h,w)
+    const differs = shadowLike ? mul(texDiff, sub(f(1), nchw(shadowLike))) : texDiff;
+    const evidence = g.op('Max', [g.op('Max', [significant, interior]), differs]);
+    const rim = mul(sub(f(1), erode(interior, s.radius)), dilate(interior, s.hardReach));
+    const band = mul(mul(rim, ramp(near, 0.05, 0.2)), evidence);
+    q = g.op('Max', [q, hardEdgeFloor(g, { planes: framePlate, gain, pointVar, band, colour, geo, settings: s })]);
+    if (spec.debug) g.output('debug_band', band, 'float', [1, 1, h, w]);
+  }
   const crop = (x: string, c: number) => (Hp === H && Wp === W ? x : g.op('Slice', [x, g.int64([0, 0, 0]), g.int64([c, H, W]), g.int64([0, 1, 2])]));
   const alpha8 = crop(g.op('QuantizeLinear', [q, f(1 / 255), g.uint8(0)]), 1); // saturates to 0..255
   g.output('alpha', g.op('Reshape', [alpha8, g.int64([H, W])]), 'uint8', [H, W]);
@@ -326,8 +345,9 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
     // Colour under a transparent alpha is never seen: zero it where the low-resolution pass pinned
     // alpha to exactly 0 (well away from any edge, so edge colours stay for whoever grows the
     // matte), and encoders do not spend bits and CPU on the plate's texture there (ProRes 4444:
-    // 112 -> 46 ms per 1080p frame, 2.6 -> 0.2 MB, measured with the clip bench).
-    const visible = crop(g.op('Not', [g.op('Equal', [q, f(0)])]), 1);
+    // 112 -> 46 ms per 1080p frame, 2.6 -> 0.2 MB, measured with the clip bench). The guided
+    // filter's own alpha says so: the hard-edge floor would turn its slightly negative tails into 0.
+    const visible = crop(g.op('Not', [g.op('Equal', [guided, f(0)])]), 1);
     const F8 = g.op('Where', [visible, crop(g.op('QuantizeLinear', [F, f(1), g.uint8(0)]), 3), g.uint8(0)]);
     const planes = g.op('Reshape', [g.op('Concat', [F8, alpha8], { axis: 0 }), g.int64([4, H * W])]);
     const rgba = g.op('Reshape', [g.op('Transpose', [planes], { perm: [1, 0] }), g.int64([H, W, 4])]);

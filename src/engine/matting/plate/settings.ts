@@ -46,6 +46,14 @@ export interface PlateSettings {
   readonly closeRadius: number;
   /** Foreground is recovered where alpha >= this; below, (1-a)/a is capped (the colour is irrelevant). */
   readonly minAlphaForeground: number;
+  /** Along the rim of the solid interior, raise alpha to the compositing equation's projection
+   * of I - B onto F - B, F the solid interior's colour nearby (hard edges of textured subjects). */
+  readonly hardEdges: boolean;
+  /** Low-resolution pixels beyond the interior that the projection reaches. */
+  readonly hardReach: number;
+  /** The projection counts fully where the frame's distance from the line B-F (squared, over
+   * |F - B|^2) is below the first, not at all above the second. */
+  readonly hardFit: readonly [number, number];
 }
 
 /** The full-resolution difference carries the exposure gain in steps of 1/GAIN_SCALE (uint8 weights
@@ -75,6 +83,9 @@ export const defaultPlateSettings: PlateSettings = {
   eps: 2e-4,
   closeRadius: 2,
   minAlphaForeground: 0.1,
+  hardEdges: true,
+  hardReach: 4,
+  hardFit: [0.05, 0.2],
 };
 
 /** The low-resolution factor: a power of two that brings the width to at most 512. */

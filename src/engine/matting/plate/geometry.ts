@@ -49,19 +49,6 @@ export function ramp(g: GraphBuilder, x: string, lo: number, hi: number): string
 }
 
 /**
- * Resize in 'asymmetric' mode is ~3x faster than 'half_pixel'; it samples (k-1)/(2k)
- * low-resolution pixels too far right/down, so a low-resolution map (1, c, h, w) is shifted by
- * that much first (exact for bilinear interpolation away from the border).
- */
-export function shiftForAsymmetricResize(g: GraphBuilder, x: string, channels: number, k: number): string {
-  if (k === 1) return x;
-  const t = (k - 1) / (2 * k);
-  const kern = [t * t, t * (1 - t), (1 - t) * t, (1 - t) * (1 - t)];
-  const taps = Array.from({ length: channels }, () => kern).flat();
-  return g.op('Conv', [g.op('Pad', [x, g.int64([0, 0, 1, 1, 0, 0, 0, 0])], { mode: 'edge' }), g.float(taps, [channels, 1, 2, 2])], { group: channels });
-}
-
-/**
  * The plate's part, run once per plate (a clip or a live session reuses it for every frame):
  * input `bgr` uint8 (H, W, C); outputs `bgr_planar` uint8 (3, Hp, Wp) and `bgr_low` float
  * (3, h, w) in 0..1.

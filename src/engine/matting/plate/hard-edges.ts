@@ -4,9 +4,9 @@
 // in the guide |I - B|_1) reads it as transparency. It runs at full resolution, but only on the
 // tiles that hold part of the band: the tiles are gathered from the uint8 frame and plate
 // (GatherND on a (c, Hp, Wp/T, T) view, no transposes), D = I - gain * B is recomputed there, and
-// the result is scattered into a uint8 map that is zero elsewhere.
+// the raised alpha is scattered back into the guided filter's.
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { ramp, shiftForAsymmetricResize, type PlateGeometry } from './geometry.js';
+import { ramp, type PlateGeometry } from './geometry.js';
 import type { PlateSettings } from './settings.js';
 
 export interface HardEdgeInputs {
@@ -20,6 +20,8 @@ export interface HardEdgeInputs {
   readonly band: string;
   /** (1, 3, h, w): the subject colour F (0..1) next to the band. */
   readonly colour: string;
+  /** (1, Hp, Wp): the guided filter's alpha. */
+  readonly alpha: string;
   readonly geo: PlateGeometry;
   readonly settings: PlateSettings;
 }
@@ -30,11 +32,11 @@ function tileSide(h: number, w: number): number {
 }
 
 /**
- * The projected alpha (float (1, Hp, Wp), quantised to 1/255) where the band says so and the
- * frame's colour lies on the line from the plate to F; 0 elsewhere. The caller takes the larger
- * of it and its own alpha: the projection only ever adds subject.
+ * `alpha` (float (1, Hp, Wp), unclamped) raised to the projected alpha where the band says so
+ * and the frame's colour lies near the line from the plate to F: the projection only ever adds
+ * subject.
  */
-export function hardEdgeFloor(g: GraphBuilder, x: HardEdgeInputs): string {
+export function hardEdges(g: GraphBuilder, x: HardEdgeInputs): string {
   const { k, paddedHeight: Hp, paddedWidth: Wp, lowHeight: h, lowWidth: w } = x.geo;
   const s = x.settings;
   const f = (v: number) => g.float(v);
@@ -44,8 +46,8 @@ export function hardEdgeFloor(g: GraphBuilder, x: HardEdgeInputs): string {
   const nTy = h / t;
   const nTx = w / t;
 
-  // The tiles whose interpolated band is anywhere above 0 (the shift below reaches one pixel back).
-  const reach = g.op('MaxPool', [x.band], { kernel_shape: [t + 2, t + 2], strides: [t, t], pads: [1, 1, 1, 1] });
+  // The tiles where the band is anywhere above 0.
+  const reach = g.op('MaxPool', [x.band], { kernel_shape: [t, t], strides: [t, t] });
   const tiles = g.op('Transpose', [g.op('NonZero', [g.op('Reshape', [g.op('Greater', [reach, f(0)]), i64(nTy, nTx)])])], { perm: [1, 0] }); // (N, 2)
   const count = g.op('Shape', [tiles], { end: 1 });
   const column = (v: string, dims: number[]) => g.op('Reshape', [v, i64(-1, ...dims)]);
@@ -71,16 +73,12 @@ export function hardEdgeFloor(g: GraphBuilder, x: HardEdgeInputs): string {
   const [frame, plate] = g.opN('Split', [g.op('Cast', [pixels], { to: 1 }), i64(3, 3)], 2, { axis: 1 }); // levels
   const gainB = g.op('Mul', [plate!, g.op('Reshape', [x.gain, i64(1, 3, 1, 1)])]);
 
-  // Low resolution: F and the band as one 4-channel map, shifted for the asymmetric resize; each
-  // tile takes its t + 1 pixels a side (interpolation reaches one into the next tile) and is
-  // upsampled on its own.
-  const low = shiftForAsymmetricResize(g, g.op('Concat', [x.colour, x.band], { axis: 1 }), 4, k);
-  const lowPadded = g.op('Squeeze', [g.op('Pad', [low, i64(0, 0, 0, 0, 0, 0, 1, 1)], { mode: 'edge' }), i64(0)]); // (4, h+1, w+1)
-  const lowRows = g.op('Add', [g.op('Mul', [ty, g.int64(t)]), range(t + 1, [1, t + 1])]);
-  const lowCols = g.op('Add', [g.op('Mul', [tx, g.int64(t)]), range(t + 1, [1, t + 1])]);
-  let lowHere = g.op('GatherND', [lowPadded, tuples([range(4, [1, 4, 1, 1, 1]), column(lowRows, [1, t + 1, 1, 1]), column(lowCols, [1, 1, t + 1, 1])], [4, t + 1, t + 1])]);
-  if (k > 1) lowHere = g.op('Resize', [lowHere, '', g.float([1, 1, k, k])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' });
-  lowHere = g.op('Slice', [lowHere, i64(0, 0), i64(T, T), i64(2, 3)]);
+  // Low resolution: F and the band as one 4-channel map, each tile's t x t pixels gathered as rows
+  // of the (4, h, w/t, t) view and repeated k x k (both maps are smooth at that scale).
+  const lowView = g.op('Reshape', [g.op('Concat', [x.colour, x.band], { axis: 1 }), i64(4, h, nTx, t)]);
+  const lowRows = g.op('Add', [g.op('Mul', [ty, g.int64(t)]), range(t, [1, t])]);
+  const lowTiles = g.op('GatherND', [lowView, tuples([range(4, [1, 4, 1, 1]), column(lowRows, [1, t, 1]), column(tx, [1, 1, 1])], [4, t])]); // (N, 4, t, t)
+  const lowHere = k === 1 ? lowTiles : g.op('Reshape', [g.op('Expand', [g.op('Reshape', [lowTiles, i64(-1, 4, t, 1, t, 1)]), i64(1, 1, 1, k, 1, k)]), i64(-1, 4, T, T)]);
   const [colour, band] = g.opN('Split', [lowHere, i64(3, 1)], 2, { axis: 1 });
 
   // alpha = <D, F - B> / |F - B|^2, trusted where F - B stands well above the noise (else the
@@ -95,11 +93,15 @@ export function hardEdgeFloor(g: GraphBuilder, x: HardEdgeInputs): string {
   const offLine = g.op('Div', [sumC(g.op('Mul', [miss, miss])), norm]);
   const contrast = g.op('Sqrt', [g.op('Div', [norm, g.op('Mul', [x.pointVar, f(3 * 255 * 255)])])]); // RMS sigmas of F - B
   const trust = g.op('Mul', [g.op('Mul', [ramp(g, band!, 0, 0.5), ramp(g, contrast, s.zGate, s.zLow)]), g.op('Sub', [f(1), ramp(g, offLine, s.hardFit[0], s.hardFit[1])])]);
-  const floor8 = g.op('Reshape', [g.op('QuantizeLinear', [g.op('Mul', [trust, alpha]), f(1 / 255), g.uint8(0)]), i64(-1, T, T)]);
+  const floor = g.op('Reshape', [g.op('Mul', [trust, alpha]), i64(-1, T, T)]);
 
-  // Scattered as tile rows into a zero map of the (Hp, Wp/T, T) view, i.e. (Hp, Wp).
+  // Read and written back as tile rows of the (Hp, Wp/T, T) view of alpha, i.e. (Hp, Wp): only
+  // where the projection says more (elsewhere the guided filter's value stays bit for bit).
   const rowIdx = tuples([column(rows, [T, 1]), column(tx, [1, 1])], [T]); // (N, T, 2)
-  const canvas = g.op('Expand', [g.uint8(0), i64(Hp, nTx, T)]);
-  const scattered = g.op('ScatterND', [canvas, rowIdx, floor8]);
-  return g.op('DequantizeLinear', [g.op('Reshape', [scattered, i64(1, Hp, Wp)]), f(1 / 255), g.uint8(0)]);
+  const view = g.op('Reshape', [x.alpha, i64(Hp, nTx, T)]);
+  const here = g.op('GatherND', [view, rowIdx]); // (N, T, T)
+  // (Not where the projection is 0: the guided filter's slightly negative tails stay, and with
+  // them its exact zeros, which say where the foreground's colour is not needed.)
+  const raised = g.op('Where', [g.op('Greater', [floor, g.op('Max', [here, f(0)])]), floor, here]);
+  return g.op('Reshape', [g.op('ScatterND', [view, rowIdx, raised]), i64(1, Hp, Wp)]);
 }

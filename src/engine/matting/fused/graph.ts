@@ -50,7 +50,7 @@ export const defaultFusionSettings: FusionSettings = {
   flatContrast: [0.06, 0.12],
   flatRatio: [4, 8],
   solidPrior: [0.8, 0.95],
-  priorFloor: [0.3, 0.6],
+  priorFloor: [0.4, 0.7],
   minAlphaForeground: 0.1,
 };
 

@@ -92,7 +92,7 @@ export function hardEdges(g: GraphBuilder, x: HardEdgeInputs): string {
   const miss = g.op('Sub', [D, g.op('Mul', [alpha, FB])]);
   const offLine = g.op('Div', [sumC(g.op('Mul', [miss, miss])), norm]);
   const contrast = g.op('Sqrt', [g.op('Div', [norm, g.op('Mul', [x.pointVar, f(3 * 255 * 255)])])]); // RMS sigmas of F - B
-  const trust = g.op('Mul', [g.op('Mul', [ramp(g, band!, 0, 0.5), ramp(g, contrast, s.zGate, s.zLow)]), g.op('Sub', [f(1), ramp(g, offLine, s.hardFit[0], s.hardFit[1])])]);
+  const trust = g.op('Mul', [g.op('Mul', [ramp(g, band!, 0, 0.5), ramp(g, contrast, s.hardContrast[0], s.hardContrast[1])]), g.op('Sub', [f(1), ramp(g, offLine, s.hardFit[0], s.hardFit[1])])]);
   const floor = g.op('Reshape', [g.op('Mul', [trust, alpha]), i64(-1, T, T)]);
 
   // Read and written back as tile rows of the (Hp, Wp/T, T) view of alpha, i.e. (Hp, Wp): only

@@ -54,6 +54,9 @@ export interface PlateSettings {
   /** The projection counts fully where the frame's distance from the line B-F (squared, over
    * |F - B|^2) is below the first, not at all above the second. */
   readonly hardFit: readonly [number, number];
+  /** The projection counts from |F - B| of the first to fully the second noise standard deviations:
+   * its per-pixel noise is about 1 / that many, and below ~8 it flickers from frame to frame. */
+  readonly hardContrast: readonly [number, number];
 }
 
 /** The full-resolution difference carries the exposure gain in steps of 1/GAIN_SCALE (uint8 weights
@@ -86,6 +89,7 @@ export const defaultPlateSettings: PlateSettings = {
   hardEdges: true,
   hardReach: 4,
   hardFit: [0.05, 0.2],
+  hardContrast: [7, 12],
 };
 
 /** The low-resolution factor: a power of two that brings the width to at most 512. */

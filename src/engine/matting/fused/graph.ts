@@ -15,7 +15,7 @@
 //   there the plate's per-pixel verdict is reliable and RVM's low-resolution halo is dropped.
 // The foreground follows from the compositing equation with the fused alpha: F = B + (I - B) / alpha.
 import { GraphBuilder } from '../onnx/graph-builder.js';
-import { plateGeometry } from '../plate/geometry.js';
+import { plateGeometry, ramp as rampOp } from '../plate/geometry.js';
 import type { PlateSettings } from '../plate/settings.js';
 
 export interface FusionSettings {
@@ -85,7 +85,7 @@ export function buildFusionGraph(spec: FusionGraphSpec): Uint8Array {
   const add = (x: string, y: string) => g.op('Add', [x, y]);
   const sub = (x: string, y: string) => g.op('Sub', [x, y]);
   const div = (x: string, y: string) => g.op('Div', [x, y]);
-  const ramp = (x: string, lo: number, hi: number) => g.op('Clip', [mul(sub(x, f(lo)), f(1 / (hi - lo))), f(0), f(1)]);
+  const ramp = (x: string, lo: number, hi: number) => rampOp(g, x, lo, hi);
   const unit = (x: string) => g.op('DequantizeLinear', [x, f(1 / 255), g.uint8(0)]);
   const rgb = (x: string) => (C === 4 ? g.op('Slice', [x, i64(0), i64(3), i64(2)]) : x);
 

@@ -183,7 +183,7 @@ export function buildPlateGraph(spec: PlateGraphSpec): PlateGraph {
   const wPoint = g.op('Exp', [g.op('Mul', [dPoint, f(-1 / (2 * 0.05 * 0.05))])]);
   const pointVar = g.op('Div', [sumHW(g.op('Mul', [wPoint, dPoint])), g.op('Add', [g.op('Mul', [sumHW(wPoint), f(3)]), f(1e-6)])]);
   const noiseFull = g.op('Mul', [g.op('Sqrt', [pointVar]), f(255)]); // levels, per channel of D
-  const smoothing = g.op('Clip', [g.op('Mul', [g.op('Sub', [noiseFull, f(s.guideNoise[0])]), f(1 / (s.guideNoise[1] - s.guideNoise[0]))]), f(0), f(1)]);
+  const smoothing = ramp(noiseFull, s.guideNoise[0], s.guideNoise[1]);
   const Graw = g.op('Cast', [Gint], { to: 1 }); // (1,1,Hp,Wp)
   const noisy = g.op('Greater', [g.op('Reshape', [smoothing, g.int64([])]), f(0.02)]);
   const G = g.op('Squeeze', [
